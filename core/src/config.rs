@@ -1,0 +1,778 @@
+//! The site configuration (`qms.toml`): parsed from text, validated, with errors that
+//! name the field and the line.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use time::{OffsetDateTime, Time, UtcOffset, Weekday};
+
+use crate::numwords::Dialect;
+
+/// The configuration every office starts from: a ward police reception desk.
+pub const DEFAULT_CONFIG: &str = include_str!("../qms.default.toml");
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteConfig {
+    pub site: Site,
+    #[serde(default)]
+    pub hours: Hours,
+    #[serde(rename = "procedure")]
+    pub procedures: Vec<Procedure>,
+    #[serde(rename = "counter")]
+    pub counters: Vec<Counter>,
+    #[serde(default)]
+    pub priority: PriorityPolicy,
+    #[serde(rename = "device", default)]
+    pub devices: Vec<Device>,
+    #[serde(default)]
+    pub broker: BrokerConfig,
+    #[serde(default)]
+    pub store: StoreConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Site {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub name_en: String,
+    #[serde(default = "default_offset", with = "offset_text")]
+    pub utc_offset: UtcOffset,
+    #[serde(default)]
+    pub dialect: Dialect,
+}
+
+fn default_offset() -> UtcOffset {
+    time::macros::offset!(+7)
+}
+
+/// Opening hours per weekday.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Hours {
+    #[serde(default)]
+    pub mon: Vec<OpenRange>,
+    #[serde(default)]
+    pub tue: Vec<OpenRange>,
+    #[serde(default)]
+    pub wed: Vec<OpenRange>,
+    #[serde(default)]
+    pub thu: Vec<OpenRange>,
+    #[serde(default)]
+    pub fri: Vec<OpenRange>,
+    #[serde(default)]
+    pub sat: Vec<OpenRange>,
+    #[serde(default)]
+    pub sun: Vec<OpenRange>,
+}
+
+impl Hours {
+    /// Open every day, all day: for demonstrations.
+    pub fn always() -> Hours {
+        let all = vec![OpenRange {
+            start: Time::MIDNIGHT,
+            end: time::macros::time!(23:59:59),
+        }];
+        Hours {
+            mon: all.clone(),
+            tue: all.clone(),
+            wed: all.clone(),
+            thu: all.clone(),
+            fri: all.clone(),
+            sat: all.clone(),
+            sun: all,
+        }
+    }
+
+    pub fn on(&self, day: Weekday) -> &[OpenRange] {
+        match day {
+            Weekday::Monday => &self.mon,
+            Weekday::Tuesday => &self.tue,
+            Weekday::Wednesday => &self.wed,
+            Weekday::Thursday => &self.thu,
+            Weekday::Friday => &self.fri,
+            Weekday::Saturday => &self.sat,
+            Weekday::Sunday => &self.sun,
+        }
+    }
+
+    /// Whether `local` (site time) falls in an opening range.
+    pub fn is_open(&self, local: OffsetDateTime) -> bool {
+        let now = local.time();
+        self.on(local.weekday())
+            .iter()
+            .any(|r| r.start <= now && now < r.end)
+    }
+
+    /// The next opening time after `local`, within a week.
+    pub fn next_opening(&self, local: OffsetDateTime) -> Option<OffsetDateTime> {
+        (0..8).find_map(|days| {
+            let date = local.date() + time::Duration::days(days);
+            self.on(date.weekday())
+                .iter()
+                .map(|r| date.with_time(r.start).assume_offset(local.offset()))
+                .find(|start| *start > local)
+        })
+    }
+}
+
+/// A time range "07:30-11:30" in site time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpenRange {
+    pub start: Time,
+    pub end: Time,
+}
+
+impl std::str::FromStr for OpenRange {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("\"{s}\" is not a time range like \"07:30-11:30\"");
+        let (a, b) = s.split_once('-').ok_or_else(bad)?;
+        let parse = |t: &str| -> Result<Time, String> {
+            let (h, m) = t.trim().split_once(':').ok_or_else(bad)?;
+            let h: u8 = h.parse().map_err(|_| bad())?;
+            let m: u8 = m.parse().map_err(|_| bad())?;
+            Time::from_hms(h, m, 0).map_err(|_| bad())
+        };
+        let range = OpenRange {
+            start: parse(a)?,
+            end: parse(b)?,
+        };
+        if range.start >= range.end {
+            return Err(format!("\"{s}\" ends before it starts"));
+        }
+        Ok(range)
+    }
+}
+
+impl fmt::Display for OpenRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{:02}:{:02}-{:02}:{:02}",
+            self.start.hour(),
+            self.start.minute(),
+            self.end.hour(),
+            self.end.minute()
+        )
+    }
+}
+
+impl Serialize for OpenRange {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for OpenRange {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Procedure {
+    pub id: String,
+    pub name_vi: String,
+    pub name_en: String,
+    pub numbers: Numbering,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub daily_quota: Option<u32>,
+    #[serde(default = "default_service_minutes")]
+    pub avg_service_minutes: f64,
+    #[serde(default = "enabled")]
+    pub enabled: bool,
+}
+
+fn default_service_minutes() -> f64 {
+    10.0
+}
+
+fn enabled() -> bool {
+    true
+}
+
+/// How a procedure's tickets are labelled: "1001-1999" or "A001-A999".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Numbering {
+    pub prefix: String,
+    pub first: u32,
+    pub last: u32,
+    /// Digits after the prefix, zero-padded; 0 for a plain block.
+    pub width: usize,
+}
+
+impl Numbering {
+    /// The label of the `index`-th ticket of the day (0-based), or None past the block.
+    pub fn label(&self, index: u32) -> Option<String> {
+        let n = self.first.checked_add(index)?;
+        (n <= self.last).then(|| format!("{}{:0width$}", self.prefix, n, width = self.width))
+    }
+
+    pub fn capacity(&self) -> u32 {
+        self.last - self.first + 1
+    }
+}
+
+impl std::str::FromStr for Numbering {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("\"{s}\" is not a number block like \"1001-1999\" or \"A001-A999\"");
+        let (a, b) = s.split_once('-').ok_or_else(bad)?;
+        let split = |t: &str| {
+            let at = t.find(|c: char| c.is_ascii_digit()).unwrap_or(t.len());
+            let (p, d) = t.split_at(at);
+            (p.to_string(), d.to_string())
+        };
+        let (pa, da) = split(a.trim());
+        let (pb, db) = split(b.trim());
+        if pa != pb || !pa.chars().all(|c| c.is_ascii_uppercase()) {
+            return Err(bad());
+        }
+        let first: u32 = da.parse().map_err(|_| bad())?;
+        let last: u32 = db.parse().map_err(|_| bad())?;
+        if first > last {
+            return Err(format!("\"{s}\" ends before it starts"));
+        }
+        let width = if pa.is_empty() {
+            0
+        } else {
+            if da.len() != db.len() {
+                return Err(format!("\"{s}\": both ends need the same number of digits"));
+            }
+            da.len()
+        };
+        Ok(Numbering {
+            prefix: pa,
+            first,
+            last,
+            width,
+        })
+    }
+}
+
+impl fmt::Display for Numbering {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let w = self.width;
+        write!(
+            f,
+            "{p}{a:0w$}-{p}{b:0w$}",
+            p = self.prefix,
+            a = self.first,
+            b = self.last
+        )
+    }
+}
+
+impl Serialize for Numbering {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Numbering {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Counter {
+    pub number: u16,
+    pub name: String,
+    pub procedures: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PriorityPolicy {
+    /// A priority ticket is called after this many normal ones (0: priority always first).
+    pub every: u32,
+}
+
+impl Default for PriorityPolicy {
+    fn default() -> Self {
+        PriorityPolicy { every: 2 }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Kiosk,
+    Counter,
+    Display,
+    Printer,
+    Rating,
+    Admin,
+    Queue,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Device {
+    pub id: String,
+    pub role: Role,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counter: Option<u16>,
+    /// For a kiosk: the printer device that prints its tickets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub printer: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BrokerConfig {
+    pub embedded: bool,
+    pub address: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+}
+
+impl Default for BrokerConfig {
+    fn default() -> Self {
+        BrokerConfig {
+            embedded: true,
+            address: "127.0.0.1:1884".into(),
+            username: None,
+            password: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreConfig {
+    pub path: String,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            path: "qms-data".into(),
+        }
+    }
+}
+
+mod offset_text {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use time::UtcOffset;
+
+    pub fn serialize<S: Serializer>(o: &UtcOffset, s: S) -> Result<S::Ok, S::Error> {
+        let (h, m, _) = o.as_hms();
+        let sign = if o.is_negative() { '-' } else { '+' };
+        s.collect_str(&format_args!("{sign}{:02}:{:02}", h.abs(), m.abs()))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<UtcOffset, D::Error> {
+        let text = String::deserialize(d)?;
+        let format = time::macros::format_description!("[offset_hour]:[offset_minute]");
+        UtcOffset::parse(&text, &format).map_err(|_| {
+            serde::de::Error::custom(format!("\"{text}\" is not a UTC offset like \"+07:00\""))
+        })
+    }
+}
+
+/// A configuration that cannot be used, with where it went wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}{field}: {message}", line.map(|l| format!("line {l}, ")).unwrap_or_default())]
+pub struct ConfigError {
+    /// 1-based line in the source text, when known.
+    pub line: Option<usize>,
+    /// The field, e.g. `counter[3].procedures`.
+    pub field: String,
+    pub message: String,
+}
+
+impl SiteConfig {
+    /// Parses and validates a configuration text.
+    pub fn parse(text: &str) -> Result<SiteConfig, ConfigError> {
+        let config: SiteConfig = toml::from_str(text).map_err(|e| ConfigError {
+            line: e.span().map(|s| line_at(text, s.start)),
+            field: String::from("qms.toml"),
+            message: e.message().to_string(),
+        })?;
+        config.validate(text)?;
+        Ok(config)
+    }
+
+    /// The embedded default configuration.
+    pub fn default_site() -> SiteConfig {
+        SiteConfig::parse(DEFAULT_CONFIG).expect("the embedded default configuration is valid")
+    }
+
+    fn validate(&self, text: &str) -> Result<(), ConfigError> {
+        let err = |table: &str, index: Option<usize>, key: &str, message: String| ConfigError {
+            line: find_line(text, table, index, key),
+            field: match index {
+                Some(i) => format!("{table}[{}].{key}", i + 1),
+                None => format!("{table}.{key}"),
+            },
+            message,
+        };
+        let id_ok = |s: &str| {
+            !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+        };
+        if !id_ok(&self.site.id) {
+            return Err(err(
+                "site",
+                None,
+                "id",
+                format!(
+                    "\"{}\" must be lower-case letters, digits, '-' or '_' (it is part of MQTT topics)",
+                    self.site.id
+                ),
+            ));
+        }
+        if self.procedures.is_empty() {
+            return Err(err(
+                "procedure",
+                None,
+                "id",
+                "at least one [[procedure]] is needed".into(),
+            ));
+        }
+        let mut ids = BTreeSet::new();
+        for (i, p) in self.procedures.iter().enumerate() {
+            if !id_ok(&p.id) {
+                return Err(err(
+                    "procedure",
+                    Some(i),
+                    "id",
+                    format!(
+                        "\"{}\" must be lower-case letters, digits, '-' or '_'",
+                        p.id
+                    ),
+                ));
+            }
+            if !ids.insert(p.id.as_str()) {
+                return Err(err(
+                    "procedure",
+                    Some(i),
+                    "id",
+                    format!("\"{}\" is used twice", p.id),
+                ));
+            }
+            if p.name_vi.trim().is_empty() {
+                return Err(err(
+                    "procedure",
+                    Some(i),
+                    "name_vi",
+                    "must not be empty".into(),
+                ));
+            }
+            if !(p.avg_service_minutes > 0.0 && p.avg_service_minutes < 600.0) {
+                return Err(err(
+                    "procedure",
+                    Some(i),
+                    "avg_service_minutes",
+                    "must be between 0 and 600 minutes".into(),
+                ));
+            }
+            if p.daily_quota == Some(0) {
+                return Err(err(
+                    "procedure",
+                    Some(i),
+                    "daily_quota",
+                    "0 would refuse every citizen; leave it out for no quota, or set enabled = false".into(),
+                ));
+            }
+            for (j, q) in self.procedures.iter().enumerate().take(i) {
+                if q.numbers.prefix == p.numbers.prefix
+                    && q.numbers.first <= p.numbers.last
+                    && p.numbers.first <= q.numbers.last
+                {
+                    return Err(err(
+                        "procedure",
+                        Some(i),
+                        "numbers",
+                        format!(
+                            "{} overlaps {} of procedure[{}] \"{}\": a number would mean two procedures",
+                            p.numbers,
+                            q.numbers,
+                            j + 1,
+                            q.id
+                        ),
+                    ));
+                }
+            }
+        }
+        let mut numbers = BTreeSet::new();
+        for (i, c) in self.counters.iter().enumerate() {
+            if c.number == 0 || !numbers.insert(c.number) {
+                return Err(err(
+                    "counter",
+                    Some(i),
+                    "number",
+                    format!("{} must be a positive number used once", c.number),
+                ));
+            }
+            for p in &c.procedures {
+                if !ids.contains(p.as_str()) {
+                    return Err(err(
+                        "counter",
+                        Some(i),
+                        "procedures",
+                        format!("unknown procedure \"{p}\""),
+                    ));
+                }
+            }
+        }
+        let mut devices = BTreeSet::new();
+        for (i, d) in self.devices.iter().enumerate() {
+            if d.id.is_empty() || d.id.contains(['/', '+', '#']) || !devices.insert(&d.id) {
+                return Err(err(
+                    "device",
+                    Some(i),
+                    "id",
+                    format!(
+                        "\"{}\" must be unique, not empty, without '/', '+' or '#'",
+                        d.id
+                    ),
+                ));
+            }
+            let needs_counter = matches!(d.role, Role::Counter | Role::Rating);
+            match (needs_counter, d.counter) {
+                (true, None) => {
+                    return Err(err(
+                        "device",
+                        Some(i),
+                        "counter",
+                        format!(
+                            "a {:?} device needs the counter it belongs to",
+                            d.role
+                        )
+                        .to_lowercase(),
+                    ))
+                }
+                (true, Some(n)) if !numbers.contains(&n) => {
+                    return Err(err(
+                        "device",
+                        Some(i),
+                        "counter",
+                        format!("no [[counter]] has number {n}"),
+                    ))
+                }
+                _ => {}
+            }
+        }
+        for (i, d) in self.devices.iter().enumerate() {
+            if let Some(printer) = &d.printer {
+                let is_printer = self
+                    .devices
+                    .iter()
+                    .any(|p| &p.id == printer && p.role == Role::Printer);
+                if !is_printer {
+                    return Err(err(
+                        "device",
+                        Some(i),
+                        "printer",
+                        format!("\"{printer}\" is not a device with role = \"printer\""),
+                    ));
+                }
+            }
+        }
+        if self.broker.address.parse::<std::net::SocketAddr>().is_err()
+            && !self.broker.address.contains(':')
+        {
+            return Err(err(
+                "broker",
+                None,
+                "address",
+                format!(
+                    "\"{}\" is not host:port, e.g. \"127.0.0.1:1883\"",
+                    self.broker.address
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn procedure(&self, id: &str) -> Option<&Procedure> {
+        self.procedures.iter().find(|p| p.id == id)
+    }
+
+    pub fn counter(&self, number: u16) -> Option<&Counter> {
+        self.counters.iter().find(|c| c.number == number)
+    }
+
+    pub fn device(&self, id: &str) -> Option<&Device> {
+        self.devices.iter().find(|d| d.id == id)
+    }
+
+    /// The counters that serve each procedure.
+    pub fn counters_by_procedure(&self) -> BTreeMap<&str, Vec<u16>> {
+        let mut map: BTreeMap<&str, Vec<u16>> = self
+            .procedures
+            .iter()
+            .map(|p| (p.id.as_str(), Vec::new()))
+            .collect();
+        for c in &self.counters {
+            for p in &c.procedures {
+                if let Some(list) = map.get_mut(p.as_str()) {
+                    list.push(c.number);
+                }
+            }
+        }
+        map
+    }
+
+    /// The configuration as TOML text.
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).expect("a configuration always serializes")
+    }
+}
+
+fn line_at(text: &str, byte: usize) -> usize {
+    text[..byte.min(text.len())].matches('\n').count() + 1
+}
+
+/// The line of `key` inside the `index`-th `[[table]]` (or `[table]`), when present.
+fn find_line(text: &str, table: &str, index: Option<usize>, key: &str) -> Option<usize> {
+    let header = match index {
+        Some(_) => format!("[[{table}]]"),
+        None => format!("[{table}]"),
+    };
+    let mut seen = 0usize;
+    let mut inside = false;
+    let mut header_line = None;
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            inside = line == header && {
+                seen += 1;
+                index.is_none_or(|i| seen == i + 1)
+            };
+            if inside {
+                header_line = Some(n + 1);
+            }
+            continue;
+        }
+        if inside {
+            if let Some(rest) = line.strip_prefix(key) {
+                if rest.trim_start().starts_with('=') {
+                    return Some(n + 1);
+                }
+            }
+        }
+    }
+    header_line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_configuration_is_valid_and_lists_the_ward_procedures() {
+        let c = SiteConfig::default_site();
+        assert_eq!(c.site.name, "Công an phường Sài Gòn");
+        let ids: Vec<_> = c.procedures.iter().map(|p| p.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            ["cccd", "cu-tru", "xac-nhan-cu-tru", "xu-phat", "vneid", "chung"]
+        );
+        assert_eq!(c.site.utc_offset, time::macros::offset!(+7));
+        assert_eq!(c.counters_by_procedure()["cccd"], vec![1, 2]);
+    }
+
+    #[test]
+    fn printing_and_parsing_again_gives_the_same_configuration() {
+        let c = SiteConfig::default_site();
+        let again = SiteConfig::parse(&c.to_toml()).unwrap();
+        assert_eq!(again.to_toml(), c.to_toml());
+    }
+
+    #[test]
+    fn an_unknown_procedure_on_a_counter_names_the_field_and_line() {
+        let text = DEFAULT_CONFIG.replacen(
+            "procedures = [\"cu-tru\", \"xac-nhan-cu-tru\"]",
+            "procedures = [\"cu-tru\", \"xac-nhan\"]",
+            1,
+        );
+        let e = SiteConfig::parse(&text).unwrap_err();
+        assert_eq!(e.field, "counter[3].procedures");
+        assert!(e.message.contains("\"xac-nhan\""), "{e}");
+        let line = text
+            .lines()
+            .position(|l| l.contains("\"xac-nhan\"]"))
+            .unwrap()
+            + 1;
+        assert_eq!(e.line, Some(line));
+    }
+
+    #[test]
+    fn a_misspelt_key_is_refused_with_its_line() {
+        let text = DEFAULT_CONFIG.replacen("daily_quota = 200", "daily_qouta = 200", 1);
+        let e = SiteConfig::parse(&text).unwrap_err();
+        assert!(e.message.contains("daily_qouta"), "{e}");
+        let line = text.lines().position(|l| l.contains("daily_qouta")).unwrap() + 1;
+        assert_eq!(e.line, Some(line));
+    }
+
+    #[test]
+    fn overlapping_number_blocks_are_refused() {
+        let text = DEFAULT_CONFIG.replacen("\"2001-2999\"", "\"1901-2999\"", 1);
+        let e = SiteConfig::parse(&text).unwrap_err();
+        assert_eq!(e.field, "procedure[2].numbers");
+        assert!(e.message.contains("overlaps"), "{e}");
+    }
+
+    #[test]
+    fn bad_hours_and_offsets_say_what_was_expected() {
+        let text = DEFAULT_CONFIG.replacen("\"13:30-17:00\"", "\"13:30-7:00\"", 1);
+        assert!(SiteConfig::parse(&text)
+            .unwrap_err()
+            .message
+            .contains("ends before it starts"));
+        let text = DEFAULT_CONFIG.replacen("\"+07:00\"", "\"GMT+7\"", 1);
+        assert!(SiteConfig::parse(&text)
+            .unwrap_err()
+            .message
+            .contains("UTC offset"));
+    }
+
+    #[test]
+    fn a_counter_device_must_name_an_existing_counter() {
+        let text = DEFAULT_CONFIG.replacen("counter = 5", "counter = 9", 1);
+        let e = SiteConfig::parse(&text).unwrap_err();
+        assert_eq!(e.field, "device[9].counter");
+    }
+
+    #[test]
+    fn numbering_labels_blocks_and_prefixes() {
+        let block: Numbering = "1001-1999".parse().unwrap();
+        assert_eq!(block.label(0).as_deref(), Some("1001"));
+        assert_eq!(block.label(998).as_deref(), Some("1999"));
+        assert_eq!(block.label(999), None);
+        let prefixed: Numbering = "A001-A999".parse().unwrap();
+        assert_eq!(prefixed.label(22).as_deref(), Some("A023"));
+        assert!("A01-A999".parse::<Numbering>().is_err());
+        assert!("a001-a999".parse::<Numbering>().is_err());
+    }
+
+    #[test]
+    fn opening_hours_know_the_next_opening() {
+        let hours = SiteConfig::default_site().hours;
+        // Saturday 2026-11-28 12:00 +07:00: closed until Monday 07:30.
+        let sat_noon = time::macros::datetime!(2026-11-28 12:00 +7);
+        assert!(!hours.is_open(sat_noon));
+        assert_eq!(
+            hours.next_opening(sat_noon),
+            Some(time::macros::datetime!(2026-11-30 07:30 +7))
+        );
+        assert!(hours.is_open(time::macros::datetime!(2026-11-30 07:30 +7)));
+        assert!(!hours.is_open(time::macros::datetime!(2026-11-30 11:30 +7)));
+    }
+}

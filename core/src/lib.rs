@@ -1,0 +1,36 @@
+//! The pure domain of the queue-ticket system: no I/O and no clock; time is passed in.
+//!
+//! # Layout
+//! - [`config`]: the site configuration (`qms.toml`) with validation that names the bad
+//!   field and line.
+//! - [`protocol`]: protocol v1, the JSON payloads every device exchanges over MQTT.
+//! - [`queue`]: the state machine. [`queue::QueueState::execute`] takes a command, the
+//!   sending device and the time, and returns the events to store and publish plus the
+//!   answer; state changes only by applying events, so a replay rebuilds it.
+//! - [`numwords`]: numbers read aloud by Vietnamese rules, and the call sentence.
+//!
+//! # The rules of the queue
+//! - **Numbering**: per procedure per business day (in the site's UTC offset), from the
+//!   procedure's block ("1001-1999" or "A001-A999"); a number is never reused in a day.
+//!   Issuing is refused outside opening hours, past the daily quota or past the block.
+//! - **Lifecycle**: waiting → called → (recalled)* → completed | no-show; a no-show can be
+//!   re-activated the same day; a called ticket can be transferred to another procedure
+//!   and/or counter; tickets still waiting or called when the day changes expire.
+//! - **Calling**: a counter calls among the tickets of the procedures it serves plus the
+//!   tickets transferred to it. The oldest place in line wins. The place in line is set at
+//!   issue and kept by transfer and re-activation, so nobody is sent to the back of the
+//!   line. A waiting priority ticket is called first once `priority.every` normal tickets
+//!   were called at that counter since its last priority call, or when no normal ticket
+//!   is waiting; a counter's first call of the day takes a waiting priority ticket.
+//!   Calling the next ticket completes the one the counter was serving.
+//! - **Wait estimate**: people ahead × the mean of the procedure's last 20 service times
+//!   (the configured average until there are any) ÷ the open (not paused) counters that
+//!   serve it, rounded up to whole minutes; none when no such counter is open.
+
+pub mod config;
+pub mod numwords;
+pub mod protocol;
+pub mod queue;
+
+pub use config::SiteConfig;
+pub use queue::{Actor, Answer, Outcome, QueueState};

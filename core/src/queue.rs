@@ -1,0 +1,948 @@
+//! The queue state machine: a command and the time in, events and an answer out.
+//!
+//! State changes only by applying events ([`QueueState::apply`]), so replaying the stored
+//! events of a day rebuilds exactly the state that served it.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use time::{Date, OffsetDateTime};
+
+use crate::config::{Role, SiteConfig};
+use crate::protocol::{
+    Board, BoardCall, BoardCounter, BoardWaiting, Command, CommandError, CounterStatus,
+    ErrorCode, Event, EventKind, PriorityReason, Ticket, TicketState, VERSION,
+};
+
+/// Calls kept for the board.
+const RECENT_CALLS: usize = 8;
+/// Service times kept per procedure for the rolling estimate.
+const SERVICE_SAMPLES: usize = 20;
+
+/// Who sent a command: the device and what its configuration allows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub device: String,
+    pub role: Role,
+    pub counter: Option<u16>,
+}
+
+impl Actor {
+    /// The actor for a device id, from the site configuration.
+    pub fn of(config: &SiteConfig, device: &str) -> Result<Actor, CommandError> {
+        let d = config.device(device).ok_or_else(|| {
+            CommandError::new(
+                ErrorCode::UnknownDevice,
+                format!("Thiết bị \"{device}\" chưa được khai báo"),
+                format!("device \"{device}\" is not in the site configuration"),
+            )
+        })?;
+        Ok(Actor {
+            device: d.id.clone(),
+            role: d.role,
+            counter: d.counter,
+        })
+    }
+}
+
+/// What a successful command answers.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Answer {
+    Ticket {
+        ticket: Ticket,
+        ahead: u32,
+        wait_minutes: Option<u32>,
+    },
+    Tickets(Vec<Ticket>),
+    Done,
+}
+
+/// The result of one command: the events to store and publish (also when the command
+/// was refused, since a day change may have happened first), and the answer.
+#[derive(Debug)]
+pub struct Outcome {
+    pub events: Vec<Event>,
+    pub answer: Result<Answer, CommandError>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct CounterState {
+    paused: bool,
+    serving: Option<String>,
+    /// Normal tickets called since the last priority one.
+    normal_since_priority: u32,
+}
+
+/// Waiting tickets of one line, by place in line.
+#[derive(Debug, Clone, Default)]
+struct Line {
+    normal: BTreeSet<(u64, String)>,
+    priority: BTreeSet<(u64, String)>,
+}
+
+impl Line {
+    fn set(&mut self, priority: bool) -> &mut BTreeSet<(u64, String)> {
+        if priority {
+            &mut self.priority
+        } else {
+            &mut self.normal
+        }
+    }
+}
+
+/// The whole queue of one business day.
+#[derive(Debug, Clone, Default)]
+pub struct QueueState {
+    day: Option<Date>,
+    seq: u64,
+    tickets: BTreeMap<String, Ticket>,
+    issued: BTreeMap<String, u32>,
+    /// Waiting tickets per procedure.
+    lines: BTreeMap<String, Line>,
+    /// Waiting tickets transferred to one counter.
+    counter_lines: BTreeMap<u16, Line>,
+    counters: BTreeMap<u16, CounterState>,
+    calls: VecDeque<BoardCall>,
+    service_seconds: BTreeMap<String, VecDeque<u32>>,
+}
+
+fn refuse(code: ErrorCode, vi: impl Into<String>, en: impl Into<String>) -> CommandError {
+    CommandError::new(code, vi, en)
+}
+
+impl QueueState {
+    /// The sequence number of the last applied event.
+    pub fn seq(&self) -> u64 {
+        self.seq
+    }
+
+    pub fn day(&self) -> Option<Date> {
+        self.day
+    }
+
+    pub fn ticket(&self, id: &str) -> Option<&Ticket> {
+        self.tickets.get(id)
+    }
+
+    /// Applies a stored or freshly made event.
+    pub fn apply(&mut self, event: &Event) {
+        self.seq = event.seq;
+        let at = event.at;
+        match &event.kind {
+            EventKind::DayOpened { day } => {
+                self.day = Some(*day);
+                self.tickets.clear();
+                self.issued.clear();
+                self.lines.clear();
+                self.counter_lines.clear();
+                self.calls.clear();
+                for c in self.counters.values_mut() {
+                    *c = CounterState {
+                        normal_since_priority: u32::MAX,
+                        ..CounterState::default()
+                    };
+                }
+            }
+            EventKind::Issued { ticket } => {
+                *self.issued.entry(ticket.service.clone()).or_default() += 1;
+                self.tickets.insert(ticket.id.clone(), ticket.clone());
+                self.enqueue(&ticket.id);
+            }
+            EventKind::Called {
+                ticket, counter, ..
+            } => {
+                self.dequeue(ticket);
+                let t = self.tickets.get_mut(ticket).expect("called ticket exists");
+                t.state = TicketState::Called;
+                t.counter = Some(*counter);
+                t.target_counter = None;
+                t.called_at = Some(at);
+                let priority = t.priority.is_some();
+                let call = BoardCall {
+                    ticket: t.id.clone(),
+                    label: t.label.clone(),
+                    service: t.service.clone(),
+                    counter: *counter,
+                    at,
+                    recall: 0,
+                };
+                let c = self.counter_mut(*counter);
+                c.serving = Some(ticket.clone());
+                c.paused = false;
+                c.normal_since_priority = if priority {
+                    0
+                } else {
+                    c.normal_since_priority.saturating_add(1)
+                };
+                self.push_call(call);
+            }
+            EventKind::Recalled {
+                ticket, counter, ..
+            } => {
+                let t = self.tickets.get_mut(ticket).expect("recalled ticket exists");
+                t.recalls += 1;
+                let call = BoardCall {
+                    ticket: t.id.clone(),
+                    label: t.label.clone(),
+                    service: t.service.clone(),
+                    counter: *counter,
+                    at,
+                    recall: t.recalls,
+                };
+                self.push_call(call);
+            }
+            EventKind::NoShow { ticket, counter } => {
+                if let Some(t) = self.tickets.get_mut(ticket) {
+                    t.state = TicketState::NoShow;
+                }
+                self.counter_mut(*counter).serving = None;
+            }
+            EventKind::Reactivated { ticket } => {
+                if let Some(t) = self.tickets.get_mut(ticket) {
+                    t.state = TicketState::Waiting;
+                    t.counter = None;
+                }
+                self.enqueue(ticket);
+            }
+            EventKind::Transferred {
+                ticket,
+                service,
+                counter,
+            } => {
+                self.release(ticket);
+                let t = self
+                    .tickets
+                    .get_mut(ticket)
+                    .expect("transferred ticket exists");
+                t.state = TicketState::Waiting;
+                t.service = service.clone();
+                t.target_counter = *counter;
+                t.counter = None;
+                self.enqueue(ticket);
+            }
+            EventKind::Completed {
+                ticket,
+                counter,
+                service_seconds,
+            } => {
+                if let Some(t) = self.tickets.get_mut(ticket) {
+                    t.state = TicketState::Completed;
+                    t.completed_at = Some(at);
+                    let samples = self.service_seconds.entry(t.service.clone()).or_default();
+                    samples.push_back(*service_seconds);
+                    if samples.len() > SERVICE_SAMPLES {
+                        samples.pop_front();
+                    }
+                }
+                self.counter_mut(*counter).serving = None;
+            }
+            EventKind::CounterPaused { counter } => self.counter_mut(*counter).paused = true,
+            EventKind::CounterResumed { counter } => self.counter_mut(*counter).paused = false,
+            EventKind::Rated { ticket, rating } => {
+                if let Some(t) = self.tickets.get_mut(ticket) {
+                    t.rating = Some(*rating);
+                }
+            }
+            EventKind::DayClosed { expired, .. } => {
+                for id in expired {
+                    self.release(id);
+                    self.dequeue(id);
+                    if let Some(t) = self.tickets.get_mut(id) {
+                        t.state = TicketState::Expired;
+                    }
+                }
+            }
+        }
+    }
+
+    fn counter_mut(&mut self, number: u16) -> &mut CounterState {
+        self.counters
+            .entry(number)
+            .or_insert_with(|| CounterState {
+                normal_since_priority: u32::MAX,
+                ..CounterState::default()
+            })
+    }
+
+    fn push_call(&mut self, call: BoardCall) {
+        self.calls.push_front(call);
+        self.calls.truncate(RECENT_CALLS);
+    }
+
+    /// Frees the counter serving `ticket`, if any.
+    fn release(&mut self, ticket: &str) {
+        for c in self.counters.values_mut() {
+            if c.serving.as_deref() == Some(ticket) {
+                c.serving = None;
+            }
+        }
+    }
+
+    fn line_of(&mut self, t: &Ticket) -> &mut Line {
+        match t.target_counter {
+            Some(c) => self.counter_lines.entry(c).or_default(),
+            None => self.lines.entry(t.service.clone()).or_default(),
+        }
+    }
+
+    fn enqueue(&mut self, id: &str) {
+        if let Some(t) = self.tickets.get(id).cloned() {
+            self.line_of(&t)
+                .set(t.priority.is_some())
+                .insert((t.queue_key, t.id));
+        }
+    }
+
+    fn dequeue(&mut self, id: &str) {
+        if let Some(t) = self.tickets.get(id).cloned() {
+            self.line_of(&t)
+                .set(t.priority.is_some())
+                .remove(&(t.queue_key, t.id));
+        }
+    }
+
+    /// Turns event kinds into numbered events and applies them.
+    fn record(&mut self, kinds: Vec<EventKind>, at: OffsetDateTime, out: &mut Vec<Event>) {
+        for kind in kinds {
+            let event = Event {
+                v: VERSION,
+                seq: self.seq + 1,
+                at,
+                kind,
+            };
+            self.apply(&event);
+            out.push(event);
+        }
+    }
+
+    /// Closes the previous business day and opens today's, when the day has changed.
+    pub fn roll_over(&mut self, config: &SiteConfig, now: OffsetDateTime) -> Vec<Event> {
+        let today = now.to_offset(config.site.utc_offset).date();
+        let mut kinds = Vec::new();
+        if let Some(day) = self.day {
+            if day == today {
+                return Vec::new();
+            }
+            let expired = self
+                .tickets
+                .values()
+                .filter(|t| matches!(t.state, TicketState::Waiting | TicketState::Called))
+                .map(|t| t.id.clone())
+                .collect();
+            kinds.push(EventKind::DayClosed { day, expired });
+        }
+        kinds.push(EventKind::DayOpened { day: today });
+        let mut events = Vec::new();
+        self.record(kinds, now, &mut events);
+        events
+    }
+
+    /// Executes one command from `actor` at `now`.
+    pub fn execute(
+        &mut self,
+        config: &SiteConfig,
+        actor: &Actor,
+        command: &Command,
+        now: OffsetDateTime,
+    ) -> Outcome {
+        let mut events = self.roll_over(config, now);
+        let answer = self
+            .decide(config, actor, command, now)
+            .map(|(kinds, answer)| {
+                self.record(kinds, now, &mut events);
+                answer(self, config)
+            });
+        Outcome { events, answer }
+    }
+
+    /// Checks a command against the state; returns the events it makes and how to answer
+    /// once they are applied.
+    #[allow(clippy::type_complexity)]
+    fn decide(
+        &self,
+        config: &SiteConfig,
+        actor: &Actor,
+        command: &Command,
+        now: OffsetDateTime,
+    ) -> Result<
+        (
+            Vec<EventKind>,
+            Box<dyn FnOnce(&QueueState, &SiteConfig) -> Answer>,
+        ),
+        CommandError,
+    > {
+        authorize(actor, command)?;
+        let done = || -> Box<dyn FnOnce(&QueueState, &SiteConfig) -> Answer> {
+            Box::new(|_, _| Answer::Done)
+        };
+        let show = |id: String| -> Box<dyn FnOnce(&QueueState, &SiteConfig) -> Answer> {
+            Box::new(move |s: &QueueState, c: &SiteConfig| s.answer_ticket(c, &id))
+        };
+        match command {
+            Command::Issue { service, priority } => {
+                let ticket = self.new_ticket(config, actor, service, *priority, now)?;
+                let id = ticket.id.clone();
+                Ok((vec![EventKind::Issued { ticket }], show(id)))
+            }
+            Command::CallNext { counter } => {
+                let counter = self.acting_counter(config, actor, *counter)?;
+                let mut kinds = self.finish_serving(counter, now);
+                let next = self.next_for(config, counter).ok_or_else(|| {
+                    refuse(
+                        ErrorCode::NobodyWaiting,
+                        "Không có công dân nào đang chờ",
+                        "nobody is waiting for this counter",
+                    )
+                })?;
+                let label = self.tickets[&next].label.clone();
+                kinds.push(EventKind::Called {
+                    ticket: next.clone(),
+                    label,
+                    counter,
+                });
+                Ok((kinds, show(next)))
+            }
+            Command::Call { ticket, counter } => {
+                let counter = self.acting_counter(config, actor, *counter)?;
+                let t = self.today_ticket(ticket)?;
+                if t.state != TicketState::Waiting {
+                    return Err(self.wrong_state(t));
+                }
+                if !self.eligible(config, counter, t) {
+                    return Err(refuse(
+                        ErrorCode::Forbidden,
+                        format!("Quầy {counter} không phục vụ số {}", t.label),
+                        format!("counter {counter} does not serve ticket {}", t.label),
+                    ));
+                }
+                let mut kinds = self.finish_serving(counter, now);
+                kinds.push(EventKind::Called {
+                    ticket: t.id.clone(),
+                    label: t.label.clone(),
+                    counter,
+                });
+                Ok((kinds, show(t.id.clone())))
+            }
+            Command::Recall { counter } => {
+                let counter = self.acting_counter(config, actor, *counter)?;
+                let t = self.serving(counter)?;
+                Ok((
+                    vec![EventKind::Recalled {
+                        ticket: t.id.clone(),
+                        label: t.label.clone(),
+                        counter,
+                    }],
+                    show(t.id.clone()),
+                ))
+            }
+            Command::NoShow { counter } => {
+                let counter = self.acting_counter(config, actor, *counter)?;
+                let t = self.serving(counter)?;
+                Ok((
+                    vec![EventKind::NoShow {
+                        ticket: t.id.clone(),
+                        counter,
+                    }],
+                    show(t.id.clone()),
+                ))
+            }
+            Command::Reactivate { ticket, counter } => {
+                self.acting_counter(config, actor, *counter)?;
+                let t = self.today_ticket(ticket)?;
+                if t.state != TicketState::NoShow {
+                    return Err(self.wrong_state(t));
+                }
+                Ok((
+                    vec![EventKind::Reactivated {
+                        ticket: t.id.clone(),
+                    }],
+                    show(t.id.clone()),
+                ))
+            }
+            Command::Transfer {
+                counter,
+                to_service,
+                to_counter,
+            } => {
+                let counter = self.acting_counter(config, actor, *counter)?;
+                let t = self.serving(counter)?;
+                if to_service.is_none() && to_counter.is_none() {
+                    return Err(refuse(
+                        ErrorCode::BadRequest,
+                        "Cần chọn thủ tục hoặc quầy để chuyển",
+                        "transfer needs to_service or to_counter",
+                    ));
+                }
+                let service = match to_service {
+                    Some(s) => self.known_service(config, s)?.id.clone(),
+                    None => t.service.clone(),
+                };
+                if let Some(target) = to_counter {
+                    let c = known_counter(config, *target)?;
+                    if !c.procedures.contains(&service) {
+                        return Err(refuse(
+                            ErrorCode::InvalidState,
+                            format!("{} không phục vụ thủ tục này", c.name),
+                            format!("counter {target} does not serve \"{service}\""),
+                        ));
+                    }
+                }
+                Ok((
+                    vec![EventKind::Transferred {
+                        ticket: t.id.clone(),
+                        service,
+                        counter: *to_counter,
+                    }],
+                    show(t.id.clone()),
+                ))
+            }
+            Command::Complete { counter } => {
+                let counter = self.acting_counter(config, actor, *counter)?;
+                let t = self.serving(counter)?;
+                let id = t.id.clone();
+                Ok((self.finish_serving(counter, now), show(id)))
+            }
+            Command::Pause { counter } => {
+                let counter = self.acting_counter(config, actor, *counter)?;
+                Ok((vec![EventKind::CounterPaused { counter }], done()))
+            }
+            Command::Resume { counter } => {
+                let counter = self.acting_counter(config, actor, *counter)?;
+                Ok((vec![EventKind::CounterResumed { counter }], done()))
+            }
+            Command::Reprint { ticket } => {
+                let t = self.today_ticket(ticket)?;
+                Ok((Vec::new(), show(t.id.clone())))
+            }
+            Command::Rate { ticket, rating } => {
+                let t = self.today_ticket(ticket)?;
+                if t.state != TicketState::Completed || t.rating.is_some() {
+                    return Err(self.wrong_state(t));
+                }
+                if actor.role == Role::Rating && t.counter != actor.counter {
+                    return Err(refuse(
+                        ErrorCode::Forbidden,
+                        "Số này không được phục vụ tại quầy này",
+                        "this ticket was not served at this rating device's counter",
+                    ));
+                }
+                Ok((
+                    vec![EventKind::Rated {
+                        ticket: t.id.clone(),
+                        rating: *rating,
+                    }],
+                    show(t.id.clone()),
+                ))
+            }
+            Command::List { service, state } => {
+                let service = service.clone();
+                let state = *state;
+                Ok((
+                    Vec::new(),
+                    Box::new(move |s: &QueueState, _: &SiteConfig| {
+                        let mut list: Vec<Ticket> = s
+                            .tickets
+                            .values()
+                            .filter(|t| service.as_ref().is_none_or(|x| &t.service == x))
+                            .filter(|t| state.is_none_or(|x| t.state == x))
+                            .cloned()
+                            .collect();
+                        list.sort_by_key(|t| t.queue_key);
+                        Answer::Tickets(list)
+                    }),
+                ))
+            }
+        }
+    }
+
+    fn new_ticket(
+        &self,
+        config: &SiteConfig,
+        actor: &Actor,
+        service: &str,
+        priority: Option<PriorityReason>,
+        now: OffsetDateTime,
+    ) -> Result<Ticket, CommandError> {
+        let p = self.known_service(config, service)?;
+        if !p.enabled {
+            return Err(refuse(
+                ErrorCode::ServiceClosed,
+                format!("Thủ tục \"{}\" tạm ngừng tiếp nhận", p.name_vi),
+                format!("\"{}\" is not taking tickets now", p.name_en),
+            ));
+        }
+        let local = now.to_offset(config.site.utc_offset);
+        if !config.hours.is_open(local) {
+            let (vi, en) = match config.hours.next_opening(local) {
+                Some(t) => {
+                    let hm = format!("{}:{:02}", t.hour(), t.minute());
+                    let day = if t.date() == local.date() {
+                        String::new()
+                    } else {
+                        format!(" {:02}/{:02}", t.day(), u8::from(t.month()))
+                    };
+                    (
+                        format!("Ngoài giờ làm việc — mở lại lúc {hm}{day}"),
+                        format!("Outside working hours — reopens at {hm}{day}"),
+                    )
+                }
+                None => (
+                    "Ngoài giờ làm việc".to_string(),
+                    "Outside working hours".to_string(),
+                ),
+            };
+            return Err(refuse(ErrorCode::OutsideHours, vi, en));
+        }
+        let issued = self.issued.get(service).copied().unwrap_or(0);
+        let quota_reached = p.daily_quota.is_some_and(|q| issued >= q);
+        let label = p.numbers.label(issued).filter(|_| !quota_reached);
+        let label = label.ok_or_else(|| {
+            refuse(
+                ErrorCode::QuotaReached,
+                "Hết số hôm nay",
+                "no more tickets today for this procedure",
+            )
+        })?;
+        let day = self.day.expect("a day is open before commands run");
+        Ok(Ticket {
+            id: format!(
+                "{:04}{:02}{:02}-{label}",
+                day.year(),
+                u8::from(day.month()),
+                day.day()
+            ),
+            label,
+            service: p.id.clone(),
+            priority,
+            issued_at: local,
+            issued_by: actor.device.clone(),
+            state: TicketState::Waiting,
+            queue_key: self.seq + 1,
+            counter: None,
+            target_counter: None,
+            called_at: None,
+            recalls: 0,
+            completed_at: None,
+            rating: None,
+        })
+    }
+
+    fn known_service<'c>(
+        &self,
+        config: &'c SiteConfig,
+        service: &str,
+    ) -> Result<&'c crate::config::Procedure, CommandError> {
+        config.procedure(service).ok_or_else(|| {
+            refuse(
+                ErrorCode::UnknownService,
+                format!("Không có thủ tục \"{service}\""),
+                format!("unknown procedure \"{service}\""),
+            )
+        })
+    }
+
+    /// The counter a counter command acts for: the device's own, or the one an admin names.
+    fn acting_counter(
+        &self,
+        config: &SiteConfig,
+        actor: &Actor,
+        named: Option<u16>,
+    ) -> Result<u16, CommandError> {
+        let counter = match (actor.counter, named) {
+            (Some(own), Some(n)) if own != n => {
+                return Err(refuse(
+                    ErrorCode::Forbidden,
+                    format!("Thiết bị của quầy {own} không thể thao tác cho quầy {n}"),
+                    format!("a device of counter {own} cannot act for counter {n}"),
+                ))
+            }
+            (Some(own), _) => own,
+            (None, Some(n)) => n,
+            (None, None) => {
+                return Err(refuse(
+                    ErrorCode::BadRequest,
+                    "Cần ghi rõ số quầy",
+                    "field \"counter\" is needed",
+                ))
+            }
+        };
+        known_counter(config, counter)?;
+        Ok(counter)
+    }
+
+    fn today_ticket(&self, id: &str) -> Result<&Ticket, CommandError> {
+        self.tickets
+            .get(id)
+            .or_else(|| self.tickets.values().find(|t| t.label == id))
+            .ok_or_else(|| {
+                refuse(
+                    ErrorCode::UnknownTicket,
+                    format!("Không tìm thấy số \"{id}\" trong ngày"),
+                    format!("no ticket \"{id}\" today"),
+                )
+            })
+    }
+
+    fn wrong_state(&self, t: &Ticket) -> CommandError {
+        let (vi, en) = match t.state {
+            TicketState::Waiting => ("đang chờ", "waiting"),
+            TicketState::Called => ("đang được phục vụ", "being served"),
+            TicketState::Completed if t.rating.is_some() => ("đã được đánh giá", "already rated"),
+            TicketState::Completed => ("đã hoàn thành", "completed"),
+            TicketState::NoShow => ("vắng mặt", "a no-show"),
+            TicketState::Expired => ("đã hết hạn", "expired"),
+        };
+        refuse(
+            ErrorCode::InvalidState,
+            format!("Số {} {vi}", t.label),
+            format!("ticket {} is {en}", t.label),
+        )
+    }
+
+    fn serving(&self, counter: u16) -> Result<&Ticket, CommandError> {
+        self.counters
+            .get(&counter)
+            .and_then(|c| c.serving.as_ref())
+            .and_then(|id| self.tickets.get(id))
+            .ok_or_else(|| {
+                refuse(
+                    ErrorCode::NotServing,
+                    format!("Quầy {counter} chưa gọi số nào"),
+                    format!("counter {counter} is not serving anyone"),
+                )
+            })
+    }
+
+    /// Completing the ticket a counter serves, when it calls the next one.
+    fn finish_serving(&self, counter: u16, now: OffsetDateTime) -> Vec<EventKind> {
+        match self.serving(counter) {
+            Ok(t) => {
+                let since = t.called_at.unwrap_or(now);
+                vec![EventKind::Completed {
+                    ticket: t.id.clone(),
+                    counter,
+                    service_seconds: (now - since).whole_seconds().max(0) as u32,
+                }]
+            }
+            Err(_) => Vec::new(),
+        }
+    }
+
+    fn eligible(&self, config: &SiteConfig, counter: u16, t: &Ticket) -> bool {
+        match t.target_counter {
+            Some(target) => target == counter,
+            None => config
+                .counter(counter)
+                .is_some_and(|c| c.procedures.contains(&t.service)),
+        }
+    }
+
+    /// The calling rule: among the tickets this counter may serve (its procedures' lines
+    /// and the tickets transferred to it), the oldest place in line wins; a waiting
+    /// priority ticket goes first once `priority.every` normal tickets were called since
+    /// the last priority one (or when no normal ticket waits).
+    fn next_for(&self, config: &SiteConfig, counter: u16) -> Option<String> {
+        let c = config.counter(counter)?;
+        let lines: Vec<&Line> = c
+            .procedures
+            .iter()
+            .filter_map(|p| self.lines.get(p))
+            .chain(self.counter_lines.get(&counter))
+            .collect();
+        let oldest = |priority: bool| {
+            lines
+                .iter()
+                .filter_map(|l| {
+                    if priority {
+                        l.priority.first()
+                    } else {
+                        l.normal.first()
+                    }
+                })
+                .min()
+                .map(|(_, id)| id.clone())
+        };
+        let normal_since = self
+            .counters
+            .get(&counter)
+            .map_or(u32::MAX, |c| c.normal_since_priority);
+        match (oldest(true), oldest(false)) {
+            (Some(p), Some(_)) if normal_since >= config.priority.every => Some(p),
+            (_, Some(n)) => Some(n),
+            (p, None) => p,
+        }
+    }
+
+    /// People waiting for a procedure (normal, priority), transferred ones included.
+    fn waiting_for(&self, service: &str) -> (u32, u32) {
+        let (mut normal, mut priority) = self
+            .lines
+            .get(service)
+            .map_or((0, 0), |l| (l.normal.len() as u32, l.priority.len() as u32));
+        // Lines of single counters hold only the few transferred tickets.
+        for line in self.counter_lines.values() {
+            let count = |set: &BTreeSet<(u64, String)>| {
+                set.iter()
+                    .filter(|(_, id)| self.tickets[id].service == service)
+                    .count() as u32
+            };
+            normal += count(&line.normal);
+            priority += count(&line.priority);
+        }
+        (normal, priority)
+    }
+
+    fn open_counters(&self, config: &SiteConfig, service: &str) -> u32 {
+        config
+            .counters
+            .iter()
+            .filter(|c| c.procedures.iter().any(|p| p == service))
+            .filter(|c| !self.counters.get(&c.number).is_some_and(|s| s.paused))
+            .count() as u32
+    }
+
+    /// Minutes until `ahead` people are served: the rolling mean of recent service times
+    /// (or the configured average before there are any), shared by the open counters.
+    fn wait_minutes(&self, config: &SiteConfig, service: &str, ahead: u32) -> Option<u32> {
+        let open = self.open_counters(config, service);
+        if open == 0 {
+            return None;
+        }
+        let samples = self.service_seconds.get(service);
+        let mean_seconds = match samples {
+            Some(s) if !s.is_empty() => s.iter().map(|x| f64::from(*x)).sum::<f64>() / s.len() as f64,
+            _ => config.procedure(service).map_or(600.0, |p| p.avg_service_minutes * 60.0),
+        };
+        Some((f64::from(ahead) * mean_seconds / f64::from(open) / 60.0).ceil() as u32)
+    }
+
+    fn answer_ticket(&self, config: &SiteConfig, id: &str) -> Answer {
+        let ticket = self.tickets[id].clone();
+        let ahead = if ticket.state == TicketState::Waiting {
+            self.ahead_of(&ticket)
+        } else {
+            0
+        };
+        let wait_minutes = self.wait_minutes(config, &ticket.service, ahead);
+        Answer::Ticket {
+            ticket,
+            ahead,
+            wait_minutes,
+        }
+    }
+
+    /// People before this ticket in its procedure's line.
+    fn ahead_of(&self, ticket: &Ticket) -> u32 {
+        let line = match ticket.target_counter {
+            Some(c) => self.counter_lines.get(&c),
+            None => self.lines.get(&ticket.service),
+        };
+        line.map_or(0, |l| {
+            let before = |set: &BTreeSet<(u64, String)>| match set.last() {
+                // The newest ticket, as after an issue: everyone else is ahead.
+                Some((last, _)) if *last <= ticket.queue_key => {
+                    set.len() - usize::from(*last == ticket.queue_key)
+                }
+                _ => set.range(..(ticket.queue_key, String::new())).count(),
+            };
+            (before(&l.normal) + before(&l.priority)) as u32
+        })
+    }
+
+    /// The retained board snapshot.
+    pub fn board(&self, config: &SiteConfig, now: OffsetDateTime) -> Board {
+        let counters = config
+            .counters
+            .iter()
+            .map(|c| {
+                let state = self.counters.get(&c.number);
+                let label = state
+                    .and_then(|s| s.serving.as_ref())
+                    .and_then(|id| self.tickets.get(id))
+                    .map(|t| t.label.clone());
+                let status = match (state.is_some_and(|s| s.paused), &label) {
+                    (true, _) => CounterStatus::Paused,
+                    (false, Some(_)) => CounterStatus::Serving,
+                    (false, None) => CounterStatus::Idle,
+                };
+                BoardCounter {
+                    number: c.number,
+                    name: c.name.clone(),
+                    status,
+                    label,
+                }
+            })
+            .collect();
+        let waiting = config
+            .procedures
+            .iter()
+            .map(|p| {
+                let (normal, priority) = self.waiting_for(&p.id);
+                let issued = self.issued.get(&p.id).copied().unwrap_or(0);
+                let capacity = p.numbers.capacity();
+                let limit = p.daily_quota.map_or(capacity, |q| q.min(capacity));
+                BoardWaiting {
+                    service: p.id.clone(),
+                    name_vi: p.name_vi.clone(),
+                    name_en: p.name_en.clone(),
+                    waiting: normal + priority,
+                    priority_waiting: priority,
+                    wait_minutes: self.wait_minutes(config, &p.id, normal + priority),
+                    open_counters: self.open_counters(config, &p.id),
+                    issued,
+                    quota_left: p.daily_quota.map(|_| limit.saturating_sub(issued)),
+                    enabled: p.enabled,
+                }
+            })
+            .collect();
+        Board {
+            v: VERSION,
+            seq: self.seq,
+            at: now.to_offset(config.site.utc_offset),
+            day: self.day,
+            site_name: config.site.name.clone(),
+            calls: self.calls.iter().cloned().collect(),
+            counters,
+            waiting,
+        }
+    }
+}
+
+fn known_counter(config: &SiteConfig, number: u16) -> Result<&crate::config::Counter, CommandError> {
+    config.counter(number).ok_or_else(|| {
+        refuse(
+            ErrorCode::UnknownCounter,
+            format!("Không có quầy số {number}"),
+            format!("no counter {number}"),
+        )
+    })
+}
+
+/// What each role may do.
+fn authorize(actor: &Actor, command: &Command) -> Result<(), CommandError> {
+    let allowed = match actor.role {
+        Role::Admin => true,
+        Role::Kiosk => matches!(command, Command::Issue { .. } | Command::Reprint { .. }),
+        Role::Counter => !matches!(
+            command,
+            Command::Issue { .. } | Command::Reprint { .. } | Command::Rate { .. }
+        ),
+        Role::Rating => matches!(command, Command::Rate { .. }),
+        Role::Display | Role::Printer | Role::Queue => false,
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(refuse(
+            ErrorCode::Forbidden,
+            format!("Thiết bị \"{}\" không được phép làm thao tác này", actor.device),
+            format!(
+                "device \"{}\" ({}) may not do this",
+                actor.device,
+                format!("{:?}", actor.role).to_lowercase()
+            ),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests;

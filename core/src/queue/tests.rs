@@ -1,0 +1,464 @@
+use time::macros::datetime;
+use time::{Duration, OffsetDateTime};
+
+use super::*;
+use crate::config::{Hours, DEFAULT_CONFIG};
+use crate::protocol::Rating;
+
+/// Thursday 26 November 2026, 08:00 in Hồ Chí Minh City.
+const MORNING: OffsetDateTime = datetime!(2026-11-26 08:00 +7);
+
+struct Office {
+    config: SiteConfig,
+    state: QueueState,
+    now: OffsetDateTime,
+    log: Vec<Event>,
+}
+
+impl Office {
+    fn new() -> Office {
+        Office::with(DEFAULT_CONFIG)
+    }
+
+    fn with(text: &str) -> Office {
+        Office {
+            config: SiteConfig::parse(text).unwrap(),
+            state: QueueState::default(),
+            now: MORNING,
+            log: Vec::new(),
+        }
+    }
+
+    fn run(&mut self, device: &str, command: Command) -> Result<Answer, CommandError> {
+        let actor = Actor::of(&self.config, device)?;
+        let outcome = self.state.execute(&self.config, &actor, &command, self.now);
+        self.log.extend(outcome.events);
+        outcome.answer
+    }
+
+    fn issue(&mut self, service: &str) -> Ticket {
+        self.issue_with(service, None)
+    }
+
+    fn issue_with(&mut self, service: &str, priority: Option<PriorityReason>) -> Ticket {
+        match self.run(
+            "kiosk-1",
+            Command::Issue {
+                service: service.into(),
+                priority,
+            },
+        ) {
+            Ok(Answer::Ticket { ticket, .. }) => ticket,
+            other => panic!("issue failed: {other:?}"),
+        }
+    }
+
+    fn counter(&mut self, n: u16, command: Command) -> Result<Answer, CommandError> {
+        self.run(&format!("counter-{n}"), command)
+    }
+
+    fn call_next(&mut self, n: u16) -> String {
+        match self.counter(n, Command::CallNext { counter: None }) {
+            Ok(Answer::Ticket { ticket, .. }) => ticket.label,
+            other => panic!("call_next failed: {other:?}"),
+        }
+    }
+
+    fn code(result: Result<Answer, CommandError>) -> ErrorCode {
+        result.expect_err("the command should be refused").code
+    }
+}
+
+#[test]
+fn numbers_start_at_the_block_and_follow_per_procedure() {
+    let mut o = Office::new();
+    assert_eq!(o.issue("cccd").label, "1001");
+    assert_eq!(o.issue("cccd").label, "1002");
+    assert_eq!(o.issue("cu-tru").label, "2001");
+    let t = o.issue("cccd");
+    assert_eq!(t.label, "1003");
+    assert_eq!(t.id, "20261126-1003");
+    assert_eq!(t.issued_by, "kiosk-1");
+}
+
+#[test]
+fn numbering_restarts_the_next_day_and_unserved_tickets_expire() {
+    let mut o = Office::new();
+    let served = o.issue("cccd");
+    let left = o.issue("cccd");
+    assert_eq!(o.call_next(1), served.label);
+    o.now += Duration::days(1);
+    assert_eq!(o.issue("cccd").label, "1001");
+    let closed = o
+        .log
+        .iter()
+        .find_map(|e| match &e.kind {
+            EventKind::DayClosed { expired, .. } => Some(expired.clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(closed, vec![served.id, left.id]);
+    assert_eq!(o.state.day(), Some(time::macros::date!(2026 - 11 - 27)));
+}
+
+#[test]
+fn the_day_turns_at_midnight_in_the_site_offset_not_utc() {
+    let mut o = Office::new();
+    o.config.hours = Hours::always();
+    o.now = datetime!(2026-11-26 23:59 +7);
+    assert_eq!(o.issue("cccd").label, "1001");
+    // 00:10 in Hồ Chí Minh City is still 26 November in UTC.
+    o.now = datetime!(2026-11-26 17:10 UTC);
+    let t = o.issue("cccd");
+    assert_eq!((t.label.as_str(), t.id.as_str()), ("1001", "20261127-1001"));
+}
+
+#[test]
+fn quota_and_end_of_block_refuse_with_a_reason_for_the_kiosk() {
+    let mut o = Office::with(&DEFAULT_CONFIG.replacen("daily_quota = 200", "daily_quota = 2", 1));
+    o.issue("cccd");
+    o.issue("cccd");
+    let e = o
+        .run(
+            "kiosk-1",
+            Command::Issue {
+                service: "cccd".into(),
+                priority: None,
+            },
+        )
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::QuotaReached);
+    assert_eq!(e.message, "Hết số hôm nay");
+    let board = o.state.board(&o.config, o.now);
+    assert_eq!(board.waiting[0].quota_left, Some(0));
+
+    let mut o = Office::with(&DEFAULT_CONFIG.replacen("\"6001-6999\"", "\"6001-6002\"", 1));
+    o.issue("chung");
+    o.issue("chung");
+    assert_eq!(
+        Office::code(o.run(
+            "kiosk-1",
+            Command::Issue {
+                service: "chung".into(),
+                priority: None
+            }
+        )),
+        ErrorCode::QuotaReached
+    );
+}
+
+#[test]
+fn outside_hours_the_kiosk_is_told_when_the_office_reopens() {
+    let mut o = Office::new();
+    o.now = datetime!(2026-11-26 12:00 +7);
+    let e = o
+        .run(
+            "kiosk-1",
+            Command::Issue {
+                service: "cccd".into(),
+                priority: None,
+            },
+        )
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::OutsideHours);
+    assert_eq!(e.message, "Ngoài giờ làm việc — mở lại lúc 13:30");
+    o.now = datetime!(2026-11-28 12:00 +7);
+    let e = o
+        .run(
+            "kiosk-1",
+            Command::Issue {
+                service: "cccd".into(),
+                priority: None,
+            },
+        )
+        .unwrap_err();
+    assert_eq!(e.message, "Ngoài giờ làm việc — mở lại lúc 7:30 30/11");
+}
+
+#[test]
+fn a_counter_calls_the_oldest_ticket_of_the_procedures_it_serves() {
+    let mut o = Office::new();
+    o.issue("cu-tru"); // 2001, counter 1 does not serve it
+    o.issue("cccd"); // 1001
+    o.issue("vneid"); // 5001
+    o.issue("cccd"); // 1002
+    assert_eq!(o.call_next(1), "1001");
+    assert_eq!(o.call_next(2), "5001");
+    assert_eq!(o.call_next(2), "1002");
+    assert_eq!(
+        Office::code(o.counter(1, Command::CallNext { counter: None })),
+        ErrorCode::NobodyWaiting
+    );
+    assert_eq!(o.call_next(3), "2001");
+}
+
+#[test]
+fn calling_next_completes_the_ticket_being_served() {
+    let mut o = Office::new();
+    let first = o.issue("cccd");
+    o.issue("cccd");
+    o.call_next(1);
+    o.now += Duration::minutes(7);
+    o.call_next(1);
+    assert_eq!(o.state.ticket(&first.id).unwrap().state, TicketState::Completed);
+    assert!(o.log.iter().any(|e| e.kind
+        == EventKind::Completed {
+            ticket: first.id.clone(),
+            counter: 1,
+            service_seconds: 420
+        }));
+}
+
+#[test]
+fn priority_tickets_are_interleaved_one_after_every_n_normal() {
+    let mut o = Office::new(); // every = 2
+    for _ in 0..4 {
+        o.issue("cccd");
+    }
+    o.issue_with("cccd", Some(PriorityReason::Elderly)); // 1005
+    o.issue_with("cccd", Some(PriorityReason::Pregnant)); // 1006
+    o.issue("cccd"); // 1007
+    let order: Vec<String> = (0..7).map(|_| o.call_next(1)).collect();
+    // The first call of the day takes a waiting priority ticket.
+    assert_eq!(order, ["1005", "1001", "1002", "1006", "1003", "1004", "1007"]);
+}
+
+#[test]
+fn a_transferred_ticket_keeps_its_place_in_the_new_line() {
+    let mut o = Office::new();
+    let t = o.issue("cccd"); // 1001
+    o.issue("cu-tru"); // 2001
+    o.issue("cu-tru"); // 2002
+    o.call_next(1);
+    o.counter(
+        1,
+        Command::Transfer {
+            counter: None,
+            to_service: Some("cu-tru".into()),
+            to_counter: None,
+        },
+    )
+    .unwrap();
+    let moved = o.state.ticket(&t.id).unwrap();
+    assert_eq!((moved.service.as_str(), moved.state), ("cu-tru", TicketState::Waiting));
+    // Issued before 2001 and 2002, so it is called first at a residence counter.
+    assert_eq!(o.call_next(3), "1001");
+    assert_eq!(o.call_next(3), "2001");
+}
+
+#[test]
+fn a_ticket_transferred_to_a_counter_is_called_only_there() {
+    let mut o = Office::new();
+    o.issue("cu-tru"); // 2001
+    o.issue("cu-tru"); // 2002
+    o.call_next(3);
+    o.counter(
+        3,
+        Command::Transfer {
+            counter: None,
+            to_service: None,
+            to_counter: Some(4),
+        },
+    )
+    .unwrap();
+    assert_eq!(o.call_next(3), "2002");
+    assert_eq!(o.call_next(4), "2001");
+    // Counter 1 does not serve residence: a transfer there is refused.
+    o.issue("cu-tru");
+    o.call_next(3);
+    assert_eq!(
+        Office::code(o.counter(
+            3,
+            Command::Transfer {
+                counter: None,
+                to_service: None,
+                to_counter: Some(1)
+            }
+        )),
+        ErrorCode::InvalidState
+    );
+}
+
+#[test]
+fn a_no_show_can_be_reactivated_and_returns_to_its_place() {
+    let mut o = Office::new();
+    let t = o.issue("cccd");
+    o.issue("cccd");
+    o.call_next(1);
+    o.counter(1, Command::Recall { counter: None }).unwrap();
+    o.counter(1, Command::NoShow { counter: None }).unwrap();
+    assert_eq!(o.state.ticket(&t.id).unwrap().state, TicketState::NoShow);
+    assert_eq!(o.state.ticket(&t.id).unwrap().recalls, 1);
+    o.counter(
+        1,
+        Command::Reactivate {
+            ticket: t.label.clone(),
+            counter: None,
+        },
+    )
+    .unwrap();
+    assert_eq!(o.call_next(1), "1001");
+    // Only a no-show can be reactivated.
+    assert_eq!(
+        Office::code(o.counter(
+            1,
+            Command::Reactivate {
+                ticket: t.id.clone(),
+                counter: None
+            }
+        )),
+        ErrorCode::InvalidState
+    );
+}
+
+#[test]
+fn recalls_show_again_on_the_board() {
+    let mut o = Office::new();
+    o.issue("cccd");
+    o.call_next(1);
+    o.counter(1, Command::Recall { counter: None }).unwrap();
+    let board = o.state.board(&o.config, o.now);
+    assert_eq!(board.calls.len(), 2);
+    assert_eq!((board.calls[0].label.as_str(), board.calls[0].recall), ("1001", 1));
+    assert_eq!(board.counters[0].status, CounterStatus::Serving);
+}
+
+#[test]
+fn roles_are_checked_per_device() {
+    let mut o = Office::new();
+    o.issue("cccd");
+    // A display cannot call; a kiosk cannot call; counter 3 cannot act for counter 4.
+    assert_eq!(
+        Office::code(o.run("display-hall", Command::CallNext { counter: Some(1) })),
+        ErrorCode::Forbidden
+    );
+    assert_eq!(
+        Office::code(o.run("kiosk-1", Command::CallNext { counter: Some(1) })),
+        ErrorCode::Forbidden
+    );
+    assert_eq!(
+        Office::code(o.counter(3, Command::CallNext { counter: Some(4) })),
+        ErrorCode::Forbidden
+    );
+    assert_eq!(
+        Office::code(o.counter(3, Command::Issue {
+            service: "cccd".into(),
+            priority: None
+        })),
+        ErrorCode::Forbidden
+    );
+    assert_eq!(
+        Office::code(o.run("stranger", Command::CallNext { counter: Some(1) })),
+        ErrorCode::UnknownDevice
+    );
+    // An admin acts for the counter it names, and must name one.
+    assert_eq!(
+        Office::code(o.run("admin", Command::CallNext { counter: None })),
+        ErrorCode::BadRequest
+    );
+    assert!(o.run("admin", Command::CallNext { counter: Some(1) }).is_ok());
+}
+
+#[test]
+fn the_wait_estimate_uses_recent_service_times_and_open_counters() {
+    let mut o = Office::new(); // cccd: 10 minutes, counters 1 and 2
+    let first = o.issue("cccd");
+    match o.run(
+        "kiosk-1",
+        Command::Issue {
+            service: "cccd".into(),
+            priority: None,
+        },
+    ) {
+        Ok(Answer::Ticket {
+            ahead,
+            wait_minutes,
+            ..
+        }) => assert_eq!((ahead, wait_minutes), (1, Some(5))),
+        other => panic!("{other:?}"),
+    }
+    o.counter(2, Command::Pause { counter: None }).unwrap();
+    o.call_next(1);
+    o.now += Duration::minutes(4);
+    o.counter(1, Command::Complete { counter: None }).unwrap();
+    assert_eq!(o.state.ticket(&first.id).unwrap().state, TicketState::Completed);
+    for _ in 0..3 {
+        o.issue("cccd");
+    }
+    // 4 waiting × 4 minutes ÷ 1 open counter.
+    let w = &o.state.board(&o.config, o.now).waiting[0];
+    assert_eq!((w.waiting, w.open_counters, w.wait_minutes), (4, 1, Some(16)));
+    o.counter(1, Command::Pause { counter: None }).unwrap();
+    assert_eq!(o.state.board(&o.config, o.now).waiting[0].wait_minutes, None);
+}
+
+#[test]
+fn a_completed_ticket_is_rated_once() {
+    let mut o = Office::with(&format!(
+        "{DEFAULT_CONFIG}\n[[device]]\nid = \"rating-1\"\nrole = \"rating\"\ncounter = 1\n"
+    ));
+    let t = o.issue("cccd");
+    o.call_next(1);
+    let rate = Command::Rate {
+        ticket: t.id.clone(),
+        rating: Rating::VerySatisfied,
+    };
+    assert_eq!(Office::code(o.run("rating-1", rate.clone())), ErrorCode::InvalidState);
+    o.counter(1, Command::Complete { counter: None }).unwrap();
+    o.run("rating-1", rate.clone()).unwrap();
+    assert_eq!(
+        o.state.ticket(&t.id).unwrap().rating,
+        Some(Rating::VerySatisfied)
+    );
+    assert_eq!(Office::code(o.run("rating-1", rate)), ErrorCode::InvalidState);
+}
+
+#[test]
+fn replaying_the_events_rebuilds_the_same_state() {
+    let mut o = Office::new();
+    for s in ["cccd", "cu-tru", "cccd", "vneid", "xu-phat"] {
+        o.issue(s);
+    }
+    o.issue_with("cccd", Some(PriorityReason::Disabled));
+    o.call_next(1);
+    o.call_next(2);
+    o.counter(2, Command::NoShow { counter: None }).unwrap();
+    o.call_next(3);
+    o.counter(
+        3,
+        Command::Transfer {
+            counter: None,
+            to_service: Some("chung".into()),
+            to_counter: Some(4),
+        },
+    )
+    .unwrap();
+    o.counter(5, Command::Pause { counter: None }).unwrap();
+
+    let mut replayed = QueueState::default();
+    for e in &o.log {
+        replayed.apply(e);
+    }
+    let board = |s: &QueueState| serde_json::to_string(&s.board(&o.config, o.now)).unwrap();
+    assert_eq!(board(&replayed), board(&o.state));
+    assert_eq!(replayed.seq(), o.state.seq());
+    assert_eq!(replayed.tickets, o.state.tickets);
+    // And both carry on the same way.
+    assert_eq!(o.call_next(4), "2001");
+    let mut replayed_office = Office {
+        state: replayed,
+        ..Office::new()
+    };
+    assert_eq!(replayed_office.call_next(4), "2001");
+}
+
+#[test]
+fn event_sequence_numbers_only_grow() {
+    let mut o = Office::new();
+    o.issue("cccd");
+    o.call_next(1);
+    o.now += Duration::days(1);
+    o.issue("cccd");
+    let seqs: Vec<u64> = o.log.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, (1..=seqs.len() as u64).collect::<Vec<_>>());
+}
