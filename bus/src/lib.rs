@@ -1,1 +1,17 @@
+//! MQTT for the queue system.
+//!
+//! # Layout
+//! - [`topics`]: the protocol v1 topic tree of a site.
+//! - [`client`]: [`Bus`], a reconnecting client that re-subscribes on every connection,
+//!   keeps a retained availability status with a last will, and reports which
+//!   publications the broker acknowledged ([`BusEvent::Acked`]).
+//! - [`broker`]: the embedded broker (rumqttd) for an office on one machine; a site in
+//!   production points every client at its Mosquitto instead.
 
+pub mod broker;
+pub mod client;
+pub mod topics;
+
+pub use broker::{free_loopback_addr, start_embedded, BrokerError};
+pub use client::{Bus, BusError, BusEvent, BusOptions};
+pub use topics::Topics;

@@ -69,12 +69,15 @@ pub struct Hours {
     pub sun: Vec<OpenRange>,
 }
 
+/// "24:00" as the end of a range: the last instant of the day.
+const END_OF_DAY: Time = time::macros::time!(23:59:59.999_999_999);
+
 impl Hours {
     /// Open every day, all day: for demonstrations.
     pub fn always() -> Hours {
         let all = vec![OpenRange {
             start: Time::MIDNIGHT,
-            end: time::macros::time!(23:59:59),
+            end: END_OF_DAY,
         }];
         Hours {
             mon: all.clone(),
@@ -135,6 +138,9 @@ impl std::str::FromStr for OpenRange {
             let (h, m) = t.trim().split_once(':').ok_or_else(bad)?;
             let h: u8 = h.parse().map_err(|_| bad())?;
             let m: u8 = m.parse().map_err(|_| bad())?;
+            if (h, m) == (24, 0) {
+                return Ok(END_OF_DAY);
+            }
             Time::from_hms(h, m, 0).map_err(|_| bad())
         };
         let range = OpenRange {
@@ -150,14 +156,14 @@ impl std::str::FromStr for OpenRange {
 
 impl fmt::Display for OpenRange {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{:02}:{:02}-{:02}:{:02}",
-            self.start.hour(),
-            self.start.minute(),
-            self.end.hour(),
-            self.end.minute()
-        )
+        let hm = |t: Time| {
+            if t == END_OF_DAY {
+                "24:00".to_string()
+            } else {
+                format!("{:02}:{:02}", t.hour(), t.minute())
+            }
+        };
+        write!(f, "{}-{}", hm(self.start), hm(self.end))
     }
 }
 
@@ -774,5 +780,9 @@ mod tests {
         );
         assert!(hours.is_open(time::macros::datetime!(2026-11-30 07:30 +7)));
         assert!(!hours.is_open(time::macros::datetime!(2026-11-30 11:30 +7)));
+        let always = Hours::always();
+        assert!(always.is_open(time::macros::datetime!(2026-11-30 23:59:59.5 +7)));
+        assert_eq!(always.mon[0].to_string(), "00:00-24:00");
+        assert_eq!("00:00-24:00".parse::<OpenRange>().unwrap(), always.mon[0]);
     }
 }

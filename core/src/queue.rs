@@ -263,7 +263,9 @@ impl QueueState {
             })
     }
 
+    /// A call goes to the top of the recent calls; an earlier call of the same ticket goes.
     fn push_call(&mut self, call: BoardCall) {
+        self.calls.retain(|c| c.ticket != call.ticket);
         self.calls.push_front(call);
         self.calls.truncate(RECENT_CALLS);
     }

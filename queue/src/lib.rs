@@ -1,1 +1,15 @@
+//! The queue authority: the only writer of queue state.
+//!
+//! # Layout
+//! - [`service`]: [`run`] serves commands from every device over MQTT, checks each
+//!   device's role, keeps replies for idempotency, and publishes replies, events, print
+//!   jobs and the retained board snapshot from an outbox, only after the write is durable.
+//! - [`store`]: sled behind a small interface; the one place that knows the keys and
+//!   makes writes survive a power cut.
+//!
+//! The queue logic itself is `qms_core::QueueState`; this crate does the I/O around it.
 
+pub mod service;
+pub mod store;
+
+pub use service::{run, Clock, ManualClock, QueueError, QueueOptions, SystemClock};

@@ -1,1 +1,329 @@
+//! Support for the end-to-end tests in `tests/tests`: brokers (embedded in-process, as a
+//! `qms broker` process, or Mosquitto), the authority in-process or as a process, a TCP
+//! gate that cuts a connection on demand, and protocol clients.
 
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use qms::device::DeviceClient;
+use qms_bus::BusOptions;
+use qms_core::config::Hours;
+use qms_core::SiteConfig;
+use qms_queue::{Clock, QueueOptions};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{oneshot, watch};
+use tokio::task::JoinHandle;
+
+pub const WAIT: Duration = Duration::from_secs(10);
+
+/// The default office, open all day, so tests pass at any hour.
+pub fn office() -> SiteConfig {
+    let mut config = SiteConfig::default_site();
+    config.hours = Hours::always();
+    config
+}
+
+/// The `qms` binary of this package (`qms-node`), beside the test executables.
+pub fn qms_node() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test knows where it is");
+    let dir = exe.parent().expect("in a folder");
+    let dir = if dir.ends_with("deps") { dir.parent().expect("in target") } else { dir };
+    dir.join("qms-node")
+}
+
+/// Which broker a test runs against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BrokerKind {
+    Embedded,
+    Mosquitto,
+}
+
+/// Whether Mosquitto tests run here: always in CI (`QMS_REQUIRE_MOSQUITTO=1`, where a
+/// missing Mosquitto is a failure), elsewhere only when it is installed.
+pub fn mosquitto_available() -> bool {
+    let installed = Command::new("mosquitto")
+        .arg("-h")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok();
+    if !installed && std::env::var_os("QMS_REQUIRE_MOSQUITTO").is_some() {
+        panic!("QMS_REQUIRE_MOSQUITTO is set but mosquitto is not installed");
+    }
+    if !installed {
+        eprintln!("mosquitto is not installed: its interop tests are skipped here");
+    }
+    installed
+}
+
+/// A broker as its own process, which a test can kill and start again on the same port.
+pub struct BrokerProcess {
+    pub kind: BrokerKind,
+    pub addr: SocketAddr,
+    dir: tempfile::TempDir,
+    child: Option<Child>,
+}
+
+impl BrokerProcess {
+    pub fn start(kind: BrokerKind) -> BrokerProcess {
+        let mut broker = BrokerProcess {
+            kind,
+            addr: qms_bus::free_loopback_addr(),
+            dir: tempfile::tempdir().expect("a temporary folder"),
+            child: None,
+        };
+        broker.restart();
+        broker
+    }
+
+    pub fn restart(&mut self) {
+        let child = match self.kind {
+            BrokerKind::Embedded => Command::new(qms_node())
+                .args(["broker", "--listen", &self.addr.to_string()])
+                .env("RUST_LOG", "warn")
+                .stdin(Stdio::null())
+                .spawn(),
+            BrokerKind::Mosquitto => {
+                let conf = self.dir.path().join("mosquitto.conf");
+                std::fs::write(
+                    &conf,
+                    format!(
+                        "listener {} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest none\nset_tcp_nodelay true\n",
+                        self.addr.port()
+                    ),
+                )
+                .expect("config written");
+                Command::new("mosquitto").arg("-c").arg(&conf).stdin(Stdio::null()).spawn()
+            }
+        };
+        self.child = Some(child.expect("the broker starts"));
+        wait_listening(self.addr);
+    }
+
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for BrokerProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Starts a broker of `kind` for one test and returns its address; the embedded one runs
+/// in this process.
+pub fn start_broker(kind: BrokerKind) -> (SocketAddr, Option<BrokerProcess>) {
+    match kind {
+        BrokerKind::Embedded => {
+            let addr = qms_bus::free_loopback_addr();
+            qms_bus::start_embedded(addr).expect("the embedded broker starts");
+            (addr, None)
+        }
+        BrokerKind::Mosquitto => {
+            let broker = BrokerProcess::start(kind);
+            (broker.addr, Some(broker))
+        }
+    }
+}
+
+fn wait_listening(addr: SocketAddr) {
+    for _ in 0..500 {
+        if std::net::TcpStream::connect(addr).is_ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("nothing listens on {addr}");
+}
+
+/// The authority running in this process.
+pub struct Authority {
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<()>,
+    /// The `seq` of the last durable event.
+    pub progress: watch::Receiver<u64>,
+}
+
+impl Authority {
+    /// Starts the authority and waits until it serves commands: its retained status says
+    /// online, which it publishes after subscribing to the commands.
+    pub async fn start(config: &SiteConfig, broker: SocketAddr, store: &Path, clock: Arc<dyn Clock>) -> Authority {
+        let status = qms_bus::Topics::new(&config.site.id).status("queue");
+        let mut watcher = client(config, broker, &format!("ready-{}", uuid::Uuid::new_v4()), &[status]).await;
+        let authority = Authority::spawn(config, &broker.to_string(), store, clock);
+        loop {
+            let message = watcher.next_message(WAIT).await.expect("the authority comes online");
+            let status: serde_json::Value = serde_json::from_slice(&message.payload).unwrap();
+            if status["online"] == true {
+                break;
+            }
+        }
+        watcher.close().await;
+        authority
+    }
+
+    fn spawn(config: &SiteConfig, broker: &str, store: &Path, clock: Arc<dyn Clock>) -> Authority {
+        let (progress_tx, progress) = watch::channel(0);
+        let mut options = QueueOptions::new(Arc::new(config.clone()), broker);
+        options.store_path = store.to_path_buf();
+        options.clock = clock;
+        options.tick = Duration::from_millis(20);
+        options.progress = Some(progress_tx);
+        let (stop, stopped) = oneshot::channel();
+        let task = tokio::spawn(async move {
+            qms_queue::run(options, async {
+                let _ = stopped.await;
+            })
+            .await
+            .expect("the authority runs");
+        });
+        Authority {
+            stop: Some(stop),
+            task,
+            progress,
+        }
+    }
+
+    /// Waits until events up to `seq` are durable.
+    pub async fn durable(&mut self, seq: u64) {
+        tokio::time::timeout(WAIT, self.progress.wait_for(|s| *s >= seq))
+            .await
+            .expect("the events became durable in time")
+            .expect("the authority is running");
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let _ = self.task.await;
+    }
+}
+
+/// The authority as its own process (`qms queue`), to be killed with SIGKILL.
+pub struct AuthorityProcess {
+    child: Child,
+}
+
+impl AuthorityProcess {
+    pub fn start(config_file: &Path, broker: SocketAddr, store: &Path) -> AuthorityProcess {
+        let child = Command::new(qms_node())
+            .arg("--config")
+            .arg(config_file)
+            .args(["--broker", &broker.to_string(), "queue", "--data"])
+            .arg(store)
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("the authority starts");
+        AuthorityProcess { child }
+    }
+
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Writes `config` where a `qms` process can read it.
+pub fn write_config(config: &SiteConfig, dir: &Path) -> PathBuf {
+    let path = dir.join("qms.toml");
+    std::fs::write(&path, config.to_toml()).expect("config written");
+    path
+}
+
+/// A protocol client connected as `device`, also subscribed to `extra`.
+pub async fn client(config: &SiteConfig, broker: SocketAddr, device: &str, extra: &[String]) -> DeviceClient {
+    let mut options = BusOptions::new(device, &config.site.id, &broker.to_string());
+    options.announce = false;
+    DeviceClient::connect(options, extra, WAIT)
+        .await
+        .expect("the client connects")
+}
+
+/// A TCP forwarder that can cut every connection through it and refuse new ones.
+pub struct Gate {
+    pub addr: SocketAddr,
+    open: Arc<AtomicBool>,
+    links: Arc<Mutex<Vec<JoinHandle<()>>>>,
+}
+
+impl Gate {
+    pub async fn start(target: SocketAddr) -> Gate {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("loopback");
+        let addr = listener.local_addr().expect("bound");
+        let open = Arc::new(AtomicBool::new(true));
+        let links = Arc::new(Mutex::new(Vec::new()));
+        let (gate_open, gate_links) = (open.clone(), links.clone());
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut inbound, _)) = listener.accept().await else { return };
+                if !gate_open.load(Ordering::SeqCst) {
+                    continue;
+                }
+                let link = tokio::spawn(async move {
+                    if let Ok(mut outbound) = TcpStream::connect(target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+                gate_links.lock().unwrap().push(link);
+            }
+        });
+        Gate { addr, open, links }
+    }
+
+    /// Cuts every connection and refuses new ones.
+    pub fn close(&self) {
+        self.open.store(false, Ordering::SeqCst);
+        for link in self.links.lock().unwrap().drain(..) {
+            link.abort();
+        }
+    }
+
+    pub fn open(&self) {
+        self.open.store(true, Ordering::SeqCst);
+    }
+}
+
+/// A small seeded generator, so that a failing random run can be repeated.
+pub struct Random(u64);
+
+impl Random {
+    /// Seeded from `QMS_TEST_SEED` when set, else from the clock; the seed is printed.
+    pub fn new() -> Random {
+        let seed = std::env::var("QMS_TEST_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .expect("after 1970")
+                    .as_nanos() as u64
+                    | 1
+            });
+        eprintln!("random seed: QMS_TEST_SEED={seed}");
+        Random(seed)
+    }
+
+    pub fn below(&mut self, n: u64) -> u64 {
+        // xorshift64
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+impl Default for Random {
+    fn default() -> Self {
+        Random::new()
+    }
+}

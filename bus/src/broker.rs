@@ -1,0 +1,173 @@
+//! The embedded broker (rumqttd, in-process) for an office that runs on one machine.
+
+use std::collections::HashMap;
+use std::io::ErrorKind;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::time::{Duration, Instant};
+
+use rumqttd::{Broker, Config, ConnectionSettings, RouterConfig, ServerSettings};
+use tracing::{error, warn};
+
+#[derive(Debug, thiserror::Error)]
+pub enum BrokerError {
+    #[error(
+        "the embedded broker cannot listen on {0}: the port is taken, most likely by a \
+         Mosquitto already running there. To use that broker instead, set `embedded = false` \
+         and `address = \"{0}\"` under [broker] in qms.toml (or pass `--broker {0}`); to keep \
+         the embedded broker, give it a free port with `address` (or `--listen`)"
+    )]
+    PortTaken(SocketAddr),
+    #[error("the embedded broker cannot listen on {addr}: {cause}")]
+    Listen {
+        addr: SocketAddr,
+        cause: std::io::Error,
+    },
+    #[error("the embedded broker did not start listening on {0} within 5 s")]
+    NotReady(SocketAddr),
+}
+
+/// Starts the broker on its own threads and returns once it accepts connections. It runs
+/// until the process ends.
+pub fn start_embedded(addr: SocketAddr) -> Result<(), BrokerError> {
+    // rumqttd only logs a failed bind on its server thread; find out here instead.
+    match TcpListener::bind(addr) {
+        Ok(probe) => drop(probe),
+        Err(e) if e.kind() == ErrorKind::AddrInUse => return Err(BrokerError::PortTaken(addr)),
+        Err(cause) => return Err(BrokerError::Listen { addr, cause }),
+    }
+    let mut broker = Broker::new(config(addr));
+    std::thread::Builder::new()
+        .name("broker".into())
+        .spawn(move || {
+            if let Err(e) = broker.start() {
+                error!(cause = %e, "embedded broker stopped");
+            }
+        })
+        .expect("a thread can be spawned");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        if TcpStream::connect_timeout(&addr, Duration::from_millis(100)).is_ok() {
+            disable_nagle_on_listener(addr);
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    Err(BrokerError::NotReady(addr))
+}
+
+/// rumqttd leaves Nagle's algorithm on for its connections, so a reply written right
+/// after a PUBACK waits for the client's delayed ACK (40 ms on Linux). Accepted sockets
+/// inherit TCP_NODELAY from their listener on Linux, so it is set on rumqttd's listening
+/// socket, found among this process's open files by its address.
+fn disable_nagle_on_listener(addr: SocketAddr) {
+    use std::os::fd::{BorrowedFd, RawFd};
+    let Ok(entries) = std::fs::read_dir("/proc/self/fd") else {
+        warn!("cannot list open files: the embedded broker keeps Nagle's algorithm");
+        return;
+    };
+    for entry in entries.flatten() {
+        let Ok(fd) = entry.file_name().to_string_lossy().parse::<RawFd>() else {
+            continue;
+        };
+        let is_socket = std::fs::read_link(entry.path())
+            .is_ok_and(|target| target.to_string_lossy().starts_with("socket:"));
+        if !is_socket {
+            continue;
+        }
+        // SAFETY: the descriptor is open (just listed) and only borrowed for two
+        // system calls; the broker's listener is never closed while the process runs.
+        let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
+        let socket = socket2::SockRef::from(&borrowed);
+        let listening = socket.peer_addr().is_err();
+        let local = socket.local_addr().ok().and_then(|a| a.as_socket());
+        if listening && local == Some(addr) {
+            if let Err(e) = socket.set_nodelay(true) {
+                warn!(cause = %e, "cannot disable Nagle's algorithm on the embedded broker");
+            }
+            return;
+        }
+    }
+    warn!(%addr, "embedded broker listener not found: it keeps Nagle's algorithm");
+}
+
+/// Small buffers: an office has a few dozen devices and small messages.
+fn config(addr: SocketAddr) -> Config {
+    let connections = ConnectionSettings {
+        connection_timeout_ms: 5000,
+        max_payload_size: 1024 * 1024,
+        max_inflight_count: 512,
+        auth: None,
+        external_auth: None,
+        dynamic_filters: true,
+    };
+    let server = ServerSettings {
+        name: "v4".into(),
+        listen: addr,
+        tls: None,
+        next_connection_delay_ms: 1,
+        connections,
+    };
+    Config {
+        id: 0,
+        router: RouterConfig {
+            max_connections: 256,
+            max_outgoing_packet_count: 512,
+            max_segment_size: 256 * 1024,
+            max_segment_count: 4,
+            ..RouterConfig::default()
+        },
+        v4: Some(HashMap::from([("v4".to_string(), server)])),
+        ..Config::default()
+    }
+}
+
+/// A loopback address with a port free right now, for tests and benchmarks.
+pub fn free_loopback_addr() -> SocketAddr {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("loopback is available")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_taken_port_is_reported_with_the_way_out() {
+        let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = taken.local_addr().unwrap();
+        let e = start_embedded(addr).unwrap_err();
+        assert!(matches!(e, BrokerError::PortTaken(a) if a == addr));
+        let text = e.to_string();
+        assert!(text.contains("Mosquitto") && text.contains("embedded = false"), "{text}");
+    }
+
+    #[test]
+    fn connections_to_the_embedded_broker_do_not_wait_for_nagle() {
+        let addr = free_loopback_addr();
+        start_embedded(addr).unwrap();
+        let client = TcpStream::connect(addr).unwrap();
+        let client_addr = client.local_addr().unwrap();
+        // The broker's end of this connection is a socket of this same process, once the
+        // broker has accepted it.
+        let broker_end_nodelay = || {
+            std::fs::read_dir("/proc/self/fd")
+                .unwrap()
+                .flatten()
+                .filter_map(|e| e.file_name().to_string_lossy().parse().ok())
+                .find_map(|fd| {
+                    let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+                    let socket = socket2::SockRef::from(&borrowed);
+                    let peer = socket.peer_addr().ok()?.as_socket()?;
+                    (peer == client_addr).then(|| socket.nodelay().unwrap())
+                })
+        };
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut accepted = broker_end_nodelay();
+        while accepted.is_none() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+            accepted = broker_end_nodelay();
+        }
+        assert_eq!(accepted, Some(true));
+    }
+}

@@ -1,0 +1,290 @@
+//! A reconnecting MQTT client with retained availability, a last will, and a report of
+//! which publications the broker acknowledged.
+//!
+//! rumqttc drops its unacknowledged publications when it reconnects into a new session,
+//! so delivery is tracked here instead: every publication is QoS 1, may carry a tag, and
+//! [`BusEvent::Acked`] reports the tag once the broker's PUBACK for it arrived. After a
+//! reconnect nothing from the old connection is resent by rumqttc; the owner resends what
+//! was not acknowledged (the queue does so from its outbox).
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use qms_core::protocol::{DeviceStatus, VERSION};
+use rumqttc::{
+    AsyncClient, Event, EventLoop, LastWill, MqttOptions, NetworkOptions, Outgoing, Packet, QoS,
+};
+use tokio::sync::mpsc;
+use tracing::{debug, info, warn};
+
+use crate::Topics;
+
+/// Publications the broker may hold unacknowledged; more wait in the request channel.
+const INFLIGHT: u16 = 512;
+const REQUEST_CHANNEL: usize = 8192;
+const MAX_PACKET: usize = 1024 * 1024;
+
+/// How to reach the broker and who this client is.
+#[derive(Debug, Clone)]
+pub struct BusOptions {
+    /// The MQTT client id and the device id of the protocol.
+    pub device: String,
+    pub site: String,
+    /// `host:port`.
+    pub address: String,
+    pub credentials: Option<(String, String)>,
+    /// Topic filters (QoS 1) subscribed again on every connection.
+    pub subscriptions: Vec<String>,
+    /// Keep the session (subscriptions and queued messages) while disconnected.
+    pub persistent_session: bool,
+    /// First pause before reconnecting; it doubles up to two seconds.
+    pub reconnect_delay: Duration,
+    /// Keep a retained `status` (online, and offline by last will). Off for short-lived
+    /// tools, which would otherwise leave a retained status behind.
+    pub announce: bool,
+}
+
+impl BusOptions {
+    pub fn new(device: &str, site: &str, address: &str) -> BusOptions {
+        BusOptions {
+            device: device.into(),
+            site: site.into(),
+            address: address.into(),
+            credentials: None,
+            subscriptions: Vec::new(),
+            persistent_session: false,
+            reconnect_delay: Duration::from_millis(100),
+            announce: true,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BusError {
+    #[error("broker address \"{0}\" is not host:port")]
+    Address(String),
+}
+
+/// What the connection reports, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BusEvent {
+    /// Connected and subscribed; publications made before are not resent by the client.
+    Connected,
+    Disconnected { reason: String },
+    Message { topic: String, payload: Vec<u8> },
+    /// The broker acknowledged the publication with this tag.
+    Acked(u64),
+}
+
+/// Delivery bookkeeping shared by the publishing side and the event loop task.
+#[derive(Default)]
+struct Link {
+    connected: bool,
+    /// Tags of publications handed to rumqttc, in order, not yet given a packet id.
+    unnumbered: VecDeque<Option<u64>>,
+    /// Packet id → tag of publications written to the broker and not yet acknowledged.
+    unacked: HashMap<u16, u64>,
+    closing: bool,
+}
+
+/// A handle to publish; cheap to clone.
+#[derive(Clone)]
+pub struct Bus {
+    client: AsyncClient,
+    link: Arc<Mutex<Link>>,
+    topics: Topics,
+    device: String,
+    announce: bool,
+}
+
+impl Bus {
+    /// Starts the connection task on the current tokio runtime.
+    pub fn connect(options: BusOptions) -> Result<(Bus, mpsc::Receiver<BusEvent>), BusError> {
+        let (host, port) = options
+            .address
+            .rsplit_once(':')
+            .and_then(|(h, p)| Some((h.trim_matches(['[', ']']).to_string(), p.parse().ok()?)))
+            .ok_or_else(|| BusError::Address(options.address.clone()))?;
+        let topics = Topics::new(&options.site);
+        let mut mqtt = MqttOptions::new(options.device.clone(), host, port);
+        mqtt.set_keep_alive(Duration::from_secs(10))
+            .set_clean_session(!options.persistent_session)
+            .set_inflight(INFLIGHT)
+            .set_max_packet_size(MAX_PACKET, MAX_PACKET);
+        if options.announce {
+            mqtt.set_last_will(LastWill::new(
+                topics.status(&options.device),
+                status_payload(false),
+                QoS::AtLeastOnce,
+                true,
+            ));
+        }
+        if let Some((user, password)) = &options.credentials {
+            mqtt.set_credentials(user.clone(), password.clone());
+        }
+        let (client, mut eventloop) = AsyncClient::new(mqtt, REQUEST_CHANNEL);
+        // Commands and replies are small packets: Nagle's algorithm would hold each one
+        // until the previous is acknowledged (tens of milliseconds with delayed ACKs).
+        let mut network = NetworkOptions::new();
+        network.set_tcp_nodelay(true);
+        eventloop.set_network_options(network);
+        let link = Arc::new(Mutex::new(Link::default()));
+        let bus = Bus {
+            client,
+            link: link.clone(),
+            topics,
+            device: options.device.clone(),
+            announce: options.announce,
+        };
+        let (tx, rx) = mpsc::channel(1024);
+        tokio::spawn(drive(eventloop, bus.clone(), options, tx));
+        Ok((bus, rx))
+    }
+
+    pub fn topics(&self) -> &Topics {
+        &self.topics
+    }
+
+    pub fn device(&self) -> &str {
+        &self.device
+    }
+
+    pub fn is_connected(&self) -> bool {
+        self.link.lock().expect("link lock").connected
+    }
+
+    /// Publishes at QoS 1 if connected; false means nothing was sent (disconnected or
+    /// too much already waiting) and the caller must send it again later.
+    pub fn publish(&self, topic: &str, payload: Vec<u8>, retain: bool, tag: Option<u64>) -> bool {
+        let mut link = self.link.lock().expect("link lock");
+        if !link.connected {
+            return false;
+        }
+        match self
+            .client
+            .try_publish(topic, QoS::AtLeastOnce, retain, payload)
+        {
+            Ok(()) => {
+                link.unnumbered.push_back(tag);
+                true
+            }
+            Err(e) => {
+                warn!(cause = %e, topic, "publication not queued");
+                false
+            }
+        }
+    }
+
+    /// Says goodbye: the retained status goes offline and the connection closes.
+    pub async fn close(&self) {
+        if self.announce {
+            self.publish(
+                &self.topics.status(&self.device),
+                status_payload(false),
+                true,
+                None,
+            );
+        }
+        self.link.lock().expect("link lock").closing = true;
+        let _ = self.client.disconnect().await;
+    }
+}
+
+fn status_payload(online: bool) -> Vec<u8> {
+    serde_json::to_vec(&DeviceStatus { v: VERSION, online }).expect("status serializes")
+}
+
+/// Polls the event loop forever, never cancelling a poll halfway.
+async fn drive(
+    mut eventloop: EventLoop,
+    bus: Bus,
+    options: BusOptions,
+    tx: mpsc::Sender<BusEvent>,
+) {
+    let mut delay = options.reconnect_delay;
+    let mut last_failure = String::new();
+    loop {
+        let event = eventloop.poll().await;
+        let report = match event {
+            Ok(Event::Incoming(Packet::ConnAck(_))) => {
+                {
+                    let mut link = bus.link.lock().expect("link lock");
+                    link.connected = true;
+                    for filter in &options.subscriptions {
+                        if let Err(e) = bus.client.try_subscribe(filter, QoS::AtLeastOnce) {
+                            warn!(cause = %e, filter, "subscription not queued");
+                        }
+                    }
+                    let status = bus.topics.status(&options.device);
+                    if options.announce
+                        && bus
+                            .client
+                            .try_publish(status, QoS::AtLeastOnce, true, status_payload(true))
+                            .is_ok()
+                    {
+                        link.unnumbered.push_back(None);
+                    }
+                }
+                info!(device = %options.device, address = %options.address, "connected to the broker");
+                delay = options.reconnect_delay;
+                last_failure.clear();
+                Some(BusEvent::Connected)
+            }
+            Ok(Event::Incoming(Packet::Publish(p))) => Some(BusEvent::Message {
+                topic: p.topic,
+                payload: p.payload.to_vec(),
+            }),
+            Ok(Event::Incoming(Packet::PubAck(ack))) => {
+                let tag = bus.link.lock().expect("link lock").unacked.remove(&ack.pkid);
+                tag.map(BusEvent::Acked)
+            }
+            Ok(Event::Outgoing(Outgoing::Publish(pkid))) => {
+                let mut link = bus.link.lock().expect("link lock");
+                if let Some(Some(tag)) = link.unnumbered.pop_front() {
+                    link.unacked.insert(pkid, tag);
+                }
+                None
+            }
+            Ok(Event::Outgoing(Outgoing::AwaitAck(pkid))) => {
+                warn!(pkid, "packet id collision: the broker acknowledges out of order");
+                None
+            }
+            Ok(_) => None,
+            Err(e) => {
+                let closing = {
+                    let mut link = bus.link.lock().expect("link lock");
+                    link.connected = false;
+                    link.unnumbered.clear();
+                    link.unacked.clear();
+                    // Whatever is still queued belongs to the lost connection: the owner
+                    // resends it after the next Connected, so rumqttc must not.
+                    eventloop.clean();
+                    eventloop.pending.clear();
+                    link.closing
+                };
+                if closing {
+                    debug!(device = %options.device, "connection closed");
+                    let _ = tx.send(BusEvent::Disconnected { reason: "closed".into() }).await;
+                    return;
+                }
+                let reason = e.to_string();
+                if reason != last_failure {
+                    warn!(device = %options.device, address = %options.address, cause = %reason, "broker connection lost; reconnecting");
+                    last_failure = reason.clone();
+                }
+                if tx.send(BusEvent::Disconnected { reason }).await.is_err() {
+                    return;
+                }
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(2));
+                None
+            }
+        };
+        if let Some(event) = report {
+            if tx.send(event).await.is_err() {
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! The topic tree of protocol v1, under `qms/v1/{site}`.
+
+/// Topics of one site.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Topics {
+    root: String,
+}
+
+impl Topics {
+    pub fn new(site: &str) -> Topics {
+        Topics {
+            root: format!("qms/v1/{site}"),
+        }
+    }
+
+    /// A device's commands to the queue.
+    pub fn command(&self, device: &str) -> String {
+        format!("{}/dev/{device}/cmd", self.root)
+    }
+
+    /// Every device's commands: what the queue subscribes to.
+    pub fn all_commands(&self) -> String {
+        format!("{}/dev/+/cmd", self.root)
+    }
+
+    pub fn reply(&self, device: &str) -> String {
+        format!("{}/dev/{device}/reply", self.root)
+    }
+
+    pub fn status(&self, device: &str) -> String {
+        format!("{}/dev/{device}/status", self.root)
+    }
+
+    pub fn all_statuses(&self) -> String {
+        format!("{}/dev/+/status", self.root)
+    }
+
+    pub fn job(&self, printer: &str) -> String {
+        format!("{}/dev/{printer}/job", self.root)
+    }
+
+    pub fn board(&self) -> String {
+        format!("{}/board", self.root)
+    }
+
+    pub fn events(&self) -> String {
+        format!("{}/events", self.root)
+    }
+
+    /// The device of a `…/dev/{device}/{leaf}` topic of this site.
+    pub fn device_of<'t>(&self, topic: &'t str, leaf: &str) -> Option<&'t str> {
+        let rest = topic.strip_prefix(self.root.as_str())?.strip_prefix("/dev/")?;
+        let (device, last) = rest.split_once('/')?;
+        (last == leaf && !device.is_empty()).then_some(device)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn topics_follow_the_protocol() {
+        let t = Topics::new("cap-phuong-saigon");
+        assert_eq!(t.command("kiosk-1"), "qms/v1/cap-phuong-saigon/dev/kiosk-1/cmd");
+        assert_eq!(t.all_commands(), "qms/v1/cap-phuong-saigon/dev/+/cmd");
+        assert_eq!(t.board(), "qms/v1/cap-phuong-saigon/board");
+        assert_eq!(t.device_of(&t.command("counter-3"), "cmd"), Some("counter-3"));
+        assert_eq!(t.device_of(&t.reply("counter-3"), "cmd"), None);
+        assert_eq!(t.device_of("qms/v1/other/dev/x/cmd", "cmd"), None);
+    }
+}

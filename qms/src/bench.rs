@@ -1,0 +1,220 @@
+//! `qms bench`: latency, durable throughput and memory of the authority and its broker.
+//!
+//! The authority (with the embedded broker, or against `--broker`) runs in a child process
+//! so that its memory is measured alone; the clients run here.
+
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use qms_core::config::{Device, Hours, Role};
+use qms_core::protocol::{Board, Command};
+use qms_core::SiteConfig;
+use tokio::time::Instant;
+
+use crate::cli::client_options;
+use crate::device::DeviceClient;
+
+const WAIT: Duration = Duration::from_secs(10);
+
+#[derive(clap::Args)]
+pub struct BenchArgs {
+    /// Commands in the latency run (one client, one at a time)
+    #[arg(long, default_value_t = 2000)]
+    commands: usize,
+    /// Concurrent clients in the throughput run
+    #[arg(long, default_value_t = 8)]
+    clients: usize,
+    /// Commands per client in the throughput runs
+    #[arg(long, default_value_t = 2000)]
+    per_client: usize,
+}
+
+pub async fn run(config: &SiteConfig, args: BenchArgs) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let config = bench_config(config, args.clients);
+    let config_path = dir.path().join("bench.toml");
+    std::fs::write(&config_path, config.to_toml())?;
+    let embedded = config.broker.embedded;
+    let address = if embedded {
+        qms_bus::free_loopback_addr().to_string()
+    } else {
+        config.broker.address.clone()
+    };
+    let mut child = Authority::spawn(&config_path, &dir.path().join("db"), embedded, &address)?;
+    let mut config = config;
+    config.broker.address = address.clone();
+
+    println!(
+        "qms bench — broker: {} at {address}; authority in process {}",
+        if embedded { "embedded rumqttd" } else { "external" },
+        child.0.id()
+    );
+    let latency = latency_run(&config, args.commands).await?;
+    let (reply, board) = (Stats::of(latency.0), Stats::of(latency.1));
+    println!(
+        "command → reply            p50 {:>7.3} ms  p99 {:>7.3} ms  max {:>7.3} ms  ({} issues, one client)",
+        reply.p50, reply.p99, reply.max, args.commands
+    );
+    println!(
+        "command → board snapshot   p50 {:>7.3} ms  p99 {:>7.3} ms  max {:>7.3} ms",
+        board.p50, board.p99, board.max
+    );
+    let one = throughput_run(&config, 1, args.per_client).await?;
+    println!("durable issues/s, 1 client:  {one:>8.0}");
+    let many = throughput_run(&config, args.clients, args.per_client).await?;
+    println!("durable issues/s, {} clients: {many:>8.0}", args.clients);
+    let (rss, peak) = child.memory()?;
+    println!(
+        "RSS of the authority{}: {:.1} MB now, {:.1} MB peak",
+        if embedded { " + embedded broker" } else { " (broker not included)" },
+        rss as f64 / 1024.0,
+        peak as f64 / 1024.0
+    );
+    child.stop();
+    Ok(())
+}
+
+/// The site with a wide number block, open all day, and one kiosk per bench client.
+fn bench_config(base: &SiteConfig, clients: usize) -> SiteConfig {
+    let mut config = base.clone();
+    config.site.id = format!("bench-{}", std::process::id());
+    config.hours = Hours::always();
+    let procedure = &mut config.procedures[0];
+    procedure.numbers = "100000-999999".parse().expect("a valid block");
+    procedure.daily_quota = None;
+    config.devices.extend((0..=clients).map(|i| Device {
+        id: format!("bench-{i}"),
+        role: Role::Kiosk,
+        counter: None,
+        printer: None,
+    }));
+    config
+}
+
+struct Authority(Child);
+
+impl Authority {
+    fn spawn(config: &Path, data: &Path, embedded: bool, address: &str) -> anyhow::Result<Authority> {
+        let mut command = std::process::Command::new(std::env::current_exe()?);
+        command.arg("--config").arg(config);
+        if embedded {
+            command.args(["queue", "--with-broker", "--listen", address]);
+        } else {
+            command.args(["--broker", address, "queue"]);
+        }
+        command.arg("--data").arg(data);
+        command.env("RUST_LOG", "warn").stdin(Stdio::null());
+        Ok(Authority(command.spawn().context("starting the authority")?))
+    }
+
+    /// Resident and peak memory in KiB, from /proc.
+    fn memory(&self) -> anyhow::Result<(u64, u64)> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.0.id()))?;
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|v| v.split_whitespace().next()?.parse().ok())
+                .unwrap_or(0)
+        };
+        Ok((field("VmRSS:"), field("VmHWM:")))
+    }
+
+    fn stop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Authority {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn issue(config: &SiteConfig) -> Command {
+    Command::Issue {
+        service: config.procedures[0].id.clone(),
+        priority: None,
+    }
+}
+
+/// Milliseconds from each command to its reply, and to the first board that includes it.
+async fn latency_run(config: &SiteConfig, commands: usize) -> anyhow::Result<(Vec<f64>, Vec<f64>)> {
+    let board_topic = qms_bus::Topics::new(&config.site.id).board();
+    let mut client =
+        DeviceClient::connect(client_options(config, "bench-0"), &[board_topic.clone()], WAIT).await?;
+    // The first command also waits for the authority to start.
+    client.send(issue(config), Duration::from_secs(30)).await?;
+    let (mut to_reply, mut to_board) = (Vec::new(), Vec::new());
+    for _ in 0..commands {
+        let start = Instant::now();
+        let reply = client.send(issue(config), WAIT).await?;
+        to_reply.push(start.elapsed().as_secs_f64() * 1e3);
+        let Some(ticket) = reply.ticket else {
+            bail!("the authority refused a bench command: {:?}", reply.error)
+        };
+        loop {
+            let Some(message) = client.next_message(WAIT).await else {
+                bail!("no board snapshot with seq {} arrived", ticket.queue_key)
+            };
+            if message.topic != board_topic {
+                continue;
+            }
+            let board: Board = serde_json::from_slice(&message.payload)?;
+            if board.seq >= ticket.queue_key {
+                to_board.push((message.at - start).as_secs_f64() * 1e3);
+                break;
+            }
+        }
+    }
+    client.close().await;
+    Ok((to_reply, to_board))
+}
+
+/// Durable commands per second from `clients` clients, each one command at a time.
+async fn throughput_run(config: &SiteConfig, clients: usize, per_client: usize) -> anyhow::Result<f64> {
+    let mut connected = Vec::new();
+    for i in 1..=clients {
+        connected.push(DeviceClient::connect(client_options(config, &format!("bench-{i}")), &[], WAIT).await?);
+    }
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for mut client in connected {
+        let command = issue(config);
+        tasks.push(tokio::spawn(async move {
+            for _ in 0..per_client {
+                let reply = client.send(command.clone(), WAIT).await?;
+                if !reply.ok {
+                    bail!("the authority refused a bench command: {:?}", reply.error);
+                }
+            }
+            client.close().await;
+            Ok(())
+        }));
+    }
+    for task in tasks {
+        task.await??;
+    }
+    Ok((clients * per_client) as f64 / start.elapsed().as_secs_f64())
+}
+
+struct Stats {
+    p50: f64,
+    p99: f64,
+    max: f64,
+}
+
+impl Stats {
+    fn of(mut samples: Vec<f64>) -> Stats {
+        samples.sort_by(f64::total_cmp);
+        let at = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
+        Stats {
+            p50: at(0.50),
+            p99: at(0.99),
+            max: at(1.0),
+        }
+    }
+}

@@ -1,0 +1,580 @@
+//! Command-line parsing and the roles of `qms`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand, ValueEnum};
+use qms_bus::BusOptions;
+use qms_core::config::Hours;
+use qms_core::protocol::{Board, Command, Event, EventKind, PriorityReason, Reply, TicketState};
+use qms_core::SiteConfig;
+use qms_queue::QueueOptions;
+use tracing::info;
+
+use crate::device::DeviceClient;
+
+/// How long a command-line client waits for the authority.
+const CLIENT_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Parser)]
+#[command(
+    name = "qms",
+    version,
+    about = "Hệ thống xếp hàng lấy số thứ tự — a queue-ticket system for one-stop offices",
+    long_about = "Hệ thống xếp hàng lấy số thứ tự cho bộ phận một cửa.\n\
+                  A queue-ticket system for one-stop offices. Every role is a subcommand; \
+                  with no subcommand, `qms` runs the whole office on one machine (`qms demo`)."
+)]
+struct Cli {
+    /// Site configuration file [default: ./qms.toml if present, else the built-in default]
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    /// Broker to use, host:port (overrides [broker] address and turns the embedded broker off)
+    #[arg(long, global = true)]
+    broker: Option<String>,
+    #[command(subcommand)]
+    command: Option<Role>,
+}
+
+#[derive(Subcommand)]
+enum Role {
+    /// The whole office on one machine: the embedded broker and the queue authority
+    Demo {
+        /// Where the embedded broker listens [default: [broker] address]
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+        /// Database folder [default: [store] path]
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Keep the configured opening hours (the demo is open all day otherwise)
+        #[arg(long)]
+        real_hours: bool,
+    },
+    /// The queue authority: owns the queue and serves every device over MQTT
+    Queue {
+        /// Database folder [default: [store] path]
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Also run the embedded broker in this process
+        #[arg(long)]
+        with_broker: bool,
+        /// Where the embedded broker listens, with --with-broker [default: [broker] address]
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+        /// Ignore the configured opening hours: open all day
+        #[arg(long)]
+        always_open: bool,
+    },
+    /// The embedded MQTT broker alone
+    Broker {
+        /// Address to listen on [default: [broker] address]
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+    },
+    /// Print or check the site configuration
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+    /// Take a ticket for a procedure, as a kiosk does
+    Issue {
+        /// Procedure id, e.g. cccd
+        procedure: String,
+        #[arg(long, value_enum)]
+        priority: Option<Priority>,
+        /// Device to act as
+        #[arg(long, default_value = "admin")]
+        device: String,
+        /// Print the raw JSON reply
+        #[arg(long)]
+        json: bool,
+    },
+    /// Act at a counter: call next, recall, no-show, transfer, complete, pause, resume
+    Counter {
+        /// Counter number
+        counter: u16,
+        #[command(subcommand)]
+        action: CounterAction,
+        /// Device to act as (a counter device may only act for its own counter)
+        #[arg(long, default_value = "admin", global = true)]
+        device: String,
+        /// Print the raw JSON reply
+        #[arg(long, global = true)]
+        json: bool,
+    },
+    /// List today's tickets
+    Tickets {
+        /// Only this procedure
+        #[arg(long)]
+        procedure: Option<String>,
+        /// Only waiting tickets
+        #[arg(long)]
+        waiting: bool,
+        #[arg(long, default_value = "admin")]
+        device: String,
+    },
+    /// Print the board and the events as they happen
+    Watch {
+        /// Print the raw JSON messages
+        #[arg(long)]
+        json: bool,
+    },
+    /// Measure latency, durable throughput and memory (see BENCHMARKS.md)
+    Bench(crate::bench::BenchArgs),
+}
+
+#[derive(Subcommand)]
+enum ConfigAction {
+    /// Print the configuration in use (the built-in default without --config)
+    Print,
+    /// Check a configuration file and say what is wrong
+    Check {
+        /// File to check [default: --config, or ./qms.toml]
+        file: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum CounterAction {
+    /// Call the next citizen (completes the one being served)
+    CallNext,
+    /// Call a given waiting ticket
+    Call { ticket: String },
+    /// Call the current ticket again
+    Recall,
+    /// The citizen did not come
+    NoShow,
+    /// Put a no-show ticket back in line
+    Reactivate { ticket: String },
+    /// Send the current ticket to another procedure and/or counter
+    Transfer {
+        #[arg(long)]
+        procedure: Option<String>,
+        #[arg(long)]
+        to: Option<u16>,
+    },
+    /// The current citizen is served
+    Complete,
+    Pause,
+    Resume,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Priority {
+    Elderly,
+    Disabled,
+    Pregnant,
+    SmallChild,
+    Merit,
+}
+
+impl From<Priority> for PriorityReason {
+    fn from(p: Priority) -> Self {
+        match p {
+            Priority::Elderly => PriorityReason::Elderly,
+            Priority::Disabled => PriorityReason::Disabled,
+            Priority::Pregnant => PriorityReason::Pregnant,
+            Priority::SmallChild => PriorityReason::SmallChild,
+            Priority::Merit => PriorityReason::Merit,
+        }
+    }
+}
+
+/// Runs `qms` with the process arguments.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let quiet = matches!(
+        cli.command,
+        Some(
+            Role::Issue { .. }
+                | Role::Counter { .. }
+                | Role::Tickets { .. }
+                | Role::Watch { .. }
+                | Role::Config { .. }
+                | Role::Bench(_)
+        )
+    );
+    // rumqttd logs every client that goes away as an error; RUST_LOG=rumqttd=info shows it.
+    init_logs(if quiet { "warn,rumqttd=off" } else { "info,rumqttd=off" });
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime can be built");
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("qms: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logs(default: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+/// The configuration from a file, or the built-in default.
+pub fn load_config(path: Option<&Path>) -> anyhow::Result<SiteConfig> {
+    let local = Path::new("qms.toml");
+    let path = match path {
+        Some(p) => p,
+        None if local.exists() => local,
+        None => return Ok(SiteConfig::default_site()),
+    };
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the configuration {}", path.display()))?;
+    SiteConfig::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let mut config = load_config(cli.config.as_deref())?;
+    if let Some(address) = &cli.broker {
+        config.broker.address = address.clone();
+        config.broker.embedded = false;
+    }
+    let config = config;
+    match cli.command.unwrap_or(Role::Demo {
+        listen: None,
+        data: None,
+        real_hours: false,
+    }) {
+        Role::Demo {
+            listen,
+            data,
+            real_hours,
+        } => {
+            let mut config = config;
+            if !real_hours {
+                config.hours = Hours::always();
+                info!("demo: open all day (pass --real-hours for the configured hours)");
+            }
+            let address = start_broker_if_embedded(&config, listen)?;
+            info!(
+                "office running; in another terminal try: `qms issue cccd`, `qms counter 1 call-next`, `qms watch`"
+            );
+            serve(config, &address, data).await?;
+        }
+        Role::Queue {
+            data,
+            with_broker,
+            listen,
+            always_open,
+        } => {
+            let mut config = config;
+            if always_open {
+                config.hours = Hours::always();
+            }
+            let address = if with_broker {
+                start_broker_if_embedded(&config, listen)?
+            } else {
+                config.broker.address.clone()
+            };
+            serve(config, &address, data).await?;
+        }
+        Role::Broker { listen } => {
+            let addr = match listen {
+                Some(a) => a,
+                None => broker_listen(&config)?,
+            };
+            qms_bus::start_embedded(addr)?;
+            info!(%addr, "embedded broker listening");
+            shutdown_signal().await;
+        }
+        Role::Config { action } => match action {
+            ConfigAction::Print => print!("{}", config.to_toml()),
+            ConfigAction::Check { file } => {
+                let path = file
+                    .or(cli.config)
+                    .unwrap_or_else(|| PathBuf::from("qms.toml"));
+                let checked = load_config(Some(&path))?;
+                println!(
+                    "{}: valid — {} procedures, {} counters, {} devices",
+                    path.display(),
+                    checked.procedures.len(),
+                    checked.counters.len(),
+                    checked.devices.len()
+                );
+            }
+        },
+        Role::Issue {
+            procedure,
+            priority,
+            device,
+            json,
+        } => {
+            let command = Command::Issue {
+                service: procedure,
+                priority: priority.map(Into::into),
+            };
+            return one_command(&config, &device, command, json).await;
+        }
+        Role::Counter {
+            counter,
+            action,
+            device,
+            json,
+        } => {
+            let counter = Some(counter);
+            let command = match action {
+                CounterAction::CallNext => Command::CallNext { counter },
+                CounterAction::Call { ticket } => Command::Call { ticket, counter },
+                CounterAction::Recall => Command::Recall { counter },
+                CounterAction::NoShow => Command::NoShow { counter },
+                CounterAction::Reactivate { ticket } => Command::Reactivate { ticket, counter },
+                CounterAction::Transfer { procedure, to } => Command::Transfer {
+                    counter,
+                    to_service: procedure,
+                    to_counter: to,
+                },
+                CounterAction::Complete => Command::Complete { counter },
+                CounterAction::Pause => Command::Pause { counter },
+                CounterAction::Resume => Command::Resume { counter },
+            };
+            return one_command(&config, &device, command, json).await;
+        }
+        Role::Tickets {
+            procedure,
+            waiting,
+            device,
+        } => {
+            let command = Command::List {
+                service: procedure,
+                state: waiting.then_some(TicketState::Waiting),
+            };
+            return one_command(&config, &device, command, false).await;
+        }
+        Role::Watch { json } => watch(&config, json).await?,
+        Role::Bench(args) => crate::bench::run(&config, args).await?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn broker_listen(config: &SiteConfig) -> anyhow::Result<SocketAddr> {
+    config
+        .broker
+        .address
+        .parse()
+        .with_context(|| format!("[broker] address \"{}\" is not an IP address and port to listen on", config.broker.address))
+}
+
+/// Starts the embedded broker when the configuration asks for it; returns where to connect.
+fn start_broker_if_embedded(config: &SiteConfig, listen: Option<SocketAddr>) -> anyhow::Result<String> {
+    if !config.broker.embedded {
+        return Ok(config.broker.address.clone());
+    }
+    let addr = match listen {
+        Some(a) => a,
+        None => broker_listen(config)?,
+    };
+    qms_bus::start_embedded(addr)?;
+    info!(%addr, "embedded broker listening");
+    Ok(addr.to_string())
+}
+
+async fn serve(config: SiteConfig, address: &str, data: Option<PathBuf>) -> anyhow::Result<()> {
+    let mut options = QueueOptions::new(Arc::new(config), address);
+    if let Some(data) = data {
+        options.store_path = data;
+    }
+    qms_queue::run(options, shutdown_signal()).await?;
+    info!("queue authority stopped");
+    Ok(())
+}
+
+/// Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("SIGTERM can be handled");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}
+
+/// Options for a short-lived client of the site's broker.
+pub fn client_options(config: &SiteConfig, device: &str) -> BusOptions {
+    let mut options = BusOptions::new(device, &config.site.id, &config.broker.address);
+    if let (Some(u), Some(p)) = (&config.broker.username, &config.broker.password) {
+        options.credentials = Some((u.clone(), p.clone()));
+    }
+    options.announce = false;
+    options
+}
+
+async fn one_command(config: &SiteConfig, device: &str, command: Command, json: bool) -> anyhow::Result<ExitCode> {
+    let mut client = DeviceClient::connect(client_options(config, device), &[], CLIENT_TIMEOUT).await?;
+    let reply = client.send(command, CLIENT_TIMEOUT).await?;
+    client.close().await;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&reply)?);
+    } else {
+        print_reply(config, &reply);
+    }
+    Ok(if reply.ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn print_reply(config: &SiteConfig, reply: &Reply) {
+    if let Some(error) = &reply.error {
+        println!("Không thực hiện được: {} ({})", error.message, error.message_en);
+        return;
+    }
+    if let Some(ticket) = &reply.ticket {
+        let name = config
+            .procedure(&ticket.service)
+            .map_or(ticket.service.as_str(), |p| p.name_vi.as_str());
+        let state = match ticket.state {
+            TicketState::Waiting => "đang chờ",
+            TicketState::Called => "đang được gọi",
+            TicketState::Completed => "đã hoàn thành",
+            TicketState::NoShow => "vắng mặt",
+            TicketState::Expired => "hết hạn",
+        };
+        print!("Số thứ tự {} — {name} — {state}", ticket.label);
+        if let Some(counter) = ticket.counter.filter(|_| ticket.state == TicketState::Called) {
+            print!(" tại quầy {counter}");
+        }
+        if ticket.state == TicketState::Waiting {
+            print!(", {} người đang chờ trước", reply.ahead.unwrap_or(0));
+            match reply.wait_minutes {
+                Some(0) => print!(", sắp đến lượt"),
+                Some(minutes) => print!(", khoảng {minutes} phút"),
+                None => print!(", chưa có quầy mở"),
+            }
+        }
+        println!();
+    }
+    if let Some(tickets) = &reply.tickets {
+        for t in tickets {
+            let waited = t.called_at.unwrap_or(t.issued_at) - t.issued_at;
+            println!(
+                "{:>6}  {:<16} {:<10} {}{}",
+                t.label,
+                t.service,
+                format!("{:?}", t.state).to_lowercase(),
+                hh_mm(t.issued_at),
+                if t.state == TicketState::Waiting {
+                    String::new()
+                } else {
+                    format!("  (chờ {} phút)", waited.whole_minutes())
+                }
+            );
+        }
+        println!("{} số", tickets.len());
+    }
+    if reply.ticket.is_none() && reply.tickets.is_none() {
+        println!("Đã thực hiện.");
+    }
+}
+
+async fn watch(config: &SiteConfig, json: bool) -> anyhow::Result<()> {
+    let topics = qms_bus::Topics::new(&config.site.id);
+    let device = format!("watch-{}", std::process::id());
+    let mut client = DeviceClient::connect(
+        client_options(config, &device),
+        &[topics.board(), topics.events()],
+        CLIENT_TIMEOUT,
+    )
+    .await?;
+    eprintln!("watching {} (Ctrl-C to stop)", config.site.name);
+    let mut last_board = 0;
+    let stop = shutdown_signal();
+    tokio::pin!(stop);
+    loop {
+        let message = tokio::select! {
+            _ = &mut stop => break,
+            m = client.next_message(Duration::from_secs(3600)) => m,
+        };
+        let Some(crate::device::Message { topic, payload, .. }) = message else {
+            continue;
+        };
+        if json {
+            println!("{topic} {}", String::from_utf8_lossy(&payload));
+            continue;
+        }
+        if topic == topics.board() {
+            match serde_json::from_slice::<Board>(&payload) {
+                Ok(board) if board.seq >= last_board => {
+                    last_board = board.seq;
+                    println!("{}", board_line(&board));
+                }
+                Ok(_) => {}
+                Err(e) => bail!("unreadable board snapshot: {e}"),
+            }
+        } else if let Ok(event) = serde_json::from_slice::<Event>(&payload) {
+            println!("{}", event_line(&event));
+        }
+    }
+    client.close().await;
+    Ok(())
+}
+
+fn board_line(board: &Board) -> String {
+    let calls: Vec<String> = board
+        .calls
+        .iter()
+        .take(3)
+        .map(|c| format!("{} → quầy {}", c.label, c.counter))
+        .collect();
+    let waiting: Vec<String> = board
+        .waiting
+        .iter()
+        .filter(|w| w.waiting > 0)
+        .map(|w| match w.wait_minutes {
+            Some(m) => format!("{} {} (~{m} ph)", w.service, w.waiting),
+            None => format!("{} {}", w.service, w.waiting),
+        })
+        .collect();
+    format!(
+        "[bảng #{}] đang gọi: {} | đang chờ: {}",
+        board.seq,
+        if calls.is_empty() { "—".into() } else { calls.join(", ") },
+        if waiting.is_empty() { "—".into() } else { waiting.join(", ") }
+    )
+}
+
+fn event_line(event: &Event) -> String {
+    let what = match &event.kind {
+        EventKind::DayOpened { day } => format!("mở ngày {day}"),
+        EventKind::Issued { ticket } => format!("cấp số {} ({})", ticket.label, ticket.service),
+        EventKind::Called { label, counter, .. } => format!("gọi số {label} đến quầy {counter}"),
+        EventKind::Recalled { label, counter, .. } => format!("gọi lại số {label} ở quầy {counter}"),
+        EventKind::NoShow { ticket, counter } => format!("{ticket} vắng mặt ở quầy {counter}"),
+        EventKind::Reactivated { ticket } => format!("{ticket} chờ lại"),
+        EventKind::Transferred {
+            ticket,
+            service,
+            counter,
+        } => match counter {
+            Some(c) => format!("{ticket} chuyển sang {service}, quầy {c}"),
+            None => format!("{ticket} chuyển sang {service}"),
+        },
+        EventKind::Completed {
+            ticket,
+            counter,
+            service_seconds,
+        } => format!("{ticket} xong ở quầy {counter} sau {} phút", service_seconds / 60),
+        EventKind::CounterPaused { counter } => format!("quầy {counter} tạm dừng"),
+        EventKind::CounterResumed { counter } => format!("quầy {counter} tiếp tục"),
+        EventKind::Rated { ticket, rating } => format!("{ticket} đánh giá {rating:?}"),
+        EventKind::DayClosed { day, expired } => format!("đóng ngày {day}, {} số hết hạn", expired.len()),
+    };
+    format!("  #{} {} {what}", event.seq, hh_mm(event.at))
+}
+
+fn hh_mm(at: time::OffsetDateTime) -> String {
+    format!("{:02}:{:02}", at.hour(), at.minute())
+}

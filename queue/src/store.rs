@@ -1,0 +1,267 @@
+//! The durable store: sled behind a small interface, in this module only.
+//!
+//! One sled tree with key prefixes:
+//! - `e` + seq: the events, in order;
+//! - `o` + key: the outbox, publications not yet acknowledged by the broker;
+//! - `r` + device + 0 + command id: the reply of a write command, for idempotency;
+//! - `m/day`: the seq of the event that opened the current business day.
+//!
+//! Each command is one atomic `apply_batch`. [`Store::sync`] makes everything written so
+//! far survive a power cut: sled's `flush` writes its log with `sync_file_range` only,
+//! which neither flushes the drive's cache nor covers file metadata, so it is followed by
+//! `fdatasync` of the log file.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use qms_core::protocol::{Event, EventKind};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the database at {path} cannot be opened: {cause}")]
+    Open { path: PathBuf, cause: sled::Error },
+    #[error("database: {0}")]
+    Sled(#[from] sled::Error),
+    #[error("making the database durable: {0}")]
+    Sync(#[from] std::io::Error),
+    #[error("stored record {key:?} is damaged: {cause}")]
+    Damaged { key: Vec<u8>, cause: String },
+}
+
+/// Something to publish once the write that made it is durable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Publication {
+    pub topic: String,
+    pub payload: Vec<u8>,
+    pub retain: bool,
+}
+
+impl Publication {
+    fn encode(&self) -> Vec<u8> {
+        let topic = self.topic.as_bytes();
+        let mut out = Vec::with_capacity(3 + topic.len() + self.payload.len());
+        out.push(u8::from(self.retain));
+        out.extend_from_slice(&(topic.len() as u16).to_be_bytes());
+        out.extend_from_slice(topic);
+        out.extend_from_slice(&self.payload);
+        out
+    }
+
+    fn decode(bytes: &[u8]) -> Option<Publication> {
+        let (&retain, rest) = bytes.split_first()?;
+        let len = u16::from_be_bytes(rest.get(..2)?.try_into().ok()?) as usize;
+        let topic = std::str::from_utf8(rest.get(2..2 + len)?).ok()?.to_string();
+        Some(Publication {
+            topic,
+            payload: rest[2 + len..].to_vec(),
+            retain: retain == 1,
+        })
+    }
+}
+
+/// What one command writes, atomically.
+#[derive(Debug, Default)]
+pub struct Write<'a> {
+    pub events: &'a [Event],
+    pub outbox: Vec<(u64, Publication)>,
+    /// (device, command id, reply payload)
+    pub reply: Option<(&'a str, &'a str, &'a [u8])>,
+}
+
+/// What the store holds at start-up.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    /// The events of the current business day, in order.
+    pub events: Vec<Event>,
+    pub outbox: Vec<(u64, Publication)>,
+}
+
+pub struct Store {
+    db: sled::Db,
+    log: File,
+}
+
+const DAY_KEY: &[u8] = b"m/day";
+
+fn key(prefix: u8, n: u64) -> [u8; 9] {
+    let mut k = [prefix; 9];
+    k[1..].copy_from_slice(&n.to_be_bytes());
+    k
+}
+
+fn reply_key(device: &str, id: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(2 + device.len() + id.len());
+    k.push(b'r');
+    k.extend_from_slice(device.as_bytes());
+    k.push(0);
+    k.extend_from_slice(id.as_bytes());
+    k
+}
+
+fn seq_of(k: &[u8]) -> u64 {
+    u64::from_be_bytes(k[1..9].try_into().expect("keys are 9 bytes"))
+}
+
+impl Store {
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let open_err = |cause| StoreError::Open {
+            path: path.to_path_buf(),
+            cause,
+        };
+        let db = sled::Config::new()
+            .path(path)
+            .cache_capacity(8 * 1024 * 1024)
+            .flush_every_ms(None)
+            .open()
+            .map_err(open_err)?;
+        let log = File::options()
+            .read(true)
+            .write(true)
+            .open(path.join("db"))
+            .map_err(|e| open_err(e.into()))?;
+        // The directory entries of a new database must survive a power cut too.
+        File::open(path)?.sync_all()?;
+        Ok(Store { db, log })
+    }
+
+    pub fn load(&self) -> Result<Loaded, StoreError> {
+        let day_start = match self.db.get(DAY_KEY)? {
+            Some(v) => u64::from_be_bytes(v.as_ref().try_into().map_err(|_| damaged(DAY_KEY, "not 8 bytes"))?),
+            None => 0,
+        };
+        let mut loaded = Loaded::default();
+        for item in self.db.range(key(b'e', day_start)..key(b'e', u64::MAX)) {
+            let (k, v) = item?;
+            let event: Event =
+                serde_json::from_slice(&v).map_err(|e| damaged(&k, &e.to_string()))?;
+            loaded.events.push(event);
+        }
+        for item in self.db.scan_prefix([b'o']) {
+            let (k, v) = item?;
+            let publication = Publication::decode(&v).ok_or_else(|| damaged(&k, "bad publication"))?;
+            loaded.outbox.push((seq_of(&k), publication));
+        }
+        Ok(loaded)
+    }
+
+    /// The stored reply of a command already executed.
+    pub fn reply(&self, device: &str, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.db.get(reply_key(device, id))?.map(|v| v.to_vec()))
+    }
+
+    /// Writes one command atomically (durable only after [`Store::sync`]).
+    pub fn write(&self, write: Write<'_>) -> Result<(), StoreError> {
+        let mut batch = sled::Batch::default();
+        for event in write.events {
+            if let EventKind::DayOpened { .. } = event.kind {
+                batch.insert(DAY_KEY, &event.seq.to_be_bytes());
+                // Idempotency is per business day: yesterday's replies go.
+                for item in self.db.scan_prefix([b'r']) {
+                    batch.remove(item?.0);
+                }
+            }
+            let json = serde_json::to_vec(event).expect("events serialize");
+            batch.insert(&key(b'e', event.seq), json);
+        }
+        for (k, publication) in &write.outbox {
+            batch.insert(&key(b'o', *k), publication.encode());
+        }
+        if let Some((device, id, reply)) = write.reply {
+            batch.insert(reply_key(device, id), reply);
+        }
+        self.db.apply_batch(batch)?;
+        Ok(())
+    }
+
+    /// Makes every write so far durable.
+    pub fn sync(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        self.log.sync_data()?;
+        Ok(())
+    }
+
+    /// Forgets a publication the broker acknowledged. Not synced: after a power cut it is
+    /// merely sent again, and subscribers ignore what they have seen.
+    pub fn remove_outbox(&self, k: u64) -> Result<(), StoreError> {
+        self.db.remove(key(b'o', k))?;
+        Ok(())
+    }
+}
+
+fn damaged(key: &[u8], cause: &str) -> StoreError {
+    StoreError::Damaged {
+        key: key.to_vec(),
+        cause: cause.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use qms_core::protocol::VERSION;
+
+    fn event(seq: u64, kind: EventKind) -> Event {
+        Event {
+            v: VERSION,
+            seq,
+            at: time::macros::datetime!(2026-11-26 08:00 +7),
+            kind,
+        }
+    }
+
+    fn publication(topic: &str) -> Publication {
+        Publication {
+            topic: topic.into(),
+            payload: b"{}".to_vec(),
+            retain: false,
+        }
+    }
+
+    #[test]
+    fn a_reopened_store_has_the_day_events_outbox_and_replies() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = Store::open(dir.path()).unwrap();
+            let day1 = [event(1, EventKind::DayOpened { day: time::macros::date!(2026 - 11 - 25) })];
+            store
+                .write(Write {
+                    events: &day1,
+                    reply: Some(("kiosk-1", "old", b"old reply")),
+                    ..Write::default()
+                })
+                .unwrap();
+            let day2 = [
+                event(2, EventKind::DayOpened { day: time::macros::date!(2026 - 11 - 26) }),
+                event(3, EventKind::CounterPaused { counter: 1 }),
+            ];
+            store
+                .write(Write {
+                    events: &day2,
+                    outbox: vec![(7, publication("a")), (8, publication("b"))],
+                    reply: Some(("kiosk-1", "c1", b"reply")),
+                })
+                .unwrap();
+            store.remove_outbox(7).unwrap();
+            store.sync().unwrap();
+        }
+        let store = Store::open(dir.path()).unwrap();
+        let loaded = store.load().unwrap();
+        let seqs: Vec<u64> = loaded.events.iter().map(|e| e.seq).collect();
+        assert_eq!(seqs, [2, 3], "only the current day is replayed");
+        assert_eq!(loaded.outbox, vec![(8, publication("b"))]);
+        assert_eq!(store.reply("kiosk-1", "c1").unwrap().as_deref(), Some(&b"reply"[..]));
+        assert_eq!(store.reply("kiosk-1", "old").unwrap(), None, "a new day forgets replies");
+        assert_eq!(store.reply("kiosk-2", "c1").unwrap(), None);
+    }
+
+    #[test]
+    fn publications_round_trip_through_their_encoding() {
+        let p = Publication {
+            topic: "qms/v1/x/board".into(),
+            payload: "Quầy 3".as_bytes().to_vec(),
+            retain: true,
+        };
+        assert_eq!(Publication::decode(&p.encode()), Some(p));
+        assert_eq!(Publication::decode(&[1, 0]), None);
+    }
+}

@@ -1,0 +1,158 @@
+//! The protocol end to end, over the embedded broker and over Mosquitto.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use qms_core::protocol::{Board, Command, ErrorCode, Reply};
+use qms_queue::SystemClock;
+use qms_tests::{client, office, start_broker, Authority, BrokerKind, WAIT};
+
+fn issue(service: &str) -> Command {
+    Command::Issue {
+        service: service.into(),
+        priority: None,
+    }
+}
+
+async fn issue_gets_a_reply_and_a_board_snapshot_that_includes_it(kind: BrokerKind) {
+    let (addr, _broker) = start_broker(kind);
+    let config = office();
+    let store = tempfile::tempdir().unwrap();
+    let authority = Authority::start(&config, addr, store.path(), Arc::new(SystemClock)).await;
+    let board_topic = qms_bus::Topics::new(&config.site.id).board();
+    let mut kiosk = client(&config, addr, "kiosk-1", &[board_topic.clone()]).await;
+
+    let reply = kiosk.send(issue("cccd"), WAIT).await.unwrap();
+    assert!(reply.ok, "{reply:?}");
+    let ticket = reply.ticket.unwrap();
+    assert_eq!(ticket.label, "1001");
+    assert_eq!(reply.ahead, Some(0));
+
+    let board = loop {
+        let message = kiosk.next_message(WAIT).await.expect("a board snapshot arrives");
+        assert_eq!(message.topic, board_topic);
+        let board: Board = serde_json::from_slice(&message.payload).unwrap();
+        if board.seq >= ticket.queue_key {
+            break board;
+        }
+    };
+    let cccd = board.waiting.iter().find(|w| w.service == "cccd").unwrap();
+    assert_eq!((cccd.waiting, cccd.issued), (1, 1));
+
+    // The snapshot is retained: a display that connects later gets it at once.
+    let mut display = client(&config, addr, "display-hall", &[board_topic]).await;
+    let late: Board = serde_json::from_slice(&display.next_message(WAIT).await.unwrap().payload).unwrap();
+    assert_eq!(late.seq, board.seq);
+    authority.stop().await;
+}
+
+async fn two_counters_calling_at_once_never_get_the_same_ticket(kind: BrokerKind) {
+    let (addr, _broker) = start_broker(kind);
+    let config = office();
+    let store = tempfile::tempdir().unwrap();
+    let authority = Authority::start(&config, addr, store.path(), Arc::new(SystemClock)).await;
+    let mut kiosk = client(&config, addr, "kiosk-1", &[]).await;
+    let mut issued = BTreeSet::new();
+    for _ in 0..30 {
+        issued.insert(kiosk.send(issue("cccd"), WAIT).await.unwrap().ticket.unwrap().label);
+    }
+    // Counters 1 and 2 both serve cccd; they call as fast as they can, at the same time.
+    let mut calls = Vec::new();
+    for counter in ["counter-1", "counter-2"] {
+        let mut officer = client(&config, addr, counter, &[]).await;
+        calls.push(tokio::spawn(async move {
+            let mut called = Vec::new();
+            loop {
+                let reply = officer.send(Command::CallNext { counter: None }, WAIT).await.unwrap();
+                match reply.ticket {
+                    Some(t) => called.push(t.label),
+                    None => {
+                        assert_eq!(reply.error.unwrap().code, ErrorCode::NobodyWaiting);
+                        return called;
+                    }
+                }
+            }
+        }));
+    }
+    let first = calls.remove(0).await.unwrap();
+    let second = calls.remove(0).await.unwrap();
+    assert!(!first.is_empty() && !second.is_empty(), "both counters called: {first:?} {second:?}");
+    let mut all: Vec<String> = first.iter().chain(&second).cloned().collect();
+    all.sort();
+    let distinct: BTreeSet<String> = all.iter().cloned().collect();
+    assert_eq!(all.len(), distinct.len(), "a ticket was called twice: {first:?} {second:?}");
+    assert_eq!(distinct, issued);
+    authority.stop().await;
+}
+
+async fn a_retried_command_gets_the_same_ticket(kind: BrokerKind) {
+    let (addr, _broker) = start_broker(kind);
+    let config = office();
+    let store = tempfile::tempdir().unwrap();
+    let authority = Authority::start(&config, addr, store.path(), Arc::new(SystemClock)).await;
+    let mut kiosk = client(&config, addr, "kiosk-1", &[]).await;
+    let first = kiosk.send_with_id("retry-1", issue("cu-tru"), WAIT).await.unwrap();
+    let again = kiosk.send_with_id("retry-1", issue("cu-tru"), WAIT).await.unwrap();
+    assert_eq!(first, again);
+    // Only one ticket exists: the next one is 2002.
+    let next = kiosk.send(issue("cu-tru"), WAIT).await.unwrap();
+    assert_eq!(next.ticket.unwrap().label, "2002");
+    authority.stop().await;
+}
+
+async fn a_bad_payload_gets_an_error_reply_and_the_service_keeps_serving(kind: BrokerKind) {
+    let (addr, _broker) = start_broker(kind);
+    let config = office();
+    let store = tempfile::tempdir().unwrap();
+    let authority = Authority::start(&config, addr, store.path(), Arc::new(SystemClock)).await;
+    let mut kiosk = client(&config, addr, "kiosk-1", &[]).await;
+    let bad: [(&str, &[u8], ErrorCode); 4] = [
+        ("b1", br#"{"v":1,"id":"b1","op":"issue"}"#, ErrorCode::BadRequest),
+        ("b2", br#"{"v":1,"id":"b2","op":"teleport"}"#, ErrorCode::BadRequest),
+        ("b3", br#"{"v":9,"id":"b3","op":"issue","service":"cccd"}"#, ErrorCode::UnsupportedVersion),
+        ("b4", br#"{"v":1,"id":"b4","op":"call_next","counter":1}"#, ErrorCode::Forbidden),
+    ];
+    for (id, payload, code) in bad {
+        let reply: Reply = kiosk.send_raw(id, payload, WAIT).await.unwrap();
+        assert!(!reply.ok);
+        let error = reply.error.unwrap();
+        assert_eq!(error.code, code, "{id}: {error:?}");
+        assert!(!error.message.is_empty() && !error.message_en.is_empty());
+    }
+    let garbage = kiosk.send_raw("", b"\xff not json", WAIT).await.unwrap();
+    assert_eq!((garbage.id, garbage.error.unwrap().code), (None, ErrorCode::BadRequest));
+    // Still serving.
+    let reply = kiosk.send(issue("cccd"), WAIT).await.unwrap();
+    assert_eq!(reply.ticket.unwrap().label, "1001");
+    authority.stop().await;
+}
+
+macro_rules! over_brokers {
+    ($($name:ident),* $(,)?) => {
+        mod embedded {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(qms_tests::BrokerKind::Embedded).await
+                }
+            )*
+        }
+        mod mosquitto {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if qms_tests::mosquitto_available() {
+                        super::$name(qms_tests::BrokerKind::Mosquitto).await
+                    }
+                }
+            )*
+        }
+    };
+}
+
+over_brokers!(
+    issue_gets_a_reply_and_a_board_snapshot_that_includes_it,
+    two_counters_calling_at_once_never_get_the_same_ticket,
+    a_retried_command_gets_the_same_ticket,
+    a_bad_payload_gets_an_error_reply_and_the_service_keeps_serving,
+);
