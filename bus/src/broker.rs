@@ -139,7 +139,10 @@ mod tests {
         let e = start_embedded(addr).unwrap_err();
         assert!(matches!(e, BrokerError::PortTaken(a) if a == addr));
         let text = e.to_string();
-        assert!(text.contains("Mosquitto") && text.contains("embedded = false"), "{text}");
+        assert!(
+            text.contains("Mosquitto") && text.contains("embedded = false"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -71,8 +71,13 @@ pub enum BusError {
 pub enum BusEvent {
     /// Connected and subscribed; publications made before are not resent by the client.
     Connected,
-    Disconnected { reason: String },
-    Message { topic: String, payload: Vec<u8> },
+    Disconnected {
+        reason: String,
+    },
+    Message {
+        topic: String,
+        payload: Vec<u8>,
+    },
     /// The broker acknowledged the publication with this tag.
     Acked(u64),
 }
@@ -236,7 +241,12 @@ async fn drive(
                 payload: p.payload.to_vec(),
             }),
             Ok(Event::Incoming(Packet::PubAck(ack))) => {
-                let tag = bus.link.lock().expect("link lock").unacked.remove(&ack.pkid);
+                let tag = bus
+                    .link
+                    .lock()
+                    .expect("link lock")
+                    .unacked
+                    .remove(&ack.pkid);
                 tag.map(BusEvent::Acked)
             }
             Ok(Event::Outgoing(Outgoing::Publish(pkid))) => {
@@ -247,7 +257,10 @@ async fn drive(
                 None
             }
             Ok(Event::Outgoing(Outgoing::AwaitAck(pkid))) => {
-                warn!(pkid, "packet id collision: the broker acknowledges out of order");
+                warn!(
+                    pkid,
+                    "packet id collision: the broker acknowledges out of order"
+                );
                 None
             }
             Ok(_) => None,
@@ -265,7 +278,11 @@ async fn drive(
                 };
                 if closing {
                     debug!(device = %options.device, "connection closed");
-                    let _ = tx.send(BusEvent::Disconnected { reason: "closed".into() }).await;
+                    let _ = tx
+                        .send(BusEvent::Disconnected {
+                            reason: "closed".into(),
+                        })
+                        .await;
                     return;
                 }
                 let reason = e.to_string();

@@ -49,7 +49,9 @@ impl Topics {
 
     /// The device of a `…/dev/{device}/{leaf}` topic of this site.
     pub fn device_of<'t>(&self, topic: &'t str, leaf: &str) -> Option<&'t str> {
-        let rest = topic.strip_prefix(self.root.as_str())?.strip_prefix("/dev/")?;
+        let rest = topic
+            .strip_prefix(self.root.as_str())?
+            .strip_prefix("/dev/")?;
         let (device, last) = rest.split_once('/')?;
         (last == leaf && !device.is_empty()).then_some(device)
     }
@@ -62,10 +64,16 @@ mod tests {
     #[test]
     fn topics_follow_the_protocol() {
         let t = Topics::new("cap-phuong-saigon");
-        assert_eq!(t.command("kiosk-1"), "qms/v1/cap-phuong-saigon/dev/kiosk-1/cmd");
+        assert_eq!(
+            t.command("kiosk-1"),
+            "qms/v1/cap-phuong-saigon/dev/kiosk-1/cmd"
+        );
         assert_eq!(t.all_commands(), "qms/v1/cap-phuong-saigon/dev/+/cmd");
         assert_eq!(t.board(), "qms/v1/cap-phuong-saigon/board");
-        assert_eq!(t.device_of(&t.command("counter-3"), "cmd"), Some("counter-3"));
+        assert_eq!(
+            t.device_of(&t.command("counter-3"), "cmd"),
+            Some("counter-3")
+        );
         assert_eq!(t.device_of(&t.reply("counter-3"), "cmd"), None);
         assert_eq!(t.device_of("qms/v1/other/dev/x/cmd", "cmd"), None);
     }

@@ -555,11 +555,8 @@ impl SiteConfig {
                         "device",
                         Some(i),
                         "counter",
-                        format!(
-                            "a {:?} device needs the counter it belongs to",
-                            d.role
-                        )
-                        .to_lowercase(),
+                        format!("a {:?} device needs the counter it belongs to", d.role)
+                            .to_lowercase(),
                     ))
                 }
                 (true, Some(n)) if !numbers.contains(&n) => {
@@ -687,7 +684,14 @@ mod tests {
         let ids: Vec<_> = c.procedures.iter().map(|p| p.id.as_str()).collect();
         assert_eq!(
             ids,
-            ["cccd", "cu-tru", "xac-nhan-cu-tru", "xu-phat", "vneid", "chung"]
+            [
+                "cccd",
+                "cu-tru",
+                "xac-nhan-cu-tru",
+                "xu-phat",
+                "vneid",
+                "chung"
+            ]
         );
         assert_eq!(c.site.utc_offset, time::macros::offset!(+7));
         assert_eq!(c.counters_by_procedure()["cccd"], vec![1, 2]);
@@ -723,7 +727,11 @@ mod tests {
         let text = DEFAULT_CONFIG.replacen("daily_quota = 200", "daily_qouta = 200", 1);
         let e = SiteConfig::parse(&text).unwrap_err();
         assert!(e.message.contains("daily_qouta"), "{e}");
-        let line = text.lines().position(|l| l.contains("daily_qouta")).unwrap() + 1;
+        let line = text
+            .lines()
+            .position(|l| l.contains("daily_qouta"))
+            .unwrap()
+            + 1;
         assert_eq!(e.line, Some(line));
     }
 

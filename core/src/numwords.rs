@@ -216,7 +216,10 @@ mod tests {
         (105000, "một trăm linh năm nghìn"),
         (1000000, "một triệu"),
         (1000005, "một triệu không trăm linh năm"),
-        (2021001, "hai triệu không trăm hai mươi mốt nghìn không trăm linh một"),
+        (
+            2021001,
+            "hai triệu không trăm hai mươi mốt nghìn không trăm linh một",
+        ),
         (1000000000, "một tỷ"),
     ];
 

@@ -135,10 +135,7 @@ impl CommandEnvelope {
                 ),
             )
         })?;
-        let id = value
-            .get("id")
-            .and_then(|i| i.as_str())
-            .map(str::to_string);
+        let id = value.get("id").and_then(|i| i.as_str()).map(str::to_string);
         let fail = |message_en: String| {
             (
                 id.clone(),

@@ -9,8 +9,8 @@ use time::{Date, OffsetDateTime};
 
 use crate::config::{Role, SiteConfig};
 use crate::protocol::{
-    Board, BoardCall, BoardCounter, BoardWaiting, Command, CommandError, CounterStatus,
-    ErrorCode, Event, EventKind, PriorityReason, Ticket, TicketState, VERSION,
+    Board, BoardCall, BoardCounter, BoardWaiting, Command, CommandError, CounterStatus, ErrorCode,
+    Event, EventKind, PriorityReason, Ticket, TicketState, VERSION,
 };
 
 /// Calls kept for the board.
@@ -178,7 +178,10 @@ impl QueueState {
             EventKind::Recalled {
                 ticket, counter, ..
             } => {
-                let t = self.tickets.get_mut(ticket).expect("recalled ticket exists");
+                let t = self
+                    .tickets
+                    .get_mut(ticket)
+                    .expect("recalled ticket exists");
                 t.recalls += 1;
                 let call = BoardCall {
                     ticket: t.id.clone(),
@@ -255,12 +258,10 @@ impl QueueState {
     }
 
     fn counter_mut(&mut self, number: u16) -> &mut CounterState {
-        self.counters
-            .entry(number)
-            .or_insert_with(|| CounterState {
-                normal_since_priority: u32::MAX,
-                ..CounterState::default()
-            })
+        self.counters.entry(number).or_insert_with(|| CounterState {
+            normal_since_priority: u32::MAX,
+            ..CounterState::default()
+        })
     }
 
     /// A call goes to the top of the recent calls; an earlier call of the same ticket goes.
@@ -811,8 +812,12 @@ impl QueueState {
         }
         let samples = self.service_seconds.get(service);
         let mean_seconds = match samples {
-            Some(s) if !s.is_empty() => s.iter().map(|x| f64::from(*x)).sum::<f64>() / s.len() as f64,
-            _ => config.procedure(service).map_or(600.0, |p| p.avg_service_minutes * 60.0),
+            Some(s) if !s.is_empty() => {
+                s.iter().map(|x| f64::from(*x)).sum::<f64>() / s.len() as f64
+            }
+            _ => config
+                .procedure(service)
+                .map_or(600.0, |p| p.avg_service_minutes * 60.0),
         };
         Some((f64::from(ahead) * mean_seconds / f64::from(open) / 60.0).ceil() as u32)
     }
@@ -909,7 +914,10 @@ impl QueueState {
     }
 }
 
-fn known_counter(config: &SiteConfig, number: u16) -> Result<&crate::config::Counter, CommandError> {
+fn known_counter(
+    config: &SiteConfig,
+    number: u16,
+) -> Result<&crate::config::Counter, CommandError> {
     config.counter(number).ok_or_else(|| {
         refuse(
             ErrorCode::UnknownCounter,
@@ -936,7 +944,10 @@ fn authorize(actor: &Actor, command: &Command) -> Result<(), CommandError> {
     } else {
         Err(refuse(
             ErrorCode::Forbidden,
-            format!("Thiết bị \"{}\" không được phép làm thao tác này", actor.device),
+            format!(
+                "Thiết bị \"{}\" không được phép làm thao tác này",
+                actor.device
+            ),
             format!(
                 "device \"{}\" ({}) may not do this",
                 actor.device,

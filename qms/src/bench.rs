@@ -48,7 +48,11 @@ pub async fn run(config: &SiteConfig, args: BenchArgs) -> anyhow::Result<()> {
 
     println!(
         "qms bench — broker: {} at {address}; authority in process {}",
-        if embedded { "embedded rumqttd" } else { "external" },
+        if embedded {
+            "embedded rumqttd"
+        } else {
+            "external"
+        },
         child.0.id()
     );
     let latency = latency_run(&config, args.commands).await?;
@@ -68,7 +72,11 @@ pub async fn run(config: &SiteConfig, args: BenchArgs) -> anyhow::Result<()> {
     let (rss, peak) = child.memory()?;
     println!(
         "RSS of the authority{}: {:.1} MB now, {:.1} MB peak",
-        if embedded { " + embedded broker" } else { " (broker not included)" },
+        if embedded {
+            " + embedded broker"
+        } else {
+            " (broker not included)"
+        },
         rss as f64 / 1024.0,
         peak as f64 / 1024.0
     );
@@ -96,7 +104,12 @@ fn bench_config(base: &SiteConfig, clients: usize) -> SiteConfig {
 struct Authority(Child);
 
 impl Authority {
-    fn spawn(config: &Path, data: &Path, embedded: bool, address: &str) -> anyhow::Result<Authority> {
+    fn spawn(
+        config: &Path,
+        data: &Path,
+        embedded: bool,
+        address: &str,
+    ) -> anyhow::Result<Authority> {
         let mut command = std::process::Command::new(std::env::current_exe()?);
         command.arg("--config").arg(config);
         if embedded {
@@ -106,7 +119,9 @@ impl Authority {
         }
         command.arg("--data").arg(data);
         command.env("RUST_LOG", "warn").stdin(Stdio::null());
-        Ok(Authority(command.spawn().context("starting the authority")?))
+        Ok(Authority(
+            command.spawn().context("starting the authority")?,
+        ))
     }
 
     /// Resident and peak memory in KiB, from /proc.
@@ -144,8 +159,12 @@ fn issue(config: &SiteConfig) -> Command {
 /// Milliseconds from each command to its reply, and to the first board that includes it.
 async fn latency_run(config: &SiteConfig, commands: usize) -> anyhow::Result<(Vec<f64>, Vec<f64>)> {
     let board_topic = qms_bus::Topics::new(&config.site.id).board();
-    let mut client =
-        DeviceClient::connect(client_options(config, "bench-0"), &[board_topic.clone()], WAIT).await?;
+    let mut client = DeviceClient::connect(
+        client_options(config, "bench-0"),
+        std::slice::from_ref(&board_topic),
+        WAIT,
+    )
+    .await?;
     // The first command also waits for the authority to start.
     client.send(issue(config), Duration::from_secs(30)).await?;
     let (mut to_reply, mut to_board) = (Vec::new(), Vec::new());
@@ -175,10 +194,16 @@ async fn latency_run(config: &SiteConfig, commands: usize) -> anyhow::Result<(Ve
 }
 
 /// Durable commands per second from `clients` clients, each one command at a time.
-async fn throughput_run(config: &SiteConfig, clients: usize, per_client: usize) -> anyhow::Result<f64> {
+async fn throughput_run(
+    config: &SiteConfig,
+    clients: usize,
+    per_client: usize,
+) -> anyhow::Result<f64> {
     let mut connected = Vec::new();
     for i in 1..=clients {
-        connected.push(DeviceClient::connect(client_options(config, &format!("bench-{i}")), &[], WAIT).await?);
+        connected.push(
+            DeviceClient::connect(client_options(config, &format!("bench-{i}")), &[], WAIT).await?,
+        );
     }
     let start = Instant::now();
     let mut tasks = Vec::new();

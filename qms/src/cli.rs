@@ -143,13 +143,17 @@ enum CounterAction {
     /// Call the next citizen (completes the one being served)
     CallNext,
     /// Call a given waiting ticket
-    Call { ticket: String },
+    Call {
+        ticket: String,
+    },
     /// Call the current ticket again
     Recall,
     /// The citizen did not come
     NoShow,
     /// Put a no-show ticket back in line
-    Reactivate { ticket: String },
+    Reactivate {
+        ticket: String,
+    },
     /// Send the current ticket to another procedure and/or counter
     Transfer {
         #[arg(long)]
@@ -199,7 +203,11 @@ pub fn main() -> ExitCode {
         )
     );
     // rumqttd logs every client that goes away as an error; RUST_LOG=rumqttd=info shows it.
-    init_logs(if quiet { "warn,rumqttd=off" } else { "info,rumqttd=off" });
+    init_logs(if quiet {
+        "warn,rumqttd=off"
+    } else {
+        "info,rumqttd=off"
+    });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -360,15 +368,19 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 fn broker_listen(config: &SiteConfig) -> anyhow::Result<SocketAddr> {
-    config
-        .broker
-        .address
-        .parse()
-        .with_context(|| format!("[broker] address \"{}\" is not an IP address and port to listen on", config.broker.address))
+    config.broker.address.parse().with_context(|| {
+        format!(
+            "[broker] address \"{}\" is not an IP address and port to listen on",
+            config.broker.address
+        )
+    })
 }
 
 /// Starts the embedded broker when the configuration asks for it; returns where to connect.
-fn start_broker_if_embedded(config: &SiteConfig, listen: Option<SocketAddr>) -> anyhow::Result<String> {
+fn start_broker_if_embedded(
+    config: &SiteConfig,
+    listen: Option<SocketAddr>,
+) -> anyhow::Result<String> {
     if !config.broker.embedded {
         return Ok(config.broker.address.clone());
     }
@@ -411,8 +423,14 @@ pub fn client_options(config: &SiteConfig, device: &str) -> BusOptions {
     options
 }
 
-async fn one_command(config: &SiteConfig, device: &str, command: Command, json: bool) -> anyhow::Result<ExitCode> {
-    let mut client = DeviceClient::connect(client_options(config, device), &[], CLIENT_TIMEOUT).await?;
+async fn one_command(
+    config: &SiteConfig,
+    device: &str,
+    command: Command,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let mut client =
+        DeviceClient::connect(client_options(config, device), &[], CLIENT_TIMEOUT).await?;
     let reply = client.send(command, CLIENT_TIMEOUT).await?;
     client.close().await;
     if json {
@@ -429,7 +447,10 @@ async fn one_command(config: &SiteConfig, device: &str, command: Command, json: 
 
 fn print_reply(config: &SiteConfig, reply: &Reply) {
     if let Some(error) = &reply.error {
-        println!("Không thực hiện được: {} ({})", error.message, error.message_en);
+        println!(
+            "Không thực hiện được: {} ({})",
+            error.message, error.message_en
+        );
         return;
     }
     if let Some(ticket) = &reply.ticket {
@@ -444,7 +465,10 @@ fn print_reply(config: &SiteConfig, reply: &Reply) {
             TicketState::Expired => "hết hạn",
         };
         print!("Số thứ tự {} — {name} — {state}", ticket.label);
-        if let Some(counter) = ticket.counter.filter(|_| ticket.state == TicketState::Called) {
+        if let Some(counter) = ticket
+            .counter
+            .filter(|_| ticket.state == TicketState::Called)
+        {
             print!(" tại quầy {counter}");
         }
         if ticket.state == TicketState::Waiting {
@@ -541,8 +565,16 @@ fn board_line(board: &Board) -> String {
     format!(
         "[bảng #{}] đang gọi: {} | đang chờ: {}",
         board.seq,
-        if calls.is_empty() { "—".into() } else { calls.join(", ") },
-        if waiting.is_empty() { "—".into() } else { waiting.join(", ") }
+        if calls.is_empty() {
+            "—".into()
+        } else {
+            calls.join(", ")
+        },
+        if waiting.is_empty() {
+            "—".into()
+        } else {
+            waiting.join(", ")
+        }
     )
 }
 
@@ -551,7 +583,9 @@ fn event_line(event: &Event) -> String {
         EventKind::DayOpened { day } => format!("mở ngày {day}"),
         EventKind::Issued { ticket } => format!("cấp số {} ({})", ticket.label, ticket.service),
         EventKind::Called { label, counter, .. } => format!("gọi số {label} đến quầy {counter}"),
-        EventKind::Recalled { label, counter, .. } => format!("gọi lại số {label} ở quầy {counter}"),
+        EventKind::Recalled { label, counter, .. } => {
+            format!("gọi lại số {label} ở quầy {counter}")
+        }
         EventKind::NoShow { ticket, counter } => format!("{ticket} vắng mặt ở quầy {counter}"),
         EventKind::Reactivated { ticket } => format!("{ticket} chờ lại"),
         EventKind::Transferred {
@@ -566,11 +600,16 @@ fn event_line(event: &Event) -> String {
             ticket,
             counter,
             service_seconds,
-        } => format!("{ticket} xong ở quầy {counter} sau {} phút", service_seconds / 60),
+        } => format!(
+            "{ticket} xong ở quầy {counter} sau {} phút",
+            service_seconds / 60
+        ),
         EventKind::CounterPaused { counter } => format!("quầy {counter} tạm dừng"),
         EventKind::CounterResumed { counter } => format!("quầy {counter} tiếp tục"),
         EventKind::Rated { ticket, rating } => format!("{ticket} đánh giá {rating:?}"),
-        EventKind::DayClosed { day, expired } => format!("đóng ngày {day}, {} số hết hạn", expired.len()),
+        EventKind::DayClosed { day, expired } => {
+            format!("đóng ngày {day}, {} số hết hạn", expired.len())
+        }
     };
     format!("  #{} {} {what}", event.seq, hh_mm(event.at))
 }

@@ -31,7 +31,11 @@ pub struct DeviceClient {
 
 impl DeviceClient {
     /// Connects as `device` and waits until subscribed (to its replies and `extra`).
-    pub async fn connect(mut options: BusOptions, extra: &[String], within: Duration) -> anyhow::Result<DeviceClient> {
+    pub async fn connect(
+        mut options: BusOptions,
+        extra: &[String],
+        within: Duration,
+    ) -> anyhow::Result<DeviceClient> {
         let topics = qms_bus::Topics::new(&options.site);
         options.subscriptions.push(topics.reply(&options.device));
         options.subscriptions.extend(extra.iter().cloned());
@@ -71,11 +75,13 @@ impl DeviceClient {
         loop {
             match timeout_at(deadline, self.events.recv()).await {
                 Ok(Some(BusEvent::Connected)) => return true,
-                Ok(Some(BusEvent::Message { topic, payload })) => self.messages.push_back(Message {
-                    at: Instant::now(),
-                    topic,
-                    payload,
-                }),
+                Ok(Some(BusEvent::Message { topic, payload })) => {
+                    self.messages.push_back(Message {
+                        at: Instant::now(),
+                        topic,
+                        payload,
+                    })
+                }
                 Ok(Some(_)) => {}
                 Ok(None) | Err(_) => return false,
             }
@@ -90,13 +96,23 @@ impl DeviceClient {
 
     /// Sends a command and waits for the reply with its id, sending it again (same id,
     /// so the authority answers once) after each attempt's timeout or a reconnect.
-    pub async fn send_with_id(&mut self, id: &str, command: Command, within: Duration) -> anyhow::Result<Reply> {
+    pub async fn send_with_id(
+        &mut self,
+        id: &str,
+        command: Command,
+        within: Duration,
+    ) -> anyhow::Result<Reply> {
         let payload = serde_json::to_vec(&CommandEnvelope::new(id, command))?;
         self.send_raw(id, &payload, within).await
     }
 
     /// Sends a payload as it is; the reply is matched by `id`.
-    pub async fn send_raw(&mut self, id: &str, payload: &[u8], within: Duration) -> anyhow::Result<Reply> {
+    pub async fn send_raw(
+        &mut self,
+        id: &str,
+        payload: &[u8],
+        within: Duration,
+    ) -> anyhow::Result<Reply> {
         let deadline = Instant::now() + within;
         let topic = self.bus.topics().command(self.bus.device());
         let reply_topic = self.bus.topics().reply(self.bus.device());
@@ -108,7 +124,10 @@ impl DeviceClient {
                     Ok(Some(event)) => event,
                     Ok(None) => bail!("the connection task ended"),
                     Err(_) if Instant::now() >= deadline => {
-                        bail!("no reply from the queue authority within {} s", within.as_secs_f32())
+                        bail!(
+                            "no reply from the queue authority within {} s",
+                            within.as_secs_f32()
+                        )
                     }
                     Err(_) => break,
                 };
@@ -120,14 +139,12 @@ impl DeviceClient {
                             return Ok(reply);
                         }
                     }
-                    BusEvent::Message { topic, payload } => {
-                        if self.keep_messages {
-                            self.messages.push_back(Message {
-                                at: Instant::now(),
-                                topic,
-                                payload,
-                            });
-                        }
+                    BusEvent::Message { topic, payload } if self.keep_messages => {
+                        self.messages.push_back(Message {
+                            at: Instant::now(),
+                            topic,
+                            payload,
+                        });
                     }
                     // A new connection: send again at once.
                     BusEvent::Connected => break,

@@ -95,7 +95,10 @@ pub enum QueueError {
 }
 
 /// Runs the authority until `shutdown` completes or the store fails.
-pub async fn run(options: QueueOptions, shutdown: impl Future<Output = ()>) -> Result<(), QueueError> {
+pub async fn run(
+    options: QueueOptions,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), QueueError> {
     let store = Store::open(&options.store_path)?;
     let loaded = store.load()?;
     let mut state = QueueState::default();
@@ -287,7 +290,9 @@ impl Service {
             payload: reply_bytes.clone(),
             retain: false,
         });
-        let stored_reply = command.is_write().then_some((device, id, reply_bytes.as_slice()));
+        let stored_reply = command
+            .is_write()
+            .then_some((device, id, reply_bytes.as_slice()));
         self.write(&outcome.events, publications, stored_reply, fresh)
     }
 
@@ -305,7 +310,10 @@ impl Service {
             return None;
         }
         let device = self.config.device(&actor.device)?;
-        let printer = device.printer.as_ref().filter(|_| device.role == Role::Kiosk)?;
+        let printer = device
+            .printer
+            .as_ref()
+            .filter(|_| device.role == Role::Kiosk)?;
         let procedure = self.config.procedure(&ticket.service)?;
         let job = PrintJob {
             v: VERSION,

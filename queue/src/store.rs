@@ -126,7 +126,11 @@ impl Store {
 
     pub fn load(&self) -> Result<Loaded, StoreError> {
         let day_start = match self.db.get(DAY_KEY)? {
-            Some(v) => u64::from_be_bytes(v.as_ref().try_into().map_err(|_| damaged(DAY_KEY, "not 8 bytes"))?),
+            Some(v) => u64::from_be_bytes(
+                v.as_ref()
+                    .try_into()
+                    .map_err(|_| damaged(DAY_KEY, "not 8 bytes"))?,
+            ),
             None => 0,
         };
         let mut loaded = Loaded::default();
@@ -138,7 +142,8 @@ impl Store {
         }
         for item in self.db.scan_prefix([b'o']) {
             let (k, v) = item?;
-            let publication = Publication::decode(&v).ok_or_else(|| damaged(&k, "bad publication"))?;
+            let publication =
+                Publication::decode(&v).ok_or_else(|| damaged(&k, "bad publication"))?;
             loaded.outbox.push((seq_of(&k), publication));
         }
         Ok(loaded)
@@ -222,7 +227,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         {
             let store = Store::open(dir.path()).unwrap();
-            let day1 = [event(1, EventKind::DayOpened { day: time::macros::date!(2026 - 11 - 25) })];
+            let day1 = [event(
+                1,
+                EventKind::DayOpened {
+                    day: time::macros::date!(2026 - 11 - 25),
+                },
+            )];
             store
                 .write(Write {
                     events: &day1,
@@ -231,7 +241,12 @@ mod tests {
                 })
                 .unwrap();
             let day2 = [
-                event(2, EventKind::DayOpened { day: time::macros::date!(2026 - 11 - 26) }),
+                event(
+                    2,
+                    EventKind::DayOpened {
+                        day: time::macros::date!(2026 - 11 - 26),
+                    },
+                ),
                 event(3, EventKind::CounterPaused { counter: 1 }),
             ];
             store
@@ -249,8 +264,15 @@ mod tests {
         let seqs: Vec<u64> = loaded.events.iter().map(|e| e.seq).collect();
         assert_eq!(seqs, [2, 3], "only the current day is replayed");
         assert_eq!(loaded.outbox, vec![(8, publication("b"))]);
-        assert_eq!(store.reply("kiosk-1", "c1").unwrap().as_deref(), Some(&b"reply"[..]));
-        assert_eq!(store.reply("kiosk-1", "old").unwrap(), None, "a new day forgets replies");
+        assert_eq!(
+            store.reply("kiosk-1", "c1").unwrap().as_deref(),
+            Some(&b"reply"[..])
+        );
+        assert_eq!(
+            store.reply("kiosk-1", "old").unwrap(),
+            None,
+            "a new day forgets replies"
+        );
         assert_eq!(store.reply("kiosk-2", "c1").unwrap(), None);
     }
 

@@ -31,7 +31,11 @@ pub fn office() -> SiteConfig {
 pub fn qms_node() -> PathBuf {
     let exe = std::env::current_exe().expect("the test knows where it is");
     let dir = exe.parent().expect("in a folder");
-    let dir = if dir.ends_with("deps") { dir.parent().expect("in target") } else { dir };
+    let dir = if dir.ends_with("deps") {
+        dir.parent().expect("in target")
+    } else {
+        dir
+    };
     dir.join("qms-node")
 }
 
@@ -97,7 +101,11 @@ impl BrokerProcess {
                     ),
                 )
                 .expect("config written");
-                Command::new("mosquitto").arg("-c").arg(&conf).stdin(Stdio::null()).spawn()
+                Command::new("mosquitto")
+                    .arg("-c")
+                    .arg(&conf)
+                    .stdin(Stdio::null())
+                    .spawn()
             }
         };
         self.child = Some(child.expect("the broker starts"));
@@ -155,12 +163,26 @@ pub struct Authority {
 impl Authority {
     /// Starts the authority and waits until it serves commands: its retained status says
     /// online, which it publishes after subscribing to the commands.
-    pub async fn start(config: &SiteConfig, broker: SocketAddr, store: &Path, clock: Arc<dyn Clock>) -> Authority {
+    pub async fn start(
+        config: &SiteConfig,
+        broker: SocketAddr,
+        store: &Path,
+        clock: Arc<dyn Clock>,
+    ) -> Authority {
         let status = qms_bus::Topics::new(&config.site.id).status("queue");
-        let mut watcher = client(config, broker, &format!("ready-{}", uuid::Uuid::new_v4()), &[status]).await;
+        let mut watcher = client(
+            config,
+            broker,
+            &format!("ready-{}", uuid::Uuid::new_v4()),
+            &[status],
+        )
+        .await;
         let authority = Authority::spawn(config, &broker.to_string(), store, clock);
         loop {
-            let message = watcher.next_message(WAIT).await.expect("the authority comes online");
+            let message = watcher
+                .next_message(WAIT)
+                .await
+                .expect("the authority comes online");
             let status: serde_json::Value = serde_json::from_slice(&message.payload).unwrap();
             if status["online"] == true {
                 break;
@@ -241,7 +263,12 @@ pub fn write_config(config: &SiteConfig, dir: &Path) -> PathBuf {
 }
 
 /// A protocol client connected as `device`, also subscribed to `extra`.
-pub async fn client(config: &SiteConfig, broker: SocketAddr, device: &str, extra: &[String]) -> DeviceClient {
+pub async fn client(
+    config: &SiteConfig,
+    broker: SocketAddr,
+    device: &str,
+    extra: &[String],
+) -> DeviceClient {
     let mut options = BusOptions::new(device, &config.site.id, &broker.to_string());
     options.announce = false;
     DeviceClient::connect(options, extra, WAIT)
@@ -265,7 +292,9 @@ impl Gate {
         let (gate_open, gate_links) = (open.clone(), links.clone());
         tokio::spawn(async move {
             loop {
-                let Ok((mut inbound, _)) = listener.accept().await else { return };
+                let Ok((mut inbound, _)) = listener.accept().await else {
+                    return;
+                };
                 if !gate_open.load(Ordering::SeqCst) {
                     continue;
                 }

@@ -20,7 +20,7 @@ async fn issue_gets_a_reply_and_a_board_snapshot_that_includes_it(kind: BrokerKi
     let store = tempfile::tempdir().unwrap();
     let authority = Authority::start(&config, addr, store.path(), Arc::new(SystemClock)).await;
     let board_topic = qms_bus::Topics::new(&config.site.id).board();
-    let mut kiosk = client(&config, addr, "kiosk-1", &[board_topic.clone()]).await;
+    let mut kiosk = client(&config, addr, "kiosk-1", std::slice::from_ref(&board_topic)).await;
 
     let reply = kiosk.send(issue("cccd"), WAIT).await.unwrap();
     assert!(reply.ok, "{reply:?}");
@@ -29,7 +29,10 @@ async fn issue_gets_a_reply_and_a_board_snapshot_that_includes_it(kind: BrokerKi
     assert_eq!(reply.ahead, Some(0));
 
     let board = loop {
-        let message = kiosk.next_message(WAIT).await.expect("a board snapshot arrives");
+        let message = kiosk
+            .next_message(WAIT)
+            .await
+            .expect("a board snapshot arrives");
         assert_eq!(message.topic, board_topic);
         let board: Board = serde_json::from_slice(&message.payload).unwrap();
         if board.seq >= ticket.queue_key {
@@ -41,7 +44,8 @@ async fn issue_gets_a_reply_and_a_board_snapshot_that_includes_it(kind: BrokerKi
 
     // The snapshot is retained: a display that connects later gets it at once.
     let mut display = client(&config, addr, "display-hall", &[board_topic]).await;
-    let late: Board = serde_json::from_slice(&display.next_message(WAIT).await.unwrap().payload).unwrap();
+    let late: Board =
+        serde_json::from_slice(&display.next_message(WAIT).await.unwrap().payload).unwrap();
     assert_eq!(late.seq, board.seq);
     authority.stop().await;
 }
@@ -54,7 +58,15 @@ async fn two_counters_calling_at_once_never_get_the_same_ticket(kind: BrokerKind
     let mut kiosk = client(&config, addr, "kiosk-1", &[]).await;
     let mut issued = BTreeSet::new();
     for _ in 0..30 {
-        issued.insert(kiosk.send(issue("cccd"), WAIT).await.unwrap().ticket.unwrap().label);
+        issued.insert(
+            kiosk
+                .send(issue("cccd"), WAIT)
+                .await
+                .unwrap()
+                .ticket
+                .unwrap()
+                .label,
+        );
     }
     // Counters 1 and 2 both serve cccd; they call as fast as they can, at the same time.
     let mut calls = Vec::new();
@@ -63,7 +75,10 @@ async fn two_counters_calling_at_once_never_get_the_same_ticket(kind: BrokerKind
         calls.push(tokio::spawn(async move {
             let mut called = Vec::new();
             loop {
-                let reply = officer.send(Command::CallNext { counter: None }, WAIT).await.unwrap();
+                let reply = officer
+                    .send(Command::CallNext { counter: None }, WAIT)
+                    .await
+                    .unwrap();
                 match reply.ticket {
                     Some(t) => called.push(t.label),
                     None => {
@@ -76,11 +91,18 @@ async fn two_counters_calling_at_once_never_get_the_same_ticket(kind: BrokerKind
     }
     let first = calls.remove(0).await.unwrap();
     let second = calls.remove(0).await.unwrap();
-    assert!(!first.is_empty() && !second.is_empty(), "both counters called: {first:?} {second:?}");
+    assert!(
+        !first.is_empty() && !second.is_empty(),
+        "both counters called: {first:?} {second:?}"
+    );
     let mut all: Vec<String> = first.iter().chain(&second).cloned().collect();
     all.sort();
     let distinct: BTreeSet<String> = all.iter().cloned().collect();
-    assert_eq!(all.len(), distinct.len(), "a ticket was called twice: {first:?} {second:?}");
+    assert_eq!(
+        all.len(),
+        distinct.len(),
+        "a ticket was called twice: {first:?} {second:?}"
+    );
     assert_eq!(distinct, issued);
     authority.stop().await;
 }
@@ -91,8 +113,14 @@ async fn a_retried_command_gets_the_same_ticket(kind: BrokerKind) {
     let store = tempfile::tempdir().unwrap();
     let authority = Authority::start(&config, addr, store.path(), Arc::new(SystemClock)).await;
     let mut kiosk = client(&config, addr, "kiosk-1", &[]).await;
-    let first = kiosk.send_with_id("retry-1", issue("cu-tru"), WAIT).await.unwrap();
-    let again = kiosk.send_with_id("retry-1", issue("cu-tru"), WAIT).await.unwrap();
+    let first = kiosk
+        .send_with_id("retry-1", issue("cu-tru"), WAIT)
+        .await
+        .unwrap();
+    let again = kiosk
+        .send_with_id("retry-1", issue("cu-tru"), WAIT)
+        .await
+        .unwrap();
     assert_eq!(first, again);
     // Only one ticket exists: the next one is 2002.
     let next = kiosk.send(issue("cu-tru"), WAIT).await.unwrap();
@@ -107,10 +135,26 @@ async fn a_bad_payload_gets_an_error_reply_and_the_service_keeps_serving(kind: B
     let authority = Authority::start(&config, addr, store.path(), Arc::new(SystemClock)).await;
     let mut kiosk = client(&config, addr, "kiosk-1", &[]).await;
     let bad: [(&str, &[u8], ErrorCode); 4] = [
-        ("b1", br#"{"v":1,"id":"b1","op":"issue"}"#, ErrorCode::BadRequest),
-        ("b2", br#"{"v":1,"id":"b2","op":"teleport"}"#, ErrorCode::BadRequest),
-        ("b3", br#"{"v":9,"id":"b3","op":"issue","service":"cccd"}"#, ErrorCode::UnsupportedVersion),
-        ("b4", br#"{"v":1,"id":"b4","op":"call_next","counter":1}"#, ErrorCode::Forbidden),
+        (
+            "b1",
+            br#"{"v":1,"id":"b1","op":"issue"}"#,
+            ErrorCode::BadRequest,
+        ),
+        (
+            "b2",
+            br#"{"v":1,"id":"b2","op":"teleport"}"#,
+            ErrorCode::BadRequest,
+        ),
+        (
+            "b3",
+            br#"{"v":9,"id":"b3","op":"issue","service":"cccd"}"#,
+            ErrorCode::UnsupportedVersion,
+        ),
+        (
+            "b4",
+            br#"{"v":1,"id":"b4","op":"call_next","counter":1}"#,
+            ErrorCode::Forbidden,
+        ),
     ];
     for (id, payload, code) in bad {
         let reply: Reply = kiosk.send_raw(id, payload, WAIT).await.unwrap();
@@ -120,7 +164,10 @@ async fn a_bad_payload_gets_an_error_reply_and_the_service_keeps_serving(kind: B
         assert!(!error.message.is_empty() && !error.message_en.is_empty());
     }
     let garbage = kiosk.send_raw("", b"\xff not json", WAIT).await.unwrap();
-    assert_eq!((garbage.id, garbage.error.unwrap().code), (None, ErrorCode::BadRequest));
+    assert_eq!(
+        (garbage.id, garbage.error.unwrap().code),
+        (None, ErrorCode::BadRequest)
+    );
     // Still serving.
     let reply = kiosk.send(issue("cccd"), WAIT).await.unwrap();
     assert_eq!(reply.ticket.unwrap().label, "1001");

@@ -200,7 +200,10 @@ fn calling_next_completes_the_ticket_being_served() {
     o.call_next(1);
     o.now += Duration::minutes(7);
     o.call_next(1);
-    assert_eq!(o.state.ticket(&first.id).unwrap().state, TicketState::Completed);
+    assert_eq!(
+        o.state.ticket(&first.id).unwrap().state,
+        TicketState::Completed
+    );
     assert!(o.log.iter().any(|e| e.kind
         == EventKind::Completed {
             ticket: first.id.clone(),
@@ -220,7 +223,10 @@ fn priority_tickets_are_interleaved_one_after_every_n_normal() {
     o.issue("cccd"); // 1007
     let order: Vec<String> = (0..7).map(|_| o.call_next(1)).collect();
     // The first call of the day takes a waiting priority ticket.
-    assert_eq!(order, ["1005", "1001", "1002", "1006", "1003", "1004", "1007"]);
+    assert_eq!(
+        order,
+        ["1005", "1001", "1002", "1006", "1003", "1004", "1007"]
+    );
 }
 
 #[test]
@@ -240,7 +246,10 @@ fn a_transferred_ticket_keeps_its_place_in_the_new_line() {
     )
     .unwrap();
     let moved = o.state.ticket(&t.id).unwrap();
-    assert_eq!((moved.service.as_str(), moved.state), ("cu-tru", TicketState::Waiting));
+    assert_eq!(
+        (moved.service.as_str(), moved.state),
+        ("cu-tru", TicketState::Waiting)
+    );
     // Issued before 2001 and 2002, so it is called first at a residence counter.
     assert_eq!(o.call_next(3), "1001");
     assert_eq!(o.call_next(3), "2001");
@@ -318,8 +327,15 @@ fn recalls_show_again_on_the_board() {
     o.call_next(1);
     o.counter(1, Command::Recall { counter: None }).unwrap();
     let board = o.state.board(&o.config, o.now);
-    assert_eq!(board.calls.len(), 1, "a recall moves the call up, it is not listed twice");
-    assert_eq!((board.calls[0].label.as_str(), board.calls[0].recall), ("1001", 1));
+    assert_eq!(
+        board.calls.len(),
+        1,
+        "a recall moves the call up, it is not listed twice"
+    );
+    assert_eq!(
+        (board.calls[0].label.as_str(), board.calls[0].recall),
+        ("1001", 1)
+    );
     assert_eq!(board.counters[0].status, CounterStatus::Serving);
 }
 
@@ -341,10 +357,13 @@ fn roles_are_checked_per_device() {
         ErrorCode::Forbidden
     );
     assert_eq!(
-        Office::code(o.counter(3, Command::Issue {
-            service: "cccd".into(),
-            priority: None
-        })),
+        Office::code(o.counter(
+            3,
+            Command::Issue {
+                service: "cccd".into(),
+                priority: None
+            }
+        )),
         ErrorCode::Forbidden
     );
     assert_eq!(
@@ -356,7 +375,9 @@ fn roles_are_checked_per_device() {
         Office::code(o.run("admin", Command::CallNext { counter: None })),
         ErrorCode::BadRequest
     );
-    assert!(o.run("admin", Command::CallNext { counter: Some(1) }).is_ok());
+    assert!(o
+        .run("admin", Command::CallNext { counter: Some(1) })
+        .is_ok());
 }
 
 #[test]
@@ -381,15 +402,24 @@ fn the_wait_estimate_uses_recent_service_times_and_open_counters() {
     o.call_next(1);
     o.now += Duration::minutes(4);
     o.counter(1, Command::Complete { counter: None }).unwrap();
-    assert_eq!(o.state.ticket(&first.id).unwrap().state, TicketState::Completed);
+    assert_eq!(
+        o.state.ticket(&first.id).unwrap().state,
+        TicketState::Completed
+    );
     for _ in 0..3 {
         o.issue("cccd");
     }
     // 4 waiting × 4 minutes ÷ 1 open counter.
     let w = &o.state.board(&o.config, o.now).waiting[0];
-    assert_eq!((w.waiting, w.open_counters, w.wait_minutes), (4, 1, Some(16)));
+    assert_eq!(
+        (w.waiting, w.open_counters, w.wait_minutes),
+        (4, 1, Some(16))
+    );
     o.counter(1, Command::Pause { counter: None }).unwrap();
-    assert_eq!(o.state.board(&o.config, o.now).waiting[0].wait_minutes, None);
+    assert_eq!(
+        o.state.board(&o.config, o.now).waiting[0].wait_minutes,
+        None
+    );
 }
 
 #[test]
@@ -403,14 +433,20 @@ fn a_completed_ticket_is_rated_once() {
         ticket: t.id.clone(),
         rating: Rating::VerySatisfied,
     };
-    assert_eq!(Office::code(o.run("rating-1", rate.clone())), ErrorCode::InvalidState);
+    assert_eq!(
+        Office::code(o.run("rating-1", rate.clone())),
+        ErrorCode::InvalidState
+    );
     o.counter(1, Command::Complete { counter: None }).unwrap();
     o.run("rating-1", rate.clone()).unwrap();
     assert_eq!(
         o.state.ticket(&t.id).unwrap().rating,
         Some(Rating::VerySatisfied)
     );
-    assert_eq!(Office::code(o.run("rating-1", rate)), ErrorCode::InvalidState);
+    assert_eq!(
+        Office::code(o.run("rating-1", rate)),
+        ErrorCode::InvalidState
+    );
 }
 
 #[test]
