@@ -118,7 +118,9 @@ impl Authority {
             command.args(["--broker", address, "queue"]);
         }
         command.arg("--data").arg(data);
-        command.env("RUST_LOG", "warn").stdin(Stdio::null());
+        command
+            .env("RUST_LOG", "warn,rumqttd=off")
+            .stdin(Stdio::null());
         Ok(Authority(
             command.spawn().context("starting the authority")?,
         ))

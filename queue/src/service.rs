@@ -17,7 +17,7 @@ use qms_core::{Actor, Answer, QueueState};
 use time::OffsetDateTime;
 use tracing::{debug, info, warn};
 
-use crate::store::{Publication, Store, StoreError, Write};
+use crate::store::{Group, Publication, Store, StoreError, Write};
 
 /// Commands taken from the connection before one durable write.
 const MAX_GROUP: usize = 256;
@@ -124,6 +124,7 @@ pub async fn run(
         topics,
         outbox: Outbox::new(loaded.outbox),
         progress: options.progress,
+        delivered: Vec::new(),
     };
     // Catch up with a day change while stopped, and refresh the retained board.
     service.roll_over(true)?;
@@ -150,6 +151,7 @@ pub async fn run(
             }
             _ = tick.tick() => service.roll_over(false)?,
         }
+        service.forget_delivered()?;
         service.outbox.pump(&bus);
     }
     bus.close().await;
@@ -164,6 +166,15 @@ struct Service {
     topics: Topics,
     outbox: Outbox,
     progress: Option<tokio::sync::watch::Sender<u64>>,
+    /// Outbox keys to forget: acknowledged, or superseded before they were sent.
+    delivered: Vec<u64>,
+}
+
+/// Writes not yet durable, and what they will publish once they are.
+#[derive(Default)]
+struct Pending {
+    group: Group,
+    publications: Vec<(u64, Publication)>,
 }
 
 /// A command as received: the sending device and the raw payload.
@@ -186,7 +197,7 @@ impl Service {
             }
             BusEvent::Acked(key) => {
                 if self.outbox.acked(key) {
-                    self.store.remove_outbox(key)?;
+                    self.delivered.push(key);
                 }
             }
             BusEvent::Connected | BusEvent::Disconnected { .. } => self.outbox.rewind(),
@@ -198,31 +209,41 @@ impl Service {
     fn execute(&mut self, commands: &[Received]) -> Result<(), StoreError> {
         let now = self.clock.now();
         let seq_before = self.state.seq();
-        let mut fresh = Vec::new();
+        let mut pending = Pending::default();
         for received in commands {
-            self.execute_one(received, now, &mut fresh)?;
+            self.execute_one(received, now, &mut pending)?;
         }
         if self.state.seq() != seq_before {
             let board = self.board_publication(now);
-            self.write_publications(&[], vec![board], &mut fresh)?;
+            self.write_publications(&[], vec![board], &mut pending)?;
         }
-        self.made_durable(fresh)
+        self.commit(pending)
     }
 
-    /// Syncs the store; what was written may now go out.
-    fn made_durable(&mut self, fresh: Vec<(u64, Publication)>) -> Result<(), StoreError> {
-        self.store.sync()?;
+    /// Makes the writes durable; what they publish may now go out.
+    fn commit(&mut self, pending: Pending) -> Result<(), StoreError> {
+        self.store.commit(pending.group)?;
         if let Some(progress) = &self.progress {
             progress.send_replace(self.state.seq());
         }
-        self.outbox.extend(fresh, &self.store)
+        let superseded = self.outbox.extend(pending.publications);
+        self.delivered.extend(superseded);
+        Ok(())
+    }
+
+    fn forget_delivered(&mut self) -> Result<(), StoreError> {
+        if !self.delivered.is_empty() {
+            self.store.remove_outbox(&self.delivered)?;
+            self.delivered.clear();
+        }
+        Ok(())
     }
 
     fn execute_one(
         &mut self,
         received: &Received,
         now: OffsetDateTime,
-        fresh: &mut Vec<(u64, Publication)>,
+        pending: &mut Pending,
     ) -> Result<(), StoreError> {
         let device = received.device.as_str();
         let reply_topic = self.topics.reply(device);
@@ -232,20 +253,20 @@ impl Service {
                 warn!(device, cause = %error, "bad command payload");
                 let reply = Reply::error(id, error);
                 let publication = json_publication(reply_topic, &reply);
-                return self.write_publications(&[], vec![publication], fresh);
+                return self.write_publications(&[], vec![publication], pending);
             }
         };
         let id = envelope.id.as_str();
         let command = &envelope.command;
         if command.is_write() {
-            if let Some(stored) = self.store.reply(device, id)? {
+            if let Some(stored) = self.store.reply(&pending.group, device, id)? {
                 debug!(device, id, "retried command: the first reply again");
                 let publication = Publication {
                     topic: reply_topic,
                     payload: stored,
                     retain: false,
                 };
-                return self.write_publications(&[], vec![publication], fresh);
+                return self.write_publications(&[], vec![publication], pending);
             }
         }
         let actor = match Actor::of(&self.config, device) {
@@ -253,7 +274,7 @@ impl Service {
             Err(error) => {
                 warn!(device, cause = %error, "command from an unknown device");
                 let reply = json_publication(reply_topic, &Reply::error(Some(id.into()), error));
-                return self.write_publications(&[], vec![reply], fresh);
+                return self.write_publications(&[], vec![reply], pending);
             }
         };
         let outcome = self.state.execute(&self.config, &actor, command, now);
@@ -293,7 +314,7 @@ impl Service {
         let stored_reply = command
             .is_write()
             .then_some((device, id, reply_bytes.as_slice()));
-        self.write(&outcome.events, publications, stored_reply, fresh)
+        self.write(&outcome.events, publications, stored_reply, pending)
     }
 
     /// The print job for a ticket issued or reprinted at a kiosk that has a printer.
@@ -337,18 +358,18 @@ impl Service {
         &mut self,
         events: &[Event],
         publications: Vec<Publication>,
-        fresh: &mut Vec<(u64, Publication)>,
+        pending: &mut Pending,
     ) -> Result<(), StoreError> {
-        self.write(events, publications, None, fresh)
+        self.write(events, publications, None, pending)
     }
 
-    /// One atomic write: events, their publications (events first), and the reply.
+    /// One command's writes: events, their publications (events first), and the reply.
     fn write(
         &mut self,
         events: &[Event],
         publications: Vec<Publication>,
         reply: Option<(&str, &str, &[u8])>,
-        fresh: &mut Vec<(u64, Publication)>,
+        pending: &mut Pending,
     ) -> Result<(), StoreError> {
         let event_topic = self.topics.events();
         let all = events
@@ -356,12 +377,15 @@ impl Service {
             .map(|e| json_publication(event_topic.clone(), e))
             .chain(publications);
         let outbox: Vec<(u64, Publication)> = all.map(|p| (self.outbox.next_key(), p)).collect();
-        self.store.write(Write {
-            events,
-            outbox: outbox.clone(),
-            reply,
-        })?;
-        fresh.extend(outbox);
+        self.store.add(
+            &mut pending.group,
+            Write {
+                events,
+                outbox: outbox.clone(),
+                reply,
+            },
+        )?;
+        pending.publications.extend(outbox);
         Ok(())
     }
 
@@ -375,10 +399,10 @@ impl Service {
         if !events.is_empty() {
             info!(day = ?self.state.day(), "business day opened");
         }
-        let mut fresh = Vec::new();
+        let mut pending = Pending::default();
         let board = self.board_publication(now);
-        self.write_publications(&events, vec![board], &mut fresh)?;
-        self.made_durable(fresh)
+        self.write_publications(&events, vec![board], &mut pending)?;
+        self.commit(pending)
     }
 }
 
@@ -418,19 +442,21 @@ impl Outbox {
         self.next_key - 1
     }
 
-    /// Adds publications that are now durable.
-    fn extend(&mut self, fresh: Vec<(u64, Publication)>, store: &Store) -> Result<(), StoreError> {
-        for (key, publication) in fresh {
+    /// Adds publications that are now durable; returns the keys of board snapshots they
+    /// supersede before those were sent.
+    fn extend(&mut self, durable: Vec<(u64, Publication)>) -> Vec<u64> {
+        let mut superseded = Vec::new();
+        for (key, publication) in durable {
             if publication.retain && publication.topic.ends_with("/board") {
                 if let Some(old) = self.unsent_board.replace(key) {
                     if old >= self.cursor && self.pending.remove(&old).is_some() {
-                        store.remove_outbox(old)?;
+                        superseded.push(old);
                     }
                 }
             }
             self.pending.insert(key, publication);
         }
-        Ok(())
+        superseded
     }
 
     /// Hands publications to the broker, in order, up to the window.

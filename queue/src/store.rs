@@ -6,10 +6,12 @@
 //! - `r` + device + 0 + command id: the reply of a write command, for idempotency;
 //! - `m/day`: the seq of the event that opened the current business day.
 //!
-//! Each command is one atomic `apply_batch`. [`Store::sync`] makes everything written so
-//! far survive a power cut: sled's `flush` writes its log with `sync_file_range` only,
-//! which neither flushes the drive's cache nor covers file metadata, so it is followed by
-//! `fdatasync` of the log file.
+//! The writes of the commands that arrive together form one [`Group`], applied as one
+//! atomic `apply_batch` by [`Store::commit`], which also makes it survive a power cut:
+//! sled's `flush` writes its log with `sync_file_range` only, which neither flushes the
+//! drive's cache nor covers file metadata, so it is followed by `fdatasync` of the log
+//! file. Each sled batch costs a log write and a `sync_file_range` of its own, so one
+//! batch per group, not per command.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -59,7 +61,7 @@ impl Publication {
     }
 }
 
-/// What one command writes, atomically.
+/// What one command writes.
 #[derive(Debug, Default)]
 pub struct Write<'a> {
     pub events: &'a [Event],
@@ -149,14 +151,9 @@ impl Store {
         Ok(loaded)
     }
 
-    /// The stored reply of a command already executed.
-    pub fn reply(&self, device: &str, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.db.get(reply_key(device, id))?.map(|v| v.to_vec()))
-    }
-
-    /// Writes one command atomically (durable only after [`Store::sync`]).
-    pub fn write(&self, write: Write<'_>) -> Result<(), StoreError> {
-        let mut batch = sled::Batch::default();
+    /// Adds one command's writes to a group.
+    pub fn add(&self, group: &mut Group, write: Write<'_>) -> Result<(), StoreError> {
+        let batch = &mut group.batch;
         for event in write.events {
             if let EventKind::DayOpened { .. } = event.kind {
                 batch.insert(DAY_KEY, &event.seq.to_be_bytes());
@@ -173,23 +170,59 @@ impl Store {
         }
         if let Some((device, id, reply)) = write.reply {
             batch.insert(reply_key(device, id), reply);
+            group
+                .replies
+                .insert((device.to_string(), id.to_string()), reply.to_vec());
         }
-        self.db.apply_batch(batch)?;
+        group.writes += 1;
         Ok(())
     }
 
-    /// Makes every write so far durable.
-    pub fn sync(&self) -> Result<(), StoreError> {
+    /// The reply of a command already executed, in the store or earlier in `group`.
+    pub fn reply(
+        &self,
+        group: &Group,
+        device: &str,
+        id: &str,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        if let Some(reply) = group.replies.get(&(device.to_string(), id.to_string())) {
+            return Ok(Some(reply.clone()));
+        }
+        Ok(self.db.get(reply_key(device, id))?.map(|v| v.to_vec()))
+    }
+
+    /// Applies a group atomically and makes it durable.
+    pub fn commit(&self, group: Group) -> Result<(), StoreError> {
+        self.db.apply_batch(group.batch)?;
         self.db.flush()?;
         self.log.sync_data()?;
         Ok(())
     }
 
-    /// Forgets a publication the broker acknowledged. Not synced: after a power cut it is
-    /// merely sent again, and subscribers ignore what they have seen.
-    pub fn remove_outbox(&self, k: u64) -> Result<(), StoreError> {
-        self.db.remove(key(b'o', k))?;
+    /// Forgets publications the broker acknowledged. Not synced: after a power cut they
+    /// are merely sent again, and subscribers ignore what they have seen.
+    pub fn remove_outbox(&self, keys: &[u64]) -> Result<(), StoreError> {
+        let mut batch = sled::Batch::default();
+        for k in keys {
+            batch.remove(&key(b'o', *k));
+        }
+        self.db.apply_batch(batch)?;
         Ok(())
+    }
+}
+
+/// The writes of commands made durable together.
+#[derive(Default)]
+pub struct Group {
+    batch: sled::Batch,
+    /// Replies added to this group, for a command repeated within it.
+    replies: std::collections::HashMap<(String, String), Vec<u8>>,
+    writes: usize,
+}
+
+impl Group {
+    pub fn is_empty(&self) -> bool {
+        self.writes == 0
     }
 }
 
@@ -233,13 +266,14 @@ mod tests {
                     day: time::macros::date!(2026 - 11 - 25),
                 },
             )];
-            store
-                .write(Write {
-                    events: &day1,
-                    reply: Some(("kiosk-1", "old", b"old reply")),
-                    ..Write::default()
-                })
-                .unwrap();
+            let mut group = Group::default();
+            let write = Write {
+                events: &day1,
+                reply: Some(("kiosk-1", "old", b"old reply")),
+                ..Write::default()
+            };
+            store.add(&mut group, write).unwrap();
+            store.commit(group).unwrap();
             let day2 = [
                 event(
                     2,
@@ -249,31 +283,41 @@ mod tests {
                 ),
                 event(3, EventKind::CounterPaused { counter: 1 }),
             ];
+            let mut group = Group::default();
             store
-                .write(Write {
-                    events: &day2,
-                    outbox: vec![(7, publication("a")), (8, publication("b"))],
-                    reply: Some(("kiosk-1", "c1", b"reply")),
-                })
+                .add(
+                    &mut group,
+                    Write {
+                        events: &day2,
+                        outbox: vec![(7, publication("a")), (8, publication("b"))],
+                        reply: Some(("kiosk-1", "c1", b"reply")),
+                    },
+                )
                 .unwrap();
-            store.remove_outbox(7).unwrap();
-            store.sync().unwrap();
+            assert_eq!(
+                store.reply(&group, "kiosk-1", "c1").unwrap().as_deref(),
+                Some(&b"reply"[..]),
+                "a repeated command sees the reply earlier in its group"
+            );
+            store.commit(group).unwrap();
+            store.remove_outbox(&[7]).unwrap();
         }
         let store = Store::open(dir.path()).unwrap();
         let loaded = store.load().unwrap();
         let seqs: Vec<u64> = loaded.events.iter().map(|e| e.seq).collect();
         assert_eq!(seqs, [2, 3], "only the current day is replayed");
         assert_eq!(loaded.outbox, vec![(8, publication("b"))]);
+        let none = Group::default();
         assert_eq!(
-            store.reply("kiosk-1", "c1").unwrap().as_deref(),
+            store.reply(&none, "kiosk-1", "c1").unwrap().as_deref(),
             Some(&b"reply"[..])
         );
         assert_eq!(
-            store.reply("kiosk-1", "old").unwrap(),
+            store.reply(&none, "kiosk-1", "old").unwrap(),
             None,
             "a new day forgets replies"
         );
-        assert_eq!(store.reply("kiosk-2", "c1").unwrap(), None);
+        assert_eq!(store.reply(&none, "kiosk-2", "c1").unwrap(), None);
     }
 
     #[test]

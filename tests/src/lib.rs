@@ -92,15 +92,12 @@ impl BrokerProcess {
                 .stdin(Stdio::null())
                 .spawn(),
             BrokerKind::Mosquitto => {
+                // The project's own local configuration, on this test's port.
+                let local = include_str!("../../broker-config/mosquitto-local.conf");
                 let conf = self.dir.path().join("mosquitto.conf");
-                std::fs::write(
-                    &conf,
-                    format!(
-                        "listener {} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest none\nset_tcp_nodelay true\n",
-                        self.addr.port()
-                    ),
-                )
-                .expect("config written");
+                let listener = format!("listener {} 127.0.0.1", self.addr.port());
+                std::fs::write(&conf, local.replace("listener 1883 127.0.0.1", &listener))
+                    .expect("config written");
                 Command::new("mosquitto")
                     .arg("-c")
                     .arg(&conf)
