@@ -90,7 +90,9 @@ fn disable_nagle_on_listener(addr: SocketAddr) {
     warn!(%addr, "embedded broker listener not found: it keeps Nagle's algorithm");
 }
 
-/// Small buffers: an office has a few dozen devices and small messages.
+/// Small buffers: an office has a few dozen devices and small messages. rumqttd keeps
+/// each topic's recent messages in memory, `max_segment_count` segments of
+/// `max_segment_size` bytes (a larger message still fits: it starts a segment).
 fn config(addr: SocketAddr) -> Config {
     let connections = ConnectionSettings {
         connection_timeout_ms: 5000,
@@ -112,8 +114,8 @@ fn config(addr: SocketAddr) -> Config {
         router: RouterConfig {
             max_connections: 256,
             max_outgoing_packet_count: 512,
-            max_segment_size: 256 * 1024,
-            max_segment_count: 4,
+            max_segment_size: 128 * 1024,
+            max_segment_count: 3,
             ..RouterConfig::default()
         },
         v4: Some(HashMap::from([("v4".to_string(), server)])),

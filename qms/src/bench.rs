@@ -8,8 +8,9 @@ use std::process::{Child, Stdio};
 use std::time::Duration;
 
 use anyhow::{bail, Context};
+use qms_bus::{Bus, BusEvent};
 use qms_core::config::{Device, Hours, Role};
-use qms_core::protocol::{Board, Command};
+use qms_core::protocol::{Board, Command, CommandEnvelope, Reply};
 use qms_core::SiteConfig;
 use tokio::time::Instant;
 
@@ -29,6 +30,9 @@ pub struct BenchArgs {
     /// Commands per client in the throughput runs
     #[arg(long, default_value_t = 2000)]
     per_client: usize,
+    /// Commands one client keeps in flight in the pipelined run
+    #[arg(long, default_value_t = 32)]
+    window: usize,
 }
 
 pub async fn run(config: &SiteConfig, args: BenchArgs) -> anyhow::Result<()> {
@@ -65,18 +69,33 @@ pub async fn run(config: &SiteConfig, args: BenchArgs) -> anyhow::Result<()> {
         "command → board snapshot   p50 {:>7.3} ms  p99 {:>7.3} ms  max {:>7.3} ms",
         board.p50, board.p99, board.max
     );
-    let one = throughput_run(&config, 1, args.per_client).await?;
-    println!("durable issues/s, 1 client:  {one:>8.0}");
-    let many = throughput_run(&config, args.clients, args.per_client).await?;
-    println!("durable issues/s, {} clients: {many:>8.0}", args.clients);
-    let (rss, peak) = child.memory()?;
+    let what = if embedded {
+        "authority + embedded broker"
+    } else {
+        "authority alone"
+    };
+    let (rss, _) = child.memory()?;
     println!(
-        "RSS of the authority{}: {:.1} MB now, {:.1} MB peak",
-        if embedded {
-            " + embedded broker"
-        } else {
-            " (broker not included)"
-        },
+        "RSS of the {what} after {} tickets: {:.1} MB",
+        args.commands + 1,
+        rss as f64 / 1024.0
+    );
+    let one = throughput_run(&config, 1, args.per_client).await?;
+    println!("durable issues/s, 1 client, 1 in flight:        {one:>7.0}");
+    let pipelined = pipelined_run(&config, args.window, args.per_client * args.clients).await?;
+    println!(
+        "durable issues/s, 1 client, {} in flight:       {pipelined:>7.0}",
+        args.window
+    );
+    let many = throughput_run(&config, args.clients, args.per_client).await?;
+    println!(
+        "durable issues/s, {} clients, 1 in flight each: {many:>7.0}",
+        args.clients
+    );
+    let (rss, peak) = child.memory()?;
+    let tickets = args.commands + 1 + args.per_client * (1 + 2 * args.clients);
+    println!(
+        "RSS of the {what} after {tickets} tickets: {:.1} MB (peak {:.1} MB)",
         rss as f64 / 1024.0,
         peak as f64 / 1024.0
     );
@@ -226,6 +245,58 @@ async fn throughput_run(
         task.await??;
     }
     Ok((clients * per_client) as f64 / start.elapsed().as_secs_f64())
+}
+
+/// Durable commands per second from one client that keeps `window` commands in flight.
+async fn pipelined_run(config: &SiteConfig, window: usize, total: usize) -> anyhow::Result<f64> {
+    let topics = qms_bus::Topics::new(&config.site.id);
+    let mut options = client_options(config, "bench-0");
+    options.subscriptions.push(topics.reply("bench-0"));
+    let (bus, mut events) = Bus::connect(options)?;
+    loop {
+        match tokio::time::timeout(WAIT, events.recv()).await {
+            Ok(Some(BusEvent::Connected)) => break,
+            Ok(Some(_)) => {}
+            _ => bail!("the pipelined client could not connect"),
+        }
+    }
+    let topic = topics.command("bench-0");
+    let send = |n: usize| {
+        let envelope = CommandEnvelope::new(format!("pipelined-{n}"), issue(config));
+        let payload = serde_json::to_vec(&envelope).expect("commands serialize");
+        bus.publish(&topic, payload, false, None)
+    };
+    let start = Instant::now();
+    let mut sent = 0;
+    while sent < window.min(total) {
+        if !send(sent) {
+            bail!("the pipelined client could not publish");
+        }
+        sent += 1;
+    }
+    let mut done = 0;
+    while done < total {
+        match tokio::time::timeout(WAIT, events.recv()).await {
+            Ok(Some(BusEvent::Message { payload, .. })) => {
+                let reply: Reply = serde_json::from_slice(&payload)?;
+                if !reply.ok {
+                    bail!("the authority refused a bench command: {:?}", reply.error);
+                }
+                done += 1;
+                if sent < total {
+                    if !send(sent) {
+                        bail!("the pipelined client could not publish");
+                    }
+                    sent += 1;
+                }
+            }
+            Ok(Some(BusEvent::Acked(_))) => {}
+            other => bail!("the pipelined run stopped: {other:?}"),
+        }
+    }
+    let rate = total as f64 / start.elapsed().as_secs_f64();
+    bus.close().await;
+    Ok(rate)
 }
 
 struct Stats {

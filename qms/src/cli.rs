@@ -208,8 +208,9 @@ pub fn main() -> ExitCode {
     } else {
         "info,rumqttd=off"
     });
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    // One thread: the authority's work is sequential, and a command handed between
+    // threads costs more in wake-ups than it does to execute.
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("a tokio runtime can be built");

@@ -221,7 +221,10 @@ impl Service {
     }
 
     /// Makes the writes durable; what they publish may now go out.
-    fn commit(&mut self, pending: Pending) -> Result<(), StoreError> {
+    fn commit(&mut self, mut pending: Pending) -> Result<(), StoreError> {
+        self.store
+            .remove_outbox_in(&mut pending.group, &self.delivered);
+        self.delivered.clear();
         self.store.commit(pending.group)?;
         if let Some(progress) = &self.progress {
             progress.send_replace(self.state.seq());

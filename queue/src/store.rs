@@ -13,6 +13,7 @@
 //! file. Each sled batch costs a log write and a `sync_file_range` of its own, so one
 //! batch per group, not per command.
 
+use std::collections::HashSet;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
@@ -81,6 +82,10 @@ pub struct Loaded {
 pub struct Store {
     db: sled::Db,
     log: File,
+    /// sled writes a page too large for its log (over a quarter of a segment) to a file of
+    /// its own here, without syncing it.
+    blobs: PathBuf,
+    synced_blobs: HashSet<std::ffi::OsString>,
 }
 
 const DAY_KEY: &[u8] = b"m/day";
@@ -123,7 +128,12 @@ impl Store {
             .map_err(|e| open_err(e.into()))?;
         // The directory entries of a new database must survive a power cut too.
         File::open(path)?.sync_all()?;
-        Ok(Store { db, log })
+        Ok(Store {
+            db,
+            log,
+            blobs: path.join("blobs"),
+            synced_blobs: HashSet::new(),
+        })
     }
 
     pub fn load(&self) -> Result<Loaded, StoreError> {
@@ -178,6 +188,13 @@ impl Store {
         Ok(())
     }
 
+    /// Forgets acknowledged publications as part of a group.
+    pub fn remove_outbox_in(&self, group: &mut Group, keys: &[u64]) {
+        for k in keys {
+            group.batch.remove(&key(b'o', *k));
+        }
+    }
+
     /// The reply of a command already executed, in the store or earlier in `group`.
     pub fn reply(
         &self,
@@ -192,21 +209,38 @@ impl Store {
     }
 
     /// Applies a group atomically and makes it durable.
-    pub fn commit(&self, group: Group) -> Result<(), StoreError> {
+    pub fn commit(&mut self, group: Group) -> Result<(), StoreError> {
         self.db.apply_batch(group.batch)?;
         self.db.flush()?;
+        self.sync_new_blobs()?;
         self.log.sync_data()?;
         Ok(())
     }
 
-    /// Forgets publications the broker acknowledged. Not synced: after a power cut they
-    /// are merely sent again, and subscribers ignore what they have seen.
-    pub fn remove_outbox(&self, keys: &[u64]) -> Result<(), StoreError> {
-        let mut batch = sled::Batch::default();
-        for k in keys {
-            batch.remove(&key(b'o', *k));
+    /// Syncs blob files sled wrote since the last commit, and their folder.
+    fn sync_new_blobs(&mut self) -> Result<(), StoreError> {
+        let mut present = HashSet::new();
+        for entry in std::fs::read_dir(&self.blobs)? {
+            let entry = entry?;
+            if !self.synced_blobs.contains(&entry.file_name()) {
+                File::open(entry.path())?.sync_data()?;
+            }
+            present.insert(entry.file_name());
         }
-        self.db.apply_batch(batch)?;
+        if !present.is_subset(&self.synced_blobs) {
+            File::open(&self.blobs)?.sync_all()?;
+        }
+        self.synced_blobs = present;
+        Ok(())
+    }
+
+    /// Forgets publications the broker acknowledged, outside any group. Neither atomic nor
+    /// synced (an atomic batch costs a log write of its own): after a crash they are
+    /// merely sent again, and subscribers ignore what they have seen.
+    pub fn remove_outbox(&self, keys: &[u64]) -> Result<(), StoreError> {
+        for k in keys {
+            self.db.remove(key(b'o', *k))?;
+        }
         Ok(())
     }
 }
@@ -259,7 +293,7 @@ mod tests {
     fn a_reopened_store_has_the_day_events_outbox_and_replies() {
         let dir = tempfile::tempdir().unwrap();
         {
-            let store = Store::open(dir.path()).unwrap();
+            let mut store = Store::open(dir.path()).unwrap();
             let day1 = [event(
                 1,
                 EventKind::DayOpened {
@@ -318,6 +352,31 @@ mod tests {
             "a new day forgets replies"
         );
         assert_eq!(store.reply(&none, "kiosk-2", "c1").unwrap(), None);
+    }
+
+    #[test]
+    fn a_value_too_large_for_the_log_is_synced_in_its_own_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        let mut group = Group::default();
+        let big = Publication {
+            topic: "t".into(),
+            payload: vec![7; 300 * 1024],
+            retain: false,
+        };
+        let write = Write {
+            outbox: vec![(1, big.clone())],
+            ..Write::default()
+        };
+        store.add(&mut group, write).unwrap();
+        store.commit(group).unwrap();
+        assert!(
+            !store.synced_blobs.is_empty(),
+            "sled wrote a blob and it was synced"
+        );
+        drop(store);
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.load().unwrap().outbox, vec![(1, big)]);
     }
 
     #[test]
