@@ -193,6 +193,16 @@ pub struct Procedure {
     pub avg_service_minutes: f64,
     #[serde(default = "enabled")]
     pub enabled: bool,
+    /// The kiosk's pictogram: card, house, document, fine, phone or info.
+    #[serde(default = "default_icon")]
+    pub icon: String,
+}
+
+/// Pictograms the kiosk can draw.
+pub const ICONS: [&str; 6] = ["card", "house", "document", "fine", "phone", "info"];
+
+fn default_icon() -> String {
+    "info".into()
 }
 
 fn default_service_minutes() -> f64 {
@@ -484,6 +494,14 @@ impl SiteConfig {
                     Some(i),
                     "avg_service_minutes",
                     "must be between 0 and 600 minutes".into(),
+                ));
+            }
+            if !ICONS.contains(&p.icon.as_str()) {
+                return Err(err(
+                    "procedure",
+                    Some(i),
+                    "icon",
+                    format!("\"{}\" is not one of {}", p.icon, ICONS.join(", ")),
                 ));
             }
             if p.daily_quota == Some(0) {

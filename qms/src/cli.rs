@@ -13,6 +13,7 @@ use qms_core::config::Hours;
 use qms_core::protocol::{Board, Command, Event, EventKind, PriorityReason, Reply, TicketState};
 use qms_core::SiteConfig;
 use qms_queue::QueueOptions;
+use slint::ComponentHandle;
 use tracing::info;
 
 use crate::device::DeviceClient;
@@ -42,7 +43,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Role {
-    /// The whole office on one machine: the embedded broker and the queue authority
+    /// The whole office on one machine: the embedded broker, the queue authority and the
+    /// kiosk (when there is a screen)
     Demo {
         /// Where the embedded broker listens [default: [broker] address]
         #[arg(long)]
@@ -68,6 +70,12 @@ enum Role {
         /// Ignore the configured opening hours: open all day
         #[arg(long)]
         always_open: bool,
+    },
+    /// The citizen's touchscreen kiosk
+    Kiosk {
+        /// Device to act as: a kiosk in the site configuration
+        #[arg(long, default_value = "kiosk-1")]
+        device: String,
     },
     /// The embedded MQTT broker alone
     Broker {
@@ -208,19 +216,95 @@ pub fn main() -> ExitCode {
     } else {
         "info,rumqttd=off"
     });
-    // One thread: the authority's work is sequential, and a command handed between
-    // threads costs more in wake-ups than it does to execute.
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime can be built");
-    match runtime.block_on(run(cli)) {
+    let mut cli = cli;
+    let role = cli.command.take().unwrap_or(Role::Demo {
+        listen: None,
+        data: None,
+        real_hours: false,
+    });
+    let result = site_config(&cli).and_then(|config| match role {
+        Role::Demo {
+            listen,
+            data,
+            real_hours,
+        } => demo(config, listen, data, real_hours),
+        Role::Kiosk { device } => {
+            let options = device_options(&config, &device);
+            qms_kiosk::run(Arc::new(config), options)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        role => block_on(run(cli, config, role)),
+    });
+    match result {
         Ok(code) => code,
         Err(e) => {
             eprintln!("qms: {e:#}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// Runs a future on a runtime of one thread: the authority's work is sequential, and a
+/// command handed between threads costs more in wake-ups than it does to execute.
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime can be built")
+        .block_on(future)
+}
+
+/// The configuration, with `--broker` applied.
+fn site_config(cli: &Cli) -> anyhow::Result<SiteConfig> {
+    let mut config = load_config(cli.config.as_deref())?;
+    if let Some(address) = &cli.broker {
+        config.broker.address = address.clone();
+        config.broker.embedded = false;
+    }
+    Ok(config)
+}
+
+/// The office on one machine: broker and authority on a thread of their own, the kiosk
+/// window on this one. Without a screen the office runs on, headless.
+fn demo(
+    mut config: SiteConfig,
+    listen: Option<SocketAddr>,
+    data: Option<PathBuf>,
+    real_hours: bool,
+) -> anyhow::Result<ExitCode> {
+    if !real_hours {
+        config.hours = Hours::always();
+        info!("demo: open all day (pass --real-hours for the configured hours)");
+    }
+    let address = start_broker_if_embedded(&config, listen)?;
+    config.broker.address = address.clone();
+    let office_config = config.clone();
+    let office = std::thread::Builder::new()
+        .name("office".into())
+        .spawn(move || {
+            let served = block_on(serve(office_config, &address, data));
+            // The office stopped (Ctrl-C, or an error): close the windows too.
+            let _ = slint::quit_event_loop();
+            served
+        })?;
+    info!("office running; in another terminal try: `qms issue cccd`, `qms counter 1 call-next`, `qms watch`");
+    let options = device_options(&config, "kiosk-1");
+    match qms_kiosk::start(Arc::new(config), options) {
+        Ok(kiosk) => {
+            kiosk.window().show()?;
+            slint::run_event_loop()?;
+            drop(kiosk);
+            if !office.is_finished() {
+                info!("the kiosk window was closed: the office stops");
+                return Ok(ExitCode::SUCCESS);
+            }
+        }
+        Err(e) => info!(cause = %e, "no screen for the kiosk window: the office runs without it"),
+    }
+    office
+        .join()
+        .map_err(|_| anyhow::anyhow!("the office thread panicked"))??;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn init_logs(default: &str) {
@@ -245,33 +329,10 @@ pub fn load_config(path: Option<&Path>) -> anyhow::Result<SiteConfig> {
     SiteConfig::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
-async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let mut config = load_config(cli.config.as_deref())?;
-    if let Some(address) = &cli.broker {
-        config.broker.address = address.clone();
-        config.broker.embedded = false;
-    }
-    let config = config;
-    match cli.command.unwrap_or(Role::Demo {
-        listen: None,
-        data: None,
-        real_hours: false,
-    }) {
-        Role::Demo {
-            listen,
-            data,
-            real_hours,
-        } => {
-            let mut config = config;
-            if !real_hours {
-                config.hours = Hours::always();
-                info!("demo: open all day (pass --real-hours for the configured hours)");
-            }
-            let address = start_broker_if_embedded(&config, listen)?;
-            info!(
-                "office running; in another terminal try: `qms issue cccd`, `qms counter 1 call-next`, `qms watch`"
-            );
-            serve(config, &address, data).await?;
+async fn run(cli: Cli, config: SiteConfig, role: Role) -> anyhow::Result<ExitCode> {
+    match role {
+        Role::Demo { .. } | Role::Kiosk { .. } => {
+            unreachable!("window roles run on the main thread")
         }
         Role::Queue {
             data,
@@ -414,12 +475,18 @@ pub async fn shutdown_signal() {
     }
 }
 
-/// Options for a short-lived client of the site's broker.
-pub fn client_options(config: &SiteConfig, device: &str) -> BusOptions {
+/// Options for a device of the site: its retained status tells the others it is there.
+fn device_options(config: &SiteConfig, device: &str) -> BusOptions {
     let mut options = BusOptions::new(device, &config.site.id, &config.broker.address);
     if let (Some(u), Some(p)) = (&config.broker.username, &config.broker.password) {
         options.credentials = Some((u.clone(), p.clone()));
     }
+    options
+}
+
+/// Options for a short-lived client of the site's broker, which leaves no status behind.
+pub fn client_options(config: &SiteConfig, device: &str) -> BusOptions {
+    let mut options = device_options(config, device);
     options.announce = false;
     options
 }

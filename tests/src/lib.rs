@@ -88,7 +88,7 @@ impl BrokerProcess {
         let child = match self.kind {
             BrokerKind::Embedded => Command::new(qms_node())
                 .args(["broker", "--listen", &self.addr.to_string()])
-                .env("RUST_LOG", "warn")
+                .env("RUST_LOG", "warn,rumqttd=off")
                 .stdin(Stdio::null())
                 .spawn(),
             BrokerKind::Mosquitto => {
@@ -239,7 +239,7 @@ impl AuthorityProcess {
             .arg(config_file)
             .args(["--broker", &broker.to_string(), "queue", "--data"])
             .arg(store)
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", "warn,rumqttd=off")
             .stdin(Stdio::null())
             .spawn()
             .expect("the authority starts");

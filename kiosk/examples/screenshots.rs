@@ -1,0 +1,120 @@
+//! Renders every kiosk screen headless, in both orientations and both languages:
+//! `cargo run -p qms-kiosk --example screenshots -- docs/kiosk`.
+
+use std::path::{Path, PathBuf};
+
+use qms_kiosk::model::Printer;
+use qms_kiosk::{sample, Input, Kiosk};
+use slint::ComponentHandle;
+
+fn main() {
+    let out = PathBuf::from(
+        std::env::args()
+            .nth(1)
+            .unwrap_or_else(|| "docs/kiosk".into()),
+    );
+    std::fs::create_dir_all(&out).expect("the output folder can be made");
+    slint::platform::set_platform(Box::new(i_slint_backend_testing::TestingBackend::new(
+        i_slint_backend_testing::TestingBackendOptions {
+            mock_time: true,
+            threading: false,
+            renderer_name: Some("software".into()),
+        },
+    )))
+    .expect("the platform is set once");
+    for (width, height, orientation) in [(1080, 1920, "portrait"), (1920, 1080, "landscape")] {
+        for english in [false, true] {
+            let language = if english { "en" } else { "vi" };
+            let shoot = |kiosk: &Kiosk, screen: &str| {
+                let name = format!("{screen}-{orientation}-{language}.png");
+                save(kiosk, width, height, &out.join(name));
+            };
+            let s = sample::morning(None);
+            let kiosk = Kiosk::new(s.config.clone(), "kiosk-1", s.now, |_| {}).unwrap();
+            kiosk.handle(Input::Online(true));
+            kiosk.handle(Input::Printer(Printer::Ready));
+            kiosk.handle(Input::Board(s.board.clone()));
+            if english {
+                kiosk
+                    .window()
+                    .global::<qms_kiosk::Api>()
+                    .invoke_toggle_language();
+            }
+            shoot(&kiosk, "home");
+            kiosk
+                .window()
+                .global::<qms_kiosk::Api>()
+                .invoke_open_priority();
+            shoot(&kiosk, "priority");
+            kiosk
+                .window()
+                .global::<qms_kiosk::Api>()
+                .invoke_choose_priority("elderly".into());
+            shoot(&kiosk, "home-priority");
+            kiosk
+                .window()
+                .global::<qms_kiosk::Api>()
+                .invoke_cancel_priority();
+            kiosk
+                .window()
+                .global::<qms_kiosk::Api>()
+                .invoke_choose_procedure("cccd".into());
+            shoot(&kiosk, "sending");
+            let mut reply = s.reply.clone();
+            reply.id = Some(last_id(&kiosk));
+            kiosk.handle(Input::Reply(reply.clone()));
+            shoot(&kiosk, "ticket");
+            kiosk.window().global::<qms_kiosk::Api>().invoke_done();
+            kiosk.handle(Input::Printer(Printer::NotReady));
+            kiosk
+                .window()
+                .global::<qms_kiosk::Api>()
+                .invoke_choose_procedure("cccd".into());
+            reply.id = Some(last_id(&kiosk));
+            kiosk.handle(Input::Reply(reply));
+            shoot(&kiosk, "ticket-printer-fault");
+            kiosk.window().global::<qms_kiosk::Api>().invoke_done();
+            kiosk
+                .window()
+                .global::<qms_kiosk::Api>()
+                .invoke_choose_procedure("cccd".into());
+            kiosk.tick(s.now + time::Duration::seconds(9));
+            kiosk.handle(Input::Online(false));
+            shoot(&kiosk, "unreachable");
+            kiosk.window().global::<qms_kiosk::Api>().invoke_done();
+            kiosk.handle(Input::Online(true));
+            kiosk.tick(s.now + time::Duration::hours(4));
+            shoot(&kiosk, "home-closed");
+            let full = sample::morning(Some(7));
+            kiosk.handle(Input::Board(full.board));
+            kiosk.tick(s.now);
+            shoot(&kiosk, "home-quota");
+        }
+    }
+    println!("screenshots written to {}", out.display());
+}
+
+/// The id of the command the kiosk sent last, read back from its pending state.
+fn last_id(kiosk: &Kiosk) -> String {
+    kiosk.pending_id().expect("a command is on its way")
+}
+
+fn save(kiosk: &Kiosk, width: u32, height: u32, path: &Path) {
+    let window = kiosk.window().window();
+    window.set_size(slint::PhysicalSize::new(width, height));
+    kiosk.window().show().expect("the window shows");
+    let shot = window.take_snapshot().expect("a snapshot");
+    let file = std::fs::File::create(path).expect("the file can be written");
+    let mut encoder = png::Encoder::new(std::io::BufWriter::new(file), shot.width(), shot.height());
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    encoder.set_compression(png::Compression::Best);
+    encoder.set_adaptive_filter(png::AdaptiveFilterType::Adaptive);
+    let mut writer = encoder.write_header().expect("png header");
+    let rgb: Vec<u8> = shot
+        .as_bytes()
+        .chunks_exact(4)
+        .flat_map(|p| [p[0], p[1], p[2]])
+        .collect();
+    writer.write_image_data(&rgb).expect("png data");
+}

@@ -1,0 +1,362 @@
+//! The citizen's touchscreen kiosk: one tap on a procedure gives a numbered ticket.
+//!
+//! # Layout
+//! - `ui/kiosk.slint`: the screens; `Api` is the only contract with Rust.
+//! - [`model`]: what the kiosk shows and sends, without the toolkit (testable alone).
+//! - [`Kiosk`]: the window bound to the model; taps go to the model, the model's
+//!   `issue` commands go to a sender.
+//! - [`run`]: the kiosk as a device: MQTT on its own thread, the UI on this one.
+//! - [`sample`]: a morning at the default office, for screenshots and UI tests.
+//!
+//! The authority's reply is the truth: a number is shown only when a reply carried it.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+
+use qms_bus::{Bus, BusEvent, BusOptions, Topics};
+use qms_core::config::SiteConfig;
+use qms_core::protocol::{Board, CommandEnvelope, Reply};
+use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
+use time::OffsetDateTime;
+use tracing::{info, warn};
+
+pub mod model;
+pub mod sample;
+
+use model::{priority_words, KioskModel, Printer, PRIORITY_REASONS};
+
+slint::include_modules!();
+
+/// What reaches the kiosk from the bus.
+#[derive(Debug)]
+pub enum Input {
+    Online(bool),
+    Board(Board),
+    Printer(Printer),
+    Reply(Reply),
+}
+
+/// The kiosk window bound to its model.
+pub struct Kiosk {
+    window: KioskWindow,
+    model: RefCell<KioskModel>,
+    send: Box<dyn Fn(CommandEnvelope)>,
+}
+
+impl Kiosk {
+    /// Builds the window; `send` gets every `issue` command to publish.
+    pub fn new(
+        config: Arc<SiteConfig>,
+        device: &str,
+        now: OffsetDateTime,
+        send: impl Fn(CommandEnvelope) + 'static,
+    ) -> Result<Rc<Kiosk>, slint::PlatformError> {
+        let window = KioskWindow::new()?;
+        let kiosk = Rc::new(Kiosk {
+            window,
+            model: RefCell::new(KioskModel::new(config, device, now)),
+            send: Box::new(send),
+        });
+        kiosk.bind();
+        kiosk.render();
+        Ok(kiosk)
+    }
+
+    pub fn window(&self) -> &KioskWindow {
+        &self.window
+    }
+
+    /// The id of the `issue` command waiting for its reply, if any.
+    pub fn pending_id(&self) -> Option<String> {
+        self.model.borrow().pending_id()
+    }
+
+    pub fn handle(&self, input: Input) {
+        {
+            let mut model = self.model.borrow_mut();
+            match input {
+                Input::Online(online) => model.online = online,
+                Input::Board(board) => model.board(board),
+                Input::Printer(printer) => model.printer = printer,
+                Input::Reply(reply) => model.reply(reply),
+            }
+        }
+        self.render();
+    }
+
+    /// The clock moved: resend, give up or go home as the model says.
+    pub fn tick(&self, now: OffsetDateTime) {
+        let resend = self.model.borrow_mut().tick(now);
+        if let Some(command) = resend {
+            (self.send)(command);
+        }
+        self.render();
+    }
+
+    fn bind(self: &Rc<Self>) {
+        let api = self.window.global::<Api>();
+        let weak = Rc::downgrade(self);
+        let with = move |f: &dyn Fn(&Kiosk)| {
+            if let Some(kiosk) = weak.upgrade() {
+                f(&kiosk);
+                kiosk.render();
+            }
+        };
+        let w = with.clone();
+        api.on_choose_procedure(move |id| {
+            w(&|k| {
+                let command = k.model.borrow_mut().choose_procedure(&id);
+                if let Some(command) = command {
+                    (k.send)(command);
+                }
+            })
+        });
+        let w = with.clone();
+        api.on_retry(move || {
+            w(&|k| {
+                let command = k.model.borrow_mut().retry();
+                if let Some(command) = command {
+                    (k.send)(command);
+                }
+            })
+        });
+        let w = with.clone();
+        api.on_done(move || w(&|k| k.model.borrow_mut().go_home()));
+        let w = with.clone();
+        api.on_open_priority(move || w(&|k| k.model.borrow_mut().open_priority()));
+        let w = with.clone();
+        api.on_choose_priority(move |id| {
+            w(&|k| {
+                let reason = PRIORITY_REASONS
+                    .into_iter()
+                    .find(|r| serde_json::to_value(r).is_ok_and(|v| v == id.as_str()));
+                if let Some(reason) = reason {
+                    k.model.borrow_mut().choose_priority(reason);
+                }
+            })
+        });
+        let w = with.clone();
+        api.on_cancel_priority(move || w(&|k| k.model.borrow_mut().cancel_priority()));
+        api.on_toggle_language(move || with(&|k| k.model.borrow_mut().toggle_language()));
+    }
+
+    /// Shows the model.
+    fn render(&self) {
+        let model = self.model.borrow();
+        let api = self.window.global::<Api>();
+        let english = model.english;
+        // The source strings are Vietnamese; "" selects them.
+        let _ = slint::select_bundled_translation(if english { "en" } else { "" });
+        let config = model.config();
+        let site = &config.site;
+        api.set_office_name(if english && !site.name_en.is_empty() {
+            site.name_en.clone().into()
+        } else {
+            site.name.clone().into()
+        });
+        let local = model.now().to_offset(site.utc_offset);
+        api.set_clock(format!("{:02}:{:02}", local.hour(), local.minute()).into());
+        api.set_date(date_words(local, english).into());
+        api.set_english(english);
+        api.set_online(model.online);
+        api.set_printer_ok(model.printer == Printer::Ready);
+        api.set_screen(match model.screen {
+            model::Screen::Home => Screen::Home,
+            model::Screen::Priority => Screen::Priority,
+            model::Screen::Sending => Screen::Sending,
+            model::Screen::Ticket => Screen::Ticket,
+            model::Screen::Failed => Screen::Failed,
+        });
+        let procedures: Vec<ProcedureItem> = model
+            .procedures()
+            .into_iter()
+            .map(|p| {
+                let (closed, reopens) = match p.closed {
+                    model::Closed::Open => (Closed::Open, String::new()),
+                    model::Closed::Quota => (Closed::Quota, String::new()),
+                    model::Closed::Hours(at) => (Closed::Hours, at.unwrap_or_default()),
+                    model::Closed::Disabled => (Closed::Disabled, String::new()),
+                };
+                ProcedureItem {
+                    id: p.id.into(),
+                    name: p.name.into(),
+                    subtitle: p.subtitle.into(),
+                    icon: p.icon.into(),
+                    waiting: p.waiting as i32,
+                    wait_minutes: p.wait_minutes.map_or(-1, |m| m as i32),
+                    closed,
+                    reopens: reopens.into(),
+                }
+            })
+            .collect();
+        api.set_procedures(ModelRc::new(VecModel::from(procedures)));
+        let priorities: Vec<PriorityItem> = PRIORITY_REASONS
+            .into_iter()
+            .map(|r| {
+                let (name, icon) = priority_words(r, english);
+                let id = serde_json::to_value(r).expect("reasons serialize");
+                PriorityItem {
+                    id: id.as_str().unwrap_or_default().into(),
+                    name: name.into(),
+                    icon: icon.into(),
+                }
+            })
+            .collect();
+        api.set_priorities(ModelRc::new(VecModel::from(priorities)));
+        api.set_priority_name(
+            model
+                .priority
+                .map_or(SharedString::new(), |r| priority_words(r, english).0.into()),
+        );
+        if let Some((ticket, ahead, wait)) = &model.shown {
+            api.set_ticket_label(ticket.label.clone().into());
+            api.set_ticket_procedure(model.procedure_name(&ticket.service).into());
+            api.set_ticket_ahead(*ahead as i32);
+            api.set_ticket_wait_minutes(wait.map_or(-1, |m| m as i32));
+        }
+        api.set_failure(model.refusal.clone().unwrap_or_default().into());
+    }
+}
+
+/// "Thứ Năm, 26/11/2026" or "Thursday, 26/11/2026".
+fn date_words(local: OffsetDateTime, english: bool) -> String {
+    use time::Weekday::*;
+    let day = match (local.weekday(), english) {
+        (Monday, false) => "Thứ Hai",
+        (Tuesday, false) => "Thứ Ba",
+        (Wednesday, false) => "Thứ Tư",
+        (Thursday, false) => "Thứ Năm",
+        (Friday, false) => "Thứ Sáu",
+        (Saturday, false) => "Thứ Bảy",
+        (Sunday, false) => "Chủ Nhật",
+        (Monday, true) => "Monday",
+        (Tuesday, true) => "Tuesday",
+        (Wednesday, true) => "Wednesday",
+        (Thursday, true) => "Thursday",
+        (Friday, true) => "Friday",
+        (Saturday, true) => "Saturday",
+        (Sunday, true) => "Sunday",
+    };
+    format!(
+        "{day}, {:02}/{:02}/{}",
+        local.day(),
+        u8::from(local.month()),
+        local.year()
+    )
+}
+
+/// Runs the kiosk as device `options.device` until its window is closed: MQTT on a
+/// thread of its own, the window on this thread.
+pub fn run(config: Arc<SiteConfig>, options: BusOptions) -> Result<(), slint::PlatformError> {
+    let kiosk = start(config, options)?;
+    kiosk.window().run()
+}
+
+/// Opens the kiosk window and connects it; the caller runs the event loop.
+pub fn start(
+    config: Arc<SiteConfig>,
+    mut options: BusOptions,
+) -> Result<Rc<Kiosk>, slint::PlatformError> {
+    let device = options.device.clone();
+    let topics = Topics::new(&config.site.id);
+    options.subscriptions.push(topics.board());
+    options.subscriptions.push(topics.reply(&device));
+    let printer = config.device(&device).and_then(|d| d.printer.clone());
+    if let Some(printer) = &printer {
+        options.subscriptions.push(topics.status(printer));
+    }
+    let (to_ui, from_bus) = std::sync::mpsc::channel::<Input>();
+    let (to_bus, mut from_ui) = tokio::sync::mpsc::unbounded_channel::<CommandEnvelope>();
+    let bus_device = device.clone();
+    std::thread::Builder::new()
+        .name("kiosk-mqtt".into())
+        .spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a tokio runtime can be built");
+            runtime.block_on(async move {
+                let (bus, mut events) = match Bus::connect(options) {
+                    Ok(connected) => connected,
+                    Err(e) => {
+                        warn!(cause = %e, "the kiosk cannot use its broker address");
+                        return;
+                    }
+                };
+                let command_topic = topics.command(bus.device());
+                loop {
+                    tokio::select! {
+                        event = events.recv() => {
+                            let Some(event) = event else { return };
+                            let input = match event {
+                                BusEvent::Connected => Some(Input::Online(true)),
+                                BusEvent::Disconnected { .. } => Some(Input::Online(false)),
+                                BusEvent::Message { topic, payload } => bus_input(&topics, &bus_device, &topic, &payload),
+                                BusEvent::Acked(_) => None,
+                            };
+                            if let Some(input) = input {
+                                if to_ui.send(input).is_err() {
+                                    return;
+                                }
+                            }
+                        }
+                        command = from_ui.recv() => {
+                            let Some(command) = command else { return };
+                            let payload = serde_json::to_vec(&command).expect("commands serialize");
+                            // Not sent while disconnected: the kiosk sends it again itself.
+                            bus.publish(&command_topic, payload, false, None);
+                        }
+                    }
+                }
+            });
+        })
+        .expect("a thread can be spawned");
+
+    let kiosk = Kiosk::new(config, &device, OffsetDateTime::now_utc(), move |command| {
+        let _ = to_bus.send(command);
+    })?;
+    let timer = slint::Timer::default();
+    let weak = Rc::downgrade(&kiosk);
+    timer.start(
+        slint::TimerMode::Repeated,
+        Duration::from_millis(100),
+        move || {
+            if let Some(kiosk) = weak.upgrade() {
+                while let Ok(input) = from_bus.try_recv() {
+                    kiosk.handle(input);
+                }
+                kiosk.tick(OffsetDateTime::now_utc());
+            }
+        },
+    );
+    // The timer lives as long as the window.
+    std::mem::forget(timer);
+    info!(%device, "kiosk started");
+    Ok(kiosk)
+}
+
+fn bus_input(topics: &Topics, device: &str, topic: &str, payload: &[u8]) -> Option<Input> {
+    if topic == topics.board() {
+        match serde_json::from_slice(payload) {
+            Ok(board) => Some(Input::Board(board)),
+            Err(e) => {
+                warn!(cause = %e, "unreadable board snapshot ignored");
+                None
+            }
+        }
+    } else if topic == topics.reply(device) {
+        match serde_json::from_slice(payload) {
+            Ok(reply) => Some(Input::Reply(reply)),
+            Err(e) => {
+                warn!(cause = %e, "unreadable reply ignored");
+                None
+            }
+        }
+    } else if topic.ends_with("/status") {
+        Some(Input::Printer(Printer::from_status(payload)))
+    } else {
+        None
+    }
+}

@@ -1,0 +1,84 @@
+//! A morning at the default office, made by the real queue: for the screenshots and
+//! the UI tests.
+
+use std::sync::Arc;
+
+use qms_core::config::SiteConfig;
+use qms_core::protocol::{Board, Command, PriorityReason, Reply};
+use qms_core::{Actor, Answer, QueueState};
+use time::{Duration, OffsetDateTime};
+
+pub struct Sample {
+    pub config: Arc<SiteConfig>,
+    pub now: OffsetDateTime,
+    pub board: Board,
+    /// The reply to the next ticket taken at the kiosk.
+    pub reply: Reply,
+}
+
+/// Thursday 26 November 2026 at 08:40: a dozen citizens waiting, two counters calling.
+/// `quota` sets the Căn cước card's daily quota (the default is 200).
+pub fn morning(quota: Option<u32>) -> Sample {
+    let mut config = SiteConfig::default_site();
+    config.procedures[0].daily_quota = quota;
+    let now = time::macros::datetime!(2026-11-26 08:40 +7);
+    let mut state = QueueState::default();
+    let kiosk = Actor::of(&config, "kiosk-1").expect("the default office has kiosk-1");
+    let run = |state: &mut QueueState, actor: &Actor, command: Command, at: OffsetDateTime| {
+        state.execute(&config, actor, &command, at).answer
+    };
+    let services = [
+        "cccd",
+        "cu-tru",
+        "cccd",
+        "vneid",
+        "xac-nhan-cu-tru",
+        "cccd",
+        "xu-phat",
+    ];
+    for (i, service) in services.iter().cycle().take(13).enumerate() {
+        let priority = (i == 4).then_some(PriorityReason::Elderly);
+        let issue = Command::Issue {
+            service: service.to_string(),
+            priority,
+        };
+        let _ = run(
+            &mut state,
+            &kiosk,
+            issue,
+            now - Duration::minutes(40 - i as i64 * 3),
+        );
+    }
+    for counter in [1, 3] {
+        let officer =
+            Actor::of(&config, &format!("counter-{counter}")).expect("configured counter");
+        let call = Command::CallNext { counter: None };
+        let _ = run(&mut state, &officer, call, now - Duration::minutes(2));
+    }
+    let issue = Command::Issue {
+        service: "cccd".into(),
+        priority: None,
+    };
+    let answer = run(&mut state, &kiosk, issue, now);
+    let mut reply = Reply::ok("sample".into());
+    match answer {
+        Ok(Answer::Ticket {
+            ticket,
+            ahead,
+            wait_minutes,
+        }) => {
+            reply.ticket = Some(ticket);
+            reply.ahead = Some(ahead);
+            reply.wait_minutes = wait_minutes;
+        }
+        Ok(_) => {}
+        Err(error) => reply = Reply::error(Some("sample".into()), error),
+    }
+    let board = state.board(&config, now);
+    Sample {
+        config: Arc::new(config),
+        now,
+        board,
+        reply,
+    }
+}

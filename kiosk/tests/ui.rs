@@ -1,0 +1,164 @@
+//! The kiosk driven as a citizen drives it: through the accessible labels of the real
+//! window (Slint testing backend), with the commands it sends captured.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use i_slint_backend_testing::ElementHandle;
+use qms_core::protocol::{Command, CommandEnvelope, Reply};
+use qms_kiosk::model::Printer;
+use qms_kiosk::{sample, Input, Kiosk};
+use time::Duration;
+
+/// A kiosk with the sample morning, and the commands it sent.
+fn kiosk(
+    quota: Option<u32>,
+    printer: Printer,
+) -> (Rc<Kiosk>, Rc<RefCell<Vec<CommandEnvelope>>>, sample::Sample) {
+    // The testing platform is per thread, and every test runs on a thread of its own.
+    let _ = slint::platform::set_platform(Box::new(i_slint_backend_testing::TestingBackend::new(
+        i_slint_backend_testing::TestingBackendOptions {
+            mock_time: true,
+            threading: false,
+            renderer_name: None,
+        },
+    )));
+    let s = sample::morning(quota);
+    let sent = Rc::new(RefCell::new(Vec::new()));
+    let log = sent.clone();
+    let kiosk = Kiosk::new(s.config.clone(), "kiosk-1", s.now, move |c| {
+        log.borrow_mut().push(c)
+    })
+    .unwrap();
+    kiosk.handle(Input::Online(true));
+    kiosk.handle(Input::Printer(printer));
+    kiosk.handle(Input::Board(s.board.clone()));
+    (kiosk, sent, s)
+}
+
+fn find(kiosk: &Kiosk, label: &str) -> Vec<ElementHandle> {
+    ElementHandle::find_by_accessible_label(kiosk.window(), label).collect()
+}
+
+fn tap(kiosk: &Kiosk, label: &str) {
+    let found = find(kiosk, label);
+    assert!(!found.is_empty(), "nothing labelled {label:?} on screen");
+    found[0].invoke_accessible_default_action();
+}
+
+fn shown_number(kiosk: &Kiosk) -> Option<String> {
+    find(kiosk, "Số thứ tự của bạn")
+        .first()
+        .and_then(|e| e.accessible_value())
+        .map(|v| v.to_string())
+}
+
+fn answer(kiosk: &Kiosk, sent: &CommandEnvelope, s: &sample::Sample) -> Reply {
+    let mut reply = s.reply.clone();
+    reply.id = Some(sent.id.clone());
+    kiosk.handle(Input::Reply(reply.clone()));
+    reply
+}
+
+#[test]
+fn tapping_a_procedure_sends_issue_and_shows_the_number_from_the_reply() {
+    let (kiosk, sent, s) = kiosk(None, Printer::Ready);
+    tap(&kiosk, "Cấp, đổi, cấp lại thẻ Căn cước");
+    assert_eq!(sent.borrow().len(), 1);
+    let command = sent.borrow()[0].clone();
+    assert_eq!(
+        command.command,
+        Command::Issue {
+            service: "cccd".into(),
+            priority: None
+        }
+    );
+    assert_eq!(shown_number(&kiosk), None, "no number before the reply");
+    let reply = answer(&kiosk, &command, &s);
+    let label = reply.ticket.unwrap().label;
+    assert_eq!(shown_number(&kiosk), Some(label));
+    assert!(!find(&kiosk, "Vui lòng nhận phiếu ở khe bên dưới và chờ gọi số.").is_empty());
+    // The ticket screen replaced the procedure buttons: no second ticket by accident.
+    assert!(find(&kiosk, "Đăng ký cư trú").is_empty());
+    tap(&kiosk, "Xong");
+    assert!(!find(&kiosk, "Đăng ký cư trú").is_empty());
+    assert_eq!(sent.borrow().len(), 1);
+}
+
+#[test]
+fn a_priority_ticket_is_asked_for_in_two_taps() {
+    let (kiosk, sent, _) = kiosk(None, Printer::Ready);
+    tap(
+        &kiosk,
+        "Ưu tiên: người cao tuổi, người khuyết tật, phụ nữ mang thai, người có con nhỏ, người có công",
+    );
+    tap(&kiosk, "Phụ nữ mang thai");
+    tap(&kiosk, "Đăng ký cư trú");
+    let command = sent.borrow()[0].command.clone();
+    assert_eq!(
+        command,
+        Command::Issue {
+            service: "cu-tru".into(),
+            priority: Some(qms_core::protocol::PriorityReason::Pregnant)
+        }
+    );
+}
+
+#[test]
+fn a_procedure_out_of_tickets_says_so_and_sends_nothing() {
+    let (kiosk, sent, _) = kiosk(Some(7), Printer::Ready);
+    let button = find(&kiosk, "Cấp, đổi, cấp lại thẻ Căn cước");
+    assert_eq!(
+        button[0].accessible_description().as_deref(),
+        Some("Hết số hôm nay")
+    );
+    button[0].invoke_accessible_default_action();
+    assert!(
+        sent.borrow().is_empty(),
+        "no command for a procedure out of tickets"
+    );
+    assert_eq!(shown_number(&kiosk), None);
+}
+
+#[test]
+fn with_the_printer_out_of_paper_the_number_is_shown_to_note_down() {
+    let (kiosk, sent, s) = kiosk(None, Printer::NotReady);
+    tap(&kiosk, "Xác nhận thông tin về cư trú");
+    let command = sent.borrow()[0].clone();
+    answer(&kiosk, &command, &s);
+    assert!(shown_number(&kiosk).is_some(), "the number is on screen");
+    assert!(!find(
+        &kiosk,
+        "Máy in đang gặp sự cố. Vui lòng ghi nhớ số trên màn hình; cán bộ sẽ hỗ trợ bạn."
+    )
+    .is_empty());
+    assert!(find(&kiosk, "Vui lòng nhận phiếu ở khe bên dưới và chờ gọi số.").is_empty());
+}
+
+#[test]
+fn with_the_authority_down_the_citizen_is_told_and_nothing_is_issued() {
+    let (kiosk, sent, s) = kiosk(None, Printer::Ready);
+    kiosk.handle(Input::Online(false));
+    tap(&kiosk, "Xử phạt vi phạm hành chính");
+    kiosk.tick(s.now + Duration::seconds(2));
+    kiosk.tick(s.now + Duration::seconds(8));
+    let ids: Vec<String> = sent.borrow().iter().map(|c| c.id.clone()).collect();
+    assert_eq!(ids.len(), 2, "sent, then sent again");
+    assert_eq!(ids[0], ids[1], "the same command id");
+    assert!(!find(&kiosk, "Chưa lấy được số thứ tự").is_empty());
+    assert_eq!(shown_number(&kiosk), None, "no number was promised");
+    // Trying again sends the same id once more.
+    tap(&kiosk, "Thử lại");
+    assert_eq!(sent.borrow().last().unwrap().id, ids[0]);
+}
+
+#[test]
+fn one_tap_switches_to_english() {
+    let (kiosk, _, _) = kiosk(None, Printer::Ready);
+    assert!(find(&kiosk, "Touch the procedure you need to get a ticket").is_empty());
+    tap(&kiosk, "English");
+    assert!(!find(&kiosk, "Touch the procedure you need to get a ticket").is_empty());
+    assert!(!find(&kiosk, "Citizen ID card: issue, renew, replace").is_empty());
+    tap(&kiosk, "Tiếng Việt");
+    assert!(!find(&kiosk, "Chạm vào thủ tục bạn cần làm để lấy số thứ tự").is_empty());
+}
