@@ -43,6 +43,9 @@ pub struct BusOptions {
     /// Keep a retained `status` (online, and offline by last will). Off for short-lived
     /// tools, which would otherwise leave a retained status behind.
     pub announce: bool,
+    /// Messages arrive as [`BusEvent::Delivery`] and are acknowledged by [`Bus::ack`] only:
+    /// one not acknowledged is delivered again after a reconnect (with a persistent session).
+    pub manual_acks: bool,
 }
 
 impl BusOptions {
@@ -56,6 +59,7 @@ impl BusOptions {
             persistent_session: false,
             reconnect_delay: Duration::from_millis(100),
             announce: true,
+            manual_acks: false,
         }
     }
 }
@@ -77,6 +81,12 @@ pub enum BusEvent {
     Message {
         topic: String,
         payload: Vec<u8>,
+    },
+    /// A message to acknowledge with [`Bus::ack`] once handled (with `manual_acks`).
+    Delivery {
+        topic: String,
+        payload: Vec<u8>,
+        pkid: u16,
     },
     /// The broker acknowledged the publication with this tag.
     Acked(u64),
@@ -116,7 +126,8 @@ impl Bus {
         mqtt.set_keep_alive(Duration::from_secs(10))
             .set_clean_session(!options.persistent_session)
             .set_inflight(INFLIGHT)
-            .set_max_packet_size(MAX_PACKET, MAX_PACKET);
+            .set_max_packet_size(MAX_PACKET, MAX_PACKET)
+            .set_manual_acks(options.manual_acks);
         if options.announce {
             mqtt.set_last_will(LastWill::new(
                 topics.status(&options.device),
@@ -181,6 +192,15 @@ impl Bus {
         }
     }
 
+    /// Acknowledges a [`BusEvent::Delivery`]: the broker will not deliver it again.
+    pub fn ack(&self, pkid: u16) {
+        let mut delivered = rumqttc::Publish::new("", QoS::AtLeastOnce, Vec::new());
+        delivered.pkid = pkid;
+        if let Err(e) = self.client.try_ack(&delivered) {
+            warn!(cause = %e, pkid, "acknowledgement not queued");
+        }
+    }
+
     /// Says goodbye: the retained status goes offline and the connection closes.
     pub async fn close(&self) {
         if self.announce {
@@ -235,6 +255,13 @@ async fn drive(
                 delay = options.reconnect_delay;
                 last_failure.clear();
                 Some(BusEvent::Connected)
+            }
+            Ok(Event::Incoming(Packet::Publish(p))) if options.manual_acks => {
+                Some(BusEvent::Delivery {
+                    topic: p.topic,
+                    payload: p.payload.to_vec(),
+                    pkid: p.pkid,
+                })
             }
             Ok(Event::Incoming(Packet::Publish(p))) => Some(BusEvent::Message {
                 topic: p.topic,

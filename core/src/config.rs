@@ -341,6 +341,49 @@ pub struct Device {
     /// For a kiosk: the printer device that prints its tickets.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub printer: Option<String>,
+    /// For a printer: how it is connected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<PrinterPort>,
+}
+
+/// A ticket printer's serial connection and paper.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrinterPort {
+    /// The serial device, e.g. "/dev/ttyUSB0", or "virtual" for the built-in virtual
+    /// printer (demonstrations).
+    pub path: String,
+    #[serde(default = "default_baud")]
+    pub baud: u32,
+    #[serde(default)]
+    pub flow: FlowControl,
+    /// 58 or 80.
+    #[serde(default = "default_paper")]
+    pub paper_mm: u8,
+    /// A ticket not printed by then is dropped: the citizen has the number on screen.
+    #[serde(default = "default_drop_after")]
+    pub drop_after_seconds: u64,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FlowControl {
+    #[default]
+    None,
+    XonXoff,
+    RtsCts,
+}
+
+fn default_baud() -> u32 {
+    38400
+}
+
+fn default_paper() -> u8 {
+    80
+}
+
+fn default_drop_after() -> u64 {
+    120
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -589,6 +632,30 @@ impl SiteConfig {
             }
         }
         for (i, d) in self.devices.iter().enumerate() {
+            if let Some(port) = &d.port {
+                if ![58, 80].contains(&port.paper_mm) {
+                    return Err(err(
+                        "device",
+                        Some(i),
+                        "port",
+                        format!(
+                            "paper_mm = {} : thermal rolls are 58 or 80 mm",
+                            port.paper_mm
+                        ),
+                    ));
+                }
+                if !(1200..=921_600).contains(&port.baud) {
+                    return Err(err(
+                        "device",
+                        Some(i),
+                        "port",
+                        format!(
+                            "baud = {} is not a serial speed (9600, 19200, 38400, 115200)",
+                            port.baud
+                        ),
+                    ));
+                }
+            }
             if let Some(printer) = &d.printer {
                 let is_printer = self
                     .devices

@@ -157,14 +157,7 @@ impl QueueState {
                 t.target_counter = None;
                 t.called_at = Some(at);
                 let priority = t.priority.is_some();
-                let call = BoardCall {
-                    ticket: t.id.clone(),
-                    label: t.label.clone(),
-                    service: t.service.clone(),
-                    counter: *counter,
-                    at,
-                    recall: 0,
-                };
+                let call = call_of(t, *counter, at, 0);
                 let c = self.counter_mut(*counter);
                 c.serving = Some(ticket.clone());
                 c.paused = false;
@@ -183,14 +176,7 @@ impl QueueState {
                     .get_mut(ticket)
                     .expect("recalled ticket exists");
                 t.recalls += 1;
-                let call = BoardCall {
-                    ticket: t.id.clone(),
-                    label: t.label.clone(),
-                    service: t.service.clone(),
-                    counter: *counter,
-                    at,
-                    recall: t.recalls,
-                };
+                let call = call_of(t, *counter, at, t.recalls);
                 self.push_call(call);
             }
             EventKind::NoShow { ticket, counter } => {
@@ -911,6 +897,18 @@ impl QueueState {
             counters,
             waiting,
         }
+    }
+}
+
+/// A call of `t` to `counter` as the board lists it.
+fn call_of(t: &Ticket, counter: u16, at: OffsetDateTime, recall: u32) -> BoardCall {
+    BoardCall {
+        ticket: t.id.clone(),
+        label: t.label.clone(),
+        service: t.service.clone(),
+        counter,
+        at,
+        recall,
     }
 }
 

@@ -294,7 +294,7 @@ pub fn start(
                                 BusEvent::Connected => Some(Input::Online(true)),
                                 BusEvent::Disconnected { .. } => Some(Input::Online(false)),
                                 BusEvent::Message { topic, payload } => bus_input(&topics, &bus_device, &topic, &payload),
-                                BusEvent::Acked(_) => None,
+                                BusEvent::Acked(_) | BusEvent::Delivery { .. } => None,
                             };
                             if let Some(input) = input {
                                 if to_ui.send(input).is_err() {

@@ -66,15 +66,12 @@ pub enum Printer {
 }
 
 impl Printer {
-    /// Reads a printer's status payload: `{"v":1,"online":true,"paper":"ok","cover":"closed"}`.
+    /// Reads a printer's retained status: `{"v":1,"online":true,"ready":true,…}`.
     pub fn from_status(payload: &[u8]) -> Printer {
         let Ok(status) = serde_json::from_slice::<serde_json::Value>(payload) else {
             return Printer::NotReady;
         };
-        let online = status["online"] == true;
-        let paper_out = status["paper"] == "out";
-        let cover_open = status["cover"] == "open";
-        if online && !paper_out && !cover_open {
+        if status["online"] == true && status["ready"] == true {
             Printer::Ready
         } else {
             Printer::NotReady
@@ -402,8 +399,8 @@ mod tests {
         let retried = m.retry().expect("retry");
         assert_eq!(retried.id, sent.id, "a retry reuses the command id");
         // A late reply to that id still shows the ticket.
-        let mut reply = Reply::ok(sent.id.clone());
-        reply.ticket = Some(sample_ticket());
+        let mut reply = crate::sample::morning(None).reply;
+        reply.id = Some(sent.id.clone());
         m.reply(reply);
         assert_eq!(m.screen, Screen::Ticket);
     }
@@ -445,36 +442,22 @@ mod tests {
     #[test]
     fn printer_status_is_ready_only_when_it_says_so() {
         assert_eq!(
-            Printer::from_status(br#"{"v":1,"online":true,"paper":"ok","cover":"closed"}"#),
+            Printer::from_status(br#"{"v":1,"online":true,"ready":true,"paper":"ok"}"#),
             Printer::Ready
         );
         assert_eq!(
-            Printer::from_status(br#"{"v":1,"online":true,"paper":"out"}"#),
+            Printer::from_status(br#"{"v":1,"online":true,"ready":false,"paper":"out"}"#),
             Printer::NotReady
+        );
+        assert_eq!(
+            Printer::from_status(br#"{"v":1,"online":true}"#),
+            Printer::NotReady,
+            "connected but its state not yet read"
         );
         assert_eq!(
             Printer::from_status(br#"{"v":1,"online":false}"#),
             Printer::NotReady
         );
         assert_eq!(Printer::from_status(b"garbage"), Printer::NotReady);
-    }
-
-    pub(crate) fn sample_ticket() -> Ticket {
-        Ticket {
-            id: "20261126-1001".into(),
-            label: "1001".into(),
-            service: "cccd".into(),
-            priority: None,
-            issued_at: MORNING,
-            issued_by: "kiosk-1".into(),
-            state: qms_core::protocol::TicketState::Waiting,
-            queue_key: 2,
-            counter: None,
-            target_counter: None,
-            called_at: None,
-            recalls: 0,
-            completed_at: None,
-            rating: None,
-        }
     }
 }

@@ -116,6 +116,7 @@ fn bench_config(base: &SiteConfig, clients: usize) -> SiteConfig {
         role: Role::Kiosk,
         counter: None,
         printer: None,
+        port: None,
     }));
     config
 }

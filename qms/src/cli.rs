@@ -77,6 +77,15 @@ enum Role {
         #[arg(long, default_value = "kiosk-1")]
         device: String,
     },
+    /// The ticket printer driver (ESC/POS on a serial port, or the virtual printer)
+    Printer {
+        /// Device to act as: a printer in the site configuration
+        #[arg(long, default_value = "printer-1")]
+        device: String,
+        /// Where the virtual printer writes each ticket as PNG and text
+        #[arg(long, default_value = "printed-tickets")]
+        tickets: PathBuf,
+    },
     /// The embedded MQTT broker alone
     Broker {
         /// Address to listen on [default: [broker] address]
@@ -282,7 +291,19 @@ fn demo(
     let office = std::thread::Builder::new()
         .name("office".into())
         .spawn(move || {
-            let served = block_on(serve(office_config, &address, data));
+            let served = block_on(async {
+                let tickets = PathBuf::from("printed-tickets");
+                let printing = printer(
+                    &office_config,
+                    "printer-1",
+                    &tickets,
+                    std::future::pending(),
+                );
+                tokio::select! {
+                    served = serve(office_config.clone(), &address, data) => served,
+                    printed = printing => printed,
+                }
+            });
             // The office stopped (Ctrl-C, or an error): close the windows too.
             let _ = slint::quit_event_loop();
             served
@@ -350,6 +371,9 @@ async fn run(cli: Cli, config: SiteConfig, role: Role) -> anyhow::Result<ExitCod
                 config.broker.address.clone()
             };
             serve(config, &address, data).await?;
+        }
+        Role::Printer { device, tickets } => {
+            printer(&config, &device, &tickets, shutdown_signal()).await?;
         }
         Role::Broker { listen } => {
             let addr = match listen {
@@ -462,6 +486,67 @@ async fn serve(config: SiteConfig, address: &str, data: Option<PathBuf>) -> anyh
     }
     qms_queue::run(options, shutdown_signal()).await?;
     info!("queue authority stopped");
+    Ok(())
+}
+
+/// Runs the printer driver for `device` until `shutdown`; the virtual printer when its
+/// port is "virtual", drawing tickets into `tickets`.
+async fn printer(
+    config: &SiteConfig,
+    device: &str,
+    tickets: &Path,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> anyhow::Result<()> {
+    use qms_printer::serial::{Flow, PortSettings};
+    use qms_printer::ticket::Paper;
+    let port = config
+        .device(device)
+        .filter(|d| d.role == qms_core::config::Role::Printer)
+        .and_then(|d| d.port.clone())
+        .with_context(|| {
+            format!("no printer device \"{device}\" with a `port` in the site configuration")
+        })?;
+    let paper = if port.paper_mm == 58 {
+        Paper::Mm58
+    } else {
+        Paper::Mm80
+    };
+    let mut virtual_printer = None;
+    let path = if port.path == "virtual" {
+        std::fs::create_dir_all(tickets)?;
+        let started = qms_printer::virtual_printer::VirtualPrinter::start(
+            Some(tickets.to_path_buf()),
+            paper.dots(),
+        )?;
+        let path = started.path.clone();
+        info!(%path, folder = %tickets.display(), "virtual printer: tickets are drawn as PNG");
+        virtual_printer = Some(started);
+        path
+    } else {
+        port.path.clone()
+    };
+    let options = qms_printer::service::PrinterOptions {
+        bus: device_options(config, device),
+        port: PortSettings {
+            path,
+            baud: port.baud,
+            flow: match port.flow {
+                qms_core::config::FlowControl::None => Flow::None,
+                qms_core::config::FlowControl::XonXoff => Flow::XonXoff,
+                qms_core::config::FlowControl::RtsCts => Flow::RtsCts,
+            },
+            timeout: Duration::from_millis(500),
+        },
+        paper,
+        drop_after: Duration::from_secs(port.drop_after_seconds),
+        spool: PathBuf::from(format!("{device}-printed.txt")),
+        poll: Duration::from_secs(3),
+    };
+    if let Some(v) = virtual_printer {
+        // Its tickets are files already; they need no one to read the list.
+        std::thread::spawn(move || while v.printed.recv().is_ok() {});
+    }
+    qms_printer::service::run(options, shutdown).await?;
     Ok(())
 }
 

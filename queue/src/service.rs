@@ -201,6 +201,8 @@ impl Service {
                 }
             }
             BusEvent::Connected | BusEvent::Disconnected { .. } => self.outbox.rewind(),
+            // The authority acknowledges automatically.
+            BusEvent::Delivery { .. } => {}
         }
         Ok(())
     }

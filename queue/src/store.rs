@@ -272,6 +272,18 @@ mod tests {
     use super::*;
     use qms_core::protocol::VERSION;
 
+    /// Opens the store again in this process: sled's threads may hold the previous
+    /// handle's file lock for a moment after it is dropped (a new process never waits).
+    fn reopen(path: &Path) -> Store {
+        for _ in 0..200 {
+            if let Ok(store) = Store::open(path) {
+                return store;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        Store::open(path).expect("the store opens again")
+    }
+
     fn event(seq: u64, kind: EventKind) -> Event {
         Event {
             v: VERSION,
@@ -336,7 +348,7 @@ mod tests {
             store.commit(group).unwrap();
             store.remove_outbox(&[7]).unwrap();
         }
-        let store = Store::open(dir.path()).unwrap();
+        let store = reopen(dir.path());
         let loaded = store.load().unwrap();
         let seqs: Vec<u64> = loaded.events.iter().map(|e| e.seq).collect();
         assert_eq!(seqs, [2, 3], "only the current day is replayed");
@@ -375,7 +387,7 @@ mod tests {
             "sled wrote a blob and it was synced"
         );
         drop(store);
-        let store = Store::open(dir.path()).unwrap();
+        let store = reopen(dir.path());
         assert_eq!(store.load().unwrap().outbox, vec![(1, big)]);
     }
 

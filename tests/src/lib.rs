@@ -252,6 +252,33 @@ impl AuthorityProcess {
     }
 }
 
+/// An office for one test: the embedded broker in this process, the default office open
+/// all day, its configuration file and a database folder for `qms` processes.
+pub struct TestOffice {
+    pub broker: SocketAddr,
+    pub config: SiteConfig,
+    pub config_file: PathBuf,
+    pub store: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl TestOffice {
+    pub fn start() -> TestOffice {
+        let broker = qms_bus::free_loopback_addr();
+        qms_bus::start_embedded(broker).expect("the embedded broker starts");
+        let config = office();
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let config_file = write_config(&config, dir.path());
+        TestOffice {
+            broker,
+            config,
+            config_file,
+            store: dir.path().join("db"),
+            _dir: dir,
+        }
+    }
+}
+
 /// Writes `config` where a `qms` process can read it.
 pub fn write_config(config: &SiteConfig, dir: &Path) -> PathBuf {
     let path = dir.join("qms.toml");

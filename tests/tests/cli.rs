@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use qms_core::SiteConfig;
 use qms_queue::SystemClock;
-use qms_tests::{office, qms_node, write_config, Authority};
+use qms_tests::{qms_node, Authority, TestOffice};
 
 fn qms(args: &[&str]) -> Output {
     Command::new(qms_node())
@@ -69,13 +69,10 @@ fn the_embedded_broker_on_a_taken_port_says_how_to_use_the_broker_there() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn issue_and_counter_commands_speak_vietnamese() {
-    let addr = qms_bus::free_loopback_addr();
-    qms_bus::start_embedded(addr).unwrap();
-    let config = office();
-    let dir = tempfile::tempdir().unwrap();
-    let config_file = write_config(&config, dir.path());
-    let store = dir.path().join("db");
-    let authority = Authority::start(&config, addr, &store, Arc::new(SystemClock)).await;
+    let office = TestOffice::start();
+    let (addr, config_file) = (office.broker, &office.config_file);
+    let authority =
+        Authority::start(&office.config, addr, &office.store, Arc::new(SystemClock)).await;
     let base = ["--config", config_file.to_str().unwrap(), "--broker"];
     let run = |rest: &[&str]| {
         let mut args: Vec<&str> = base.to_vec();

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use qms_core::protocol::{Command, Reply, Ticket};
-use qms_tests::{client, office, write_config, AuthorityProcess, Random, WAIT};
+use qms_tests::{client, AuthorityProcess, Random, TestOffice, WAIT};
 
 /// What each device does, again and again: two kiosks issue, two counters call.
 fn script(device: &str) -> Command {
@@ -26,19 +26,20 @@ const ROUNDS: usize = 80;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_kills_at_random_points_no_number_is_issued_twice_and_every_replied_ticket_exists() {
-    let addr = qms_bus::free_loopback_addr();
-    qms_bus::start_embedded(addr).unwrap();
-    let config = office();
-    let dir = tempfile::tempdir().unwrap();
-    let config_file = write_config(&config, dir.path());
-    let store = dir.path().join("db");
+    let office = TestOffice::start();
+    let (addr, config, config_file, store) = (
+        office.broker,
+        &office.config,
+        &office.config_file,
+        &office.store,
+    );
     let mut random = Random::new();
-    let mut authority = AuthorityProcess::start(&config_file, addr, &store);
+    let mut authority = AuthorityProcess::start(config_file, addr, store);
 
     // Four devices at once keep the authority busy, so kills land mid-write.
     let mut scripts = Vec::new();
     for device in DEVICES {
-        let mut device_client = client(&config, addr, device, &[]).await;
+        let mut device_client = client(config, addr, device, &[]).await;
         device_client.set_attempt_timeout(Duration::from_millis(300));
         scripts.push(tokio::spawn(async move {
             let mut replies: Vec<(Command, Reply)> = Vec::new();
@@ -60,7 +61,7 @@ async fn after_kills_at_random_points_no_number_is_issued_twice_and_every_replie
         tokio::time::sleep(Duration::from_millis(20 + random.below(200))).await;
         authority.kill();
         kills += 1;
-        authority = AuthorityProcess::start(&config_file, addr, &store);
+        authority = AuthorityProcess::start(config_file, addr, store);
     }
     let mut replies = Vec::new();
     for script in scripts {
@@ -70,7 +71,7 @@ async fn after_kills_at_random_points_no_number_is_issued_twice_and_every_replie
         kills >= 3,
         "only {kills} kills happened while the clients worked"
     );
-    let mut admin = client(&config, addr, "admin", &[]).await;
+    let mut admin = client(config, addr, "admin", &[]).await;
 
     let issued: Vec<&Ticket> = replies
         .iter()

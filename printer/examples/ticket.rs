@@ -1,0 +1,84 @@
+//! Prints a sample ticket on 58 mm and 80 mm paper through the virtual printer, writes
+//! what came out as PNG and text into the given folder, and prints the size of the
+//! ESC/POS stream and its time on the wire:
+//! `cargo run -p qms-printer --example ticket -- docs/printer`
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use qms_core::protocol::{PrintJob, Ticket, TicketState, VERSION};
+use qms_printer::raster::Fonts;
+use qms_printer::serial::{Flow, PortSettings, SerialPrinter};
+use qms_printer::ticket::{ticket_bytes, Paper, TicketText};
+use qms_printer::virtual_printer::VirtualPrinter;
+
+fn main() {
+    let out = PathBuf::from(
+        std::env::args()
+            .nth(1)
+            .unwrap_or_else(|| "docs/printer".into()),
+    );
+    std::fs::create_dir_all(&out).expect("the output folder can be made");
+    let fonts = Fonts::load();
+    let text = TicketText::of(&sample_job());
+    for (paper, name) in [(Paper::Mm58, "58mm"), (Paper::Mm80, "80mm")] {
+        let bytes = ticket_bytes(&text, paper, &fonts);
+        let dir = out.join(name);
+        std::fs::create_dir_all(&dir).expect("folder");
+        let printer =
+            VirtualPrinter::start(Some(dir.clone()), paper.dots()).expect("a pseudo-terminal");
+        let mut port = SerialPrinter::open(&PortSettings {
+            path: printer.path.clone(),
+            baud: 38400,
+            flow: Flow::None,
+            timeout: Duration::from_millis(500),
+        })
+        .expect("the virtual printer opens");
+        port.print(&bytes).expect("printed");
+        let printed = printer
+            .printed
+            .recv_timeout(Duration::from_secs(5))
+            .expect("a ticket");
+        let png = printed.png.clone().expect("drawn");
+        let target = out.join(format!("ticket-{name}.png"));
+        std::fs::rename(&png, &target).expect("moved");
+        std::fs::rename(png.with_extension("txt"), target.with_extension("txt")).expect("moved");
+        let _ = std::fs::remove_dir_all(&dir);
+        let wire = |baud: f64| bytes.len() as f64 * 10.0 / baud;
+        println!(
+            "{name}: {} bytes; on the wire {:.2} s at 9600, {:.2} s at 38400, {:.2} s at 115200 baud → {}",
+            bytes.len(),
+            wire(9600.0),
+            wire(38400.0),
+            wire(115200.0),
+            target.display()
+        );
+    }
+}
+
+fn sample_job() -> PrintJob {
+    PrintJob {
+        v: VERSION,
+        ticket: Ticket {
+            id: "20261126-1023".into(),
+            label: "1023".into(),
+            service: "cccd".into(),
+            priority: None,
+            issued_at: time::macros::datetime!(2026-11-26 08:41 +7),
+            issued_by: "kiosk-1".into(),
+            state: TicketState::Waiting,
+            queue_key: 40,
+            counter: None,
+            target_counter: None,
+            called_at: None,
+            recalls: 0,
+            completed_at: None,
+            rating: None,
+        },
+        site_name: "Công an phường Sài Gòn".into(),
+        service_vi: "Cấp, đổi, cấp lại thẻ Căn cước".into(),
+        service_en: "Citizen ID card: issue, renew, replace".into(),
+        ahead: 5,
+        wait_minutes: Some(25),
+    }
+}

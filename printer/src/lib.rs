@@ -1,0 +1,20 @@
+//! Thermal ticket printing over ESC/POS.
+//!
+//! # Layout
+//! - [`escpos`]: the commands, as bytes.
+//! - [`raster`]: Vietnamese lines drawn with the bundled DejaVu Sans into 1-bit images
+//!   (`GS v 0`), because printer code pages for Vietnamese are unreliable.
+//! - [`ticket`]: the ticket layout for 58 mm and 80 mm paper.
+//! - [`status`]: the `DLE EOT` status bytes.
+//! - [`serial`]: the printer on a serial port, and the spool of tickets already printed.
+//! - [`service`]: `qms printer`: jobs from MQTT, acknowledged once printed, status out.
+//! - [`virtual_printer`]: a printer on a pseudo-terminal that decodes what it gets,
+//!   answers status like an Epson, and draws tickets to PNG.
+
+pub mod escpos;
+pub mod raster;
+pub mod serial;
+pub mod service;
+pub mod status;
+pub mod ticket;
+pub mod virtual_printer;

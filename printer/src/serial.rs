@@ -1,0 +1,194 @@
+//! The printer on a serial port: status asked with `DLE EOT`, tickets written only when
+//! it says it can print them, and reported printed only when it still says so after.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serialport::SerialPort;
+
+use crate::escpos::status_request;
+use crate::status::{BadStatus, Status};
+
+/// Flow control between the host and the printer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    None,
+    XonXoff,
+    RtsCts,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortSettings {
+    pub path: String,
+    pub baud: u32,
+    pub flow: Flow,
+    /// How long a status answer or a write may take.
+    pub timeout: Duration,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PrinterError {
+    #[error("cannot open the printer port {path}: {cause}")]
+    Open {
+        path: String,
+        cause: serialport::Error,
+    },
+    #[error("the printer on {path} did not answer a status request within {} ms: is it on and connected?", waited.as_millis())]
+    NoAnswer { path: String, waited: Duration },
+    #[error("the printer cannot print: {}", describe(status))]
+    NotReady { status: Status },
+    #[error("the printer on {path} answered nonsense: {cause}")]
+    BadStatus { path: String, cause: BadStatus },
+    #[error("writing to the printer on {path}: {cause}")]
+    Io { path: String, cause: std::io::Error },
+}
+
+/// The status in staff's words.
+pub fn describe(status: &Status) -> String {
+    let mut parts = Vec::new();
+    if status.paper == crate::status::Paper::Out {
+        parts.push("out of paper");
+    } else if status.paper == crate::status::Paper::NearEnd {
+        parts.push("paper near its end");
+    }
+    if status.cover_open {
+        parts.push("cover open");
+    }
+    if status.error {
+        parts.push("mechanical or cutter error");
+    }
+    if !status.online {
+        parts.push("offline");
+    }
+    if parts.is_empty() {
+        "ready".into()
+    } else {
+        parts.join(", ")
+    }
+}
+
+pub struct SerialPrinter {
+    port: Box<dyn SerialPort>,
+    path: String,
+    timeout: Duration,
+}
+
+impl SerialPrinter {
+    pub fn open(settings: &PortSettings) -> Result<SerialPrinter, PrinterError> {
+        let flow = match settings.flow {
+            Flow::None => serialport::FlowControl::None,
+            Flow::XonXoff => serialport::FlowControl::Software,
+            Flow::RtsCts => serialport::FlowControl::Hardware,
+        };
+        let port = serialport::new(&settings.path, settings.baud)
+            .flow_control(flow)
+            .timeout(settings.timeout)
+            .open()
+            .map_err(|cause| PrinterError::Open {
+                path: settings.path.clone(),
+                cause,
+            })?;
+        Ok(SerialPrinter {
+            port,
+            path: settings.path.clone(),
+            timeout: settings.timeout,
+        })
+    }
+
+    /// Asks `DLE EOT 1`, `2` and `4`, one at a time, each answered before the next.
+    pub fn status(&mut self) -> Result<Status, PrinterError> {
+        let _ = self.port.clear(serialport::ClearBuffer::Input);
+        let mut answers = [0u8; 3];
+        for (answer, n) in answers.iter_mut().zip([1u8, 2, 4]) {
+            self.write(&status_request(n))?;
+            let mut byte = [0u8; 1];
+            match self.port.read(&mut byte) {
+                Ok(1) => *answer = byte[0],
+                Ok(_) => return Err(self.no_answer()),
+                Err(e) if e.kind() == std::io::ErrorKind::TimedOut => return Err(self.no_answer()),
+                Err(cause) => {
+                    return Err(PrinterError::Io {
+                        path: self.path.clone(),
+                        cause,
+                    })
+                }
+            }
+        }
+        Status::from_bytes(answers[0], answers[1], answers[2]).map_err(|cause| {
+            PrinterError::BadStatus {
+                path: self.path.clone(),
+                cause,
+            }
+        })
+    }
+
+    /// Prints `bytes` if the printer is ready, and returns its status after: the ticket
+    /// counts as printed only when that is ready too.
+    pub fn print(&mut self, bytes: &[u8]) -> Result<Status, PrinterError> {
+        let before = self.status()?;
+        if !before.ready() {
+            return Err(PrinterError::NotReady { status: before });
+        }
+        self.write(bytes)?;
+        let after = self.status()?;
+        if !after.ready() {
+            return Err(PrinterError::NotReady { status: after });
+        }
+        Ok(after)
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> Result<(), PrinterError> {
+        self.port
+            .write_all(bytes)
+            .and_then(|()| self.port.flush())
+            .map_err(|cause| PrinterError::Io {
+                path: self.path.clone(),
+                cause,
+            })
+    }
+
+    fn no_answer(&self) -> PrinterError {
+        PrinterError::NoAnswer {
+            path: self.path.clone(),
+            waited: self.timeout,
+        }
+    }
+}
+
+/// Tickets already printed, kept in a file so that a job delivered again after a restart
+/// is not printed twice.
+pub struct Spool {
+    path: PathBuf,
+    printed: std::collections::HashSet<String>,
+}
+
+impl Spool {
+    pub fn open(path: &Path) -> std::io::Result<Spool> {
+        let printed = match std::fs::read_to_string(path) {
+            Ok(text) => text.lines().map(str::to_string).collect(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Default::default(),
+            Err(e) => return Err(e),
+        };
+        Ok(Spool {
+            path: path.to_path_buf(),
+            printed,
+        })
+    }
+
+    pub fn contains(&self, ticket: &str) -> bool {
+        self.printed.contains(ticket)
+    }
+
+    /// Records a printed ticket durably.
+    pub fn record(&mut self, ticket: &str) -> std::io::Result<()> {
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)?;
+        writeln!(file, "{ticket}")?;
+        file.sync_data()?;
+        self.printed.insert(ticket.to_string());
+        Ok(())
+    }
+}

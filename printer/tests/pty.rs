@@ -1,0 +1,177 @@
+//! The driver and the virtual printer through a real pseudo-terminal.
+
+use std::time::Duration;
+
+use qms_core::protocol::{PrintJob, Ticket, TicketState, VERSION};
+use qms_printer::raster::{render_line, wrap, Fonts};
+use qms_printer::serial::{Flow, PortSettings, PrinterError, SerialPrinter, Spool};
+use qms_printer::status::Paper;
+use qms_printer::ticket::{self, ticket_bytes, TicketText};
+use qms_printer::virtual_printer::{Element, Faults, Printed, VirtualPrinter};
+
+fn job() -> PrintJob {
+    PrintJob {
+        v: VERSION,
+        ticket: Ticket {
+            id: "20261126-1023".into(),
+            label: "1023".into(),
+            service: "cccd".into(),
+            priority: None,
+            issued_at: time::macros::datetime!(2026-11-26 08:41 +7),
+            issued_by: "kiosk-1".into(),
+            state: TicketState::Waiting,
+            queue_key: 40,
+            counter: None,
+            target_counter: None,
+            called_at: None,
+            recalls: 0,
+            completed_at: None,
+            rating: None,
+        },
+        site_name: "Công an phường Sài Gòn".into(),
+        service_vi: "Cấp, đổi, cấp lại thẻ Căn cước".into(),
+        service_en: "Citizen ID card".into(),
+        ahead: 5,
+        wait_minutes: Some(25),
+    }
+}
+
+fn open(printer: &VirtualPrinter) -> SerialPrinter {
+    SerialPrinter::open(&PortSettings {
+        path: printer.path.clone(),
+        baud: 38400,
+        flow: Flow::None,
+        timeout: Duration::from_millis(300),
+    })
+    .expect("the pseudo-terminal opens")
+}
+
+fn next(printer: &VirtualPrinter) -> Printed {
+    printer
+        .printed
+        .recv_timeout(Duration::from_secs(5))
+        .expect("a ticket came out")
+}
+
+#[test]
+fn a_ticket_decodes_back_to_its_text_qr_and_cut() {
+    let printer = VirtualPrinter::start(None, 384).unwrap();
+    let mut port = open(&printer);
+    let fonts = Fonts::load();
+    let text = TicketText::of(&job());
+    port.print(&ticket_bytes(&text, ticket::Paper::Mm58, &fonts))
+        .unwrap();
+    let printed = next(&printer);
+
+    let texts: Vec<&str> = printed
+        .elements
+        .iter()
+        .filter_map(|e| match e {
+            Element::Text { text, .. } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(texts, ["1023", "26/11/2026 08:41"]);
+    let qr: Vec<&str> = printed
+        .elements
+        .iter()
+        .filter_map(|e| match e {
+            Element::Qr { payload, .. } => Some(payload.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(qr, ["20261126-1023"]);
+    assert_eq!(printed.elements.last(), Some(&Element::Cut));
+    // The Vietnamese lines are exactly the images of the expected words.
+    let images: Vec<_> = printed
+        .elements
+        .iter()
+        .filter_map(|e| match e {
+            Element::Image { bitmap, .. } => Some(bitmap.clone()),
+            _ => None,
+        })
+        .collect();
+    let mut expected = Vec::new();
+    for (font, line, px) in [
+        (&fonts.bold, &text.office, ticket::OFFICE_PX),
+        (&fonts.bold, &text.heading, ticket::HEADING_PX),
+        (&fonts.bold, &text.procedure, ticket::PROCEDURE_PX),
+        (&fonts.regular, &text.waiting, ticket::WAITING_PX),
+        (&fonts.regular, &text.footer, ticket::FOOTER_PX),
+    ] {
+        for part in wrap(font, line, px, 384) {
+            expected.push(render_line(font, &part, px));
+        }
+    }
+    assert_eq!(images, expected);
+    assert!(
+        images.iter().all(|b| b.width() <= 384),
+        "within 58 mm paper"
+    );
+}
+
+#[test]
+fn out_of_paper_nothing_is_printed_and_the_status_says_why_until_paper_is_back() {
+    let printer = VirtualPrinter::start(None, 384).unwrap();
+    let mut port = open(&printer);
+    printer.set_faults(Faults {
+        paper_out: true,
+        ..Faults::default()
+    });
+    let bytes = ticket_bytes(&TicketText::of(&job()), ticket::Paper::Mm58, &Fonts::load());
+    match port.print(&bytes) {
+        Err(PrinterError::NotReady { status }) => {
+            assert_eq!(status.paper, Paper::Out);
+            assert!(!status.online);
+        }
+        other => panic!("expected not ready, got {other:?}"),
+    }
+    assert!(
+        printer
+            .printed
+            .recv_timeout(Duration::from_millis(200))
+            .is_err(),
+        "nothing printed"
+    );
+    printer.set_faults(Faults {
+        cover_open: true,
+        ..Faults::default()
+    });
+    assert!(port.status().unwrap().cover_open);
+    printer.set_faults(Faults::default());
+    assert!(port.status().unwrap().ready());
+    port.print(&bytes).unwrap();
+    next(&printer);
+}
+
+#[test]
+fn a_printer_that_never_answers_gives_a_clear_timeout_and_the_port_stays_usable() {
+    let printer = VirtualPrinter::start(None, 384).unwrap();
+    let mut port = open(&printer);
+    printer.set_faults(Faults {
+        silent: true,
+        ..Faults::default()
+    });
+    let error = port.status().unwrap_err();
+    assert!(matches!(error, PrinterError::NoAnswer { .. }), "{error:?}");
+    let message = error.to_string();
+    assert!(
+        message.contains("did not answer") && message.contains(&printer.path),
+        "{message}"
+    );
+    printer.set_faults(Faults::default());
+    assert!(port.status().unwrap().ready(), "answers again once back");
+}
+
+#[test]
+fn the_spool_remembers_printed_tickets_across_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("printed.txt");
+    let mut spool = Spool::open(&path).unwrap();
+    assert!(!spool.contains("20261126-1023"));
+    spool.record("20261126-1023").unwrap();
+    drop(spool);
+    let spool = Spool::open(&path).unwrap();
+    assert!(spool.contains("20261126-1023"));
+    assert!(!spool.contains("20261126-1024"));
+}
