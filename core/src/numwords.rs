@@ -139,22 +139,40 @@ fn letter_name(c: char) -> String {
         'T' => "tê",
         'U' => "u",
         'V' => "vê",
-        'W' => "vê kép",
+        'W' => "vê-kép",
         'X' => "ích-xì",
-        'Y' => "i dài",
+        'Y' => "i-dài",
         'Z' => "dét",
         _ => return c.to_string(),
     }
     .to_string()
 }
 
+/// The fixed parts of the call, each spoken as one clip.
+pub const CALL_OPENING: &str = "Mời công dân có số thứ tự";
+pub const CALL_TO_COUNTER: &str = "đến quầy số";
+
 /// The sentence that calls a ticket to a counter, in Vietnamese.
 pub fn call_sentence_vi(label: &str, counter: u16, dialect: Dialect) -> String {
-    format!(
-        "Mời công dân có số thứ tự {} đến quầy số {}",
-        label_words(label, dialect),
+    call_clips(label, counter, dialect).join(" ")
+}
+
+/// The call as the clips a voice pack speaks, in order: the two fixed phrases and one
+/// clip a word ("một", "nghìn", "e-lờ"…).
+pub fn call_clips(label: &str, counter: u16, dialect: Dialect) -> Vec<String> {
+    let mut clips = vec![CALL_OPENING.to_string()];
+    clips.extend(
+        label_words(label, dialect)
+            .split_whitespace()
+            .map(str::to_string),
+    );
+    clips.push(CALL_TO_COUNTER.to_string());
+    clips.extend(
         number_words(u32::from(counter), dialect)
-    )
+            .split_whitespace()
+            .map(str::to_string),
+    );
+    clips
 }
 
 /// The same call in English.
@@ -250,6 +268,39 @@ mod tests {
         assert_eq!(
             label_words("1023", Dialect::North),
             "một nghìn không trăm hai mươi ba"
+        );
+    }
+
+    #[test]
+    fn the_call_is_spoken_as_phrase_and_word_clips() {
+        assert_eq!(
+            call_clips("1023", 3, Dialect::North),
+            [
+                "Mời công dân có số thứ tự",
+                "một",
+                "nghìn",
+                "không",
+                "trăm",
+                "hai",
+                "mươi",
+                "ba",
+                "đến quầy số",
+                "ba"
+            ]
+        );
+        assert_eq!(
+            call_clips("A105", 12, Dialect::South),
+            [
+                "Mời công dân có số thứ tự",
+                "a",
+                "một",
+                "trăm",
+                "lẻ",
+                "năm",
+                "đến quầy số",
+                "mười",
+                "hai"
+            ]
         );
     }
 
