@@ -217,7 +217,12 @@ impl Bus {
 }
 
 fn status_payload(online: bool) -> Vec<u8> {
-    serde_json::to_vec(&DeviceStatus { v: VERSION, online }).expect("status serializes")
+    let status = DeviceStatus {
+        v: VERSION,
+        online,
+        at: None,
+    };
+    serde_json::to_vec(&status).expect("status serializes")
 }
 
 /// Polls the event loop forever, never cancelling a poll halfway.

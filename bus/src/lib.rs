@@ -5,13 +5,16 @@
 //! - [`client`]: [`Bus`], a reconnecting client that re-subscribes on every connection,
 //!   keeps a retained availability status with a last will, and reports which
 //!   publications the broker acknowledged ([`BusEvent::Acked`]).
+//! - [`link`]: a connection on a thread of its own, for UI threads.
 //! - [`broker`]: the embedded broker (rumqttd) for an office on one machine; a site in
 //!   production points every client at its Mosquitto instead.
 
 pub mod broker;
 pub mod client;
+pub mod link;
 pub mod topics;
 
 pub use broker::{free_loopback_addr, start_embedded, BrokerError};
 pub use client::{Bus, BusError, BusEvent, BusOptions};
+pub use link::{spawn_link, Publisher};
 pub use topics::Topics;

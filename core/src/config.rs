@@ -30,6 +30,27 @@ pub struct SiteConfig {
     pub broker: BrokerConfig,
     #[serde(default)]
     pub store: StoreConfig,
+    #[serde(default)]
+    pub display: DisplayConfig,
+}
+
+/// The waiting-room board.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DisplayConfig {
+    /// The line scrolling along the bottom of the board.
+    pub notice: String,
+    /// The command that plays a WAV file, given as its last argument.
+    pub player: Vec<String>,
+}
+
+impl Default for DisplayConfig {
+    fn default() -> Self {
+        DisplayConfig {
+            notice: "Công dân có thể nộp hồ sơ trực tuyến qua ứng dụng VNeID và Cổng dịch vụ công quốc gia.".into(),
+            player: vec!["aplay".into(), "-q".into()],
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -670,6 +691,14 @@ impl SiteConfig {
                     ));
                 }
             }
+        }
+        if self.display.player.is_empty() {
+            return Err(err(
+                "display",
+                None,
+                "player",
+                "needs a command, e.g. [\"aplay\", \"-q\"]".into(),
+            ));
         }
         if self.broker.address.parse::<std::net::SocketAddr>().is_err()
             && !self.broker.address.contains(':')

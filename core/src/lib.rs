@@ -8,6 +8,8 @@
 //!   sending device and the time, and returns the events to store and publish plus the
 //!   answer; state changes only by applying events, so a replay rebuilds it.
 //! - [`numwords`]: numbers read aloud by Vietnamese rules, and the call sentence.
+//! - [`sample`]: a morning at the default office, made by the real queue, for
+//!   screenshots and UI tests.
 //!
 //! # The rules of the queue
 //! - **Numbering**: per procedure per business day (in the site's UTC offset), from the
@@ -31,6 +33,7 @@ pub mod config;
 pub mod numwords;
 pub mod protocol;
 pub mod queue;
+pub mod sample;
 
 pub use config::SiteConfig;
 pub use queue::{Actor, Answer, Outcome, QueueState};

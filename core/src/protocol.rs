@@ -435,11 +435,19 @@ pub struct PrintJob {
     pub wait_minutes: Option<u32>,
 }
 
-/// A device's retained availability on `…/dev/{device}/status`.
+/// A device's retained availability on `…/dev/{device}/status`. Devices add fields of
+/// their own (a printer: `ready`, `paper`, `cover`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DeviceStatus {
     pub v: u32,
     pub online: bool,
+    /// The authority's heartbeat: when it last said it is alive (every tick, 10 s).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "time::serde::rfc3339::option"
+    )]
+    pub at: Option<OffsetDateTime>,
 }
 
 #[cfg(test)]

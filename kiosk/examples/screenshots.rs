@@ -3,8 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
+use qms_core::sample;
 use qms_kiosk::model::Printer;
-use qms_kiosk::{sample, Input, Kiosk};
+use qms_kiosk::{Input, Kiosk};
 use slint::ComponentHandle;
 
 fn main() {

@@ -6,7 +6,6 @@
 //! - [`Kiosk`]: the window bound to the model; taps go to the model, the model's
 //!   `issue` commands go to a sender.
 //! - [`run`]: the kiosk as a device: MQTT on its own thread, the UI on this one.
-//! - [`sample`]: a morning at the default office, for screenshots and UI tests.
 //!
 //! The authority's reply is the truth: a number is shown only when a reply carried it.
 
@@ -15,7 +14,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
-use qms_bus::{Bus, BusEvent, BusOptions, Topics};
+use qms_bus::{spawn_link, BusEvent, BusOptions, Topics};
 use qms_core::config::SiteConfig;
 use qms_core::protocol::{Board, CommandEnvelope, Reply};
 use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
@@ -23,7 +22,6 @@ use time::OffsetDateTime;
 use tracing::{info, warn};
 
 pub mod model;
-pub mod sample;
 
 use model::{priority_words, KioskModel, Printer, PRIORITY_REASONS};
 
@@ -267,55 +265,17 @@ pub fn start(
     if let Some(printer) = &printer {
         options.subscriptions.push(topics.status(printer));
     }
-    let (to_ui, from_bus) = std::sync::mpsc::channel::<Input>();
-    let (to_bus, mut from_ui) = tokio::sync::mpsc::unbounded_channel::<CommandEnvelope>();
     let bus_device = device.clone();
-    std::thread::Builder::new()
-        .name("kiosk-mqtt".into())
-        .spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("a tokio runtime can be built");
-            runtime.block_on(async move {
-                let (bus, mut events) = match Bus::connect(options) {
-                    Ok(connected) => connected,
-                    Err(e) => {
-                        warn!(cause = %e, "the kiosk cannot use its broker address");
-                        return;
-                    }
-                };
-                let command_topic = topics.command(bus.device());
-                loop {
-                    tokio::select! {
-                        event = events.recv() => {
-                            let Some(event) = event else { return };
-                            let input = match event {
-                                BusEvent::Connected => Some(Input::Online(true)),
-                                BusEvent::Disconnected { .. } => Some(Input::Online(false)),
-                                BusEvent::Message { topic, payload } => bus_input(&topics, &bus_device, &topic, &payload),
-                                BusEvent::Acked(_) | BusEvent::Delivery { .. } => None,
-                            };
-                            if let Some(input) = input {
-                                if to_ui.send(input).is_err() {
-                                    return;
-                                }
-                            }
-                        }
-                        command = from_ui.recv() => {
-                            let Some(command) = command else { return };
-                            let payload = serde_json::to_vec(&command).expect("commands serialize");
-                            // Not sent while disconnected: the kiosk sends it again itself.
-                            bus.publish(&command_topic, payload, false, None);
-                        }
-                    }
-                }
-            });
-        })
-        .expect("a thread can be spawned");
-
+    let command_topic = topics.command(&device);
+    let (from_bus, publisher) = spawn_link("kiosk-mqtt", options, move |event| match event {
+        BusEvent::Connected => Some(Input::Online(true)),
+        BusEvent::Disconnected { .. } => Some(Input::Online(false)),
+        BusEvent::Message { topic, payload } => bus_input(&topics, &bus_device, &topic, &payload),
+        BusEvent::Acked(_) | BusEvent::Delivery { .. } => None,
+    });
     let kiosk = Kiosk::new(config, &device, OffsetDateTime::now_utc(), move |command| {
-        let _ = to_bus.send(command);
+        let payload = serde_json::to_vec(&command).expect("commands serialize");
+        publisher.publish(command_topic.clone(), payload);
     })?;
     let timer = slint::Timer::default();
     let weak = Rc::downgrade(&kiosk);

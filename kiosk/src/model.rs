@@ -399,7 +399,7 @@ mod tests {
         let retried = m.retry().expect("retry");
         assert_eq!(retried.id, sent.id, "a retry reuses the command id");
         // A late reply to that id still shows the ticket.
-        let mut reply = crate::sample::morning(None).reply;
+        let mut reply = qms_core::sample::morning(None).reply;
         reply.id = Some(sent.id.clone());
         m.reply(reply);
         assert_eq!(m.screen, Screen::Ticket);

@@ -6,8 +6,9 @@ use std::rc::Rc;
 
 use i_slint_backend_testing::ElementHandle;
 use qms_core::protocol::{Command, CommandEnvelope, Reply};
+use qms_core::sample;
 use qms_kiosk::model::Printer;
-use qms_kiosk::{sample, Input, Kiosk};
+use qms_kiosk::{Input, Kiosk};
 use time::Duration;
 
 /// A kiosk with the sample morning, and the commands it sent.

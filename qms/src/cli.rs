@@ -43,8 +43,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Role {
-    /// The whole office on one machine: the embedded broker, the queue authority and the
-    /// kiosk (when there is a screen)
+    /// The whole office on one machine: the embedded broker, the queue authority, the
+    /// virtual printer, and the kiosk and board windows (when there is a screen)
     Demo {
         /// Where the embedded broker listens [default: [broker] address]
         #[arg(long)]
@@ -75,6 +75,12 @@ enum Role {
     Kiosk {
         /// Device to act as: a kiosk in the site configuration
         #[arg(long, default_value = "kiosk-1")]
+        device: String,
+    },
+    /// The waiting-room board with the voice call
+    Display {
+        /// Device to act as: a display in the site configuration
+        #[arg(long, default_value = "display-hall")]
         device: String,
     },
     /// The ticket printer driver (ESC/POS on a serial port, or the virtual printer)
@@ -242,6 +248,11 @@ pub fn main() -> ExitCode {
             qms_kiosk::run(Arc::new(config), options)?;
             Ok(ExitCode::SUCCESS)
         }
+        Role::Display { device } => {
+            let options = device_options(&config, &device);
+            qms_display::run(Arc::new(config), options)?;
+            Ok(ExitCode::SUCCESS)
+        }
         role => block_on(run(cli, config, role)),
     });
     match result {
@@ -309,12 +320,15 @@ fn demo(
             served
         })?;
     info!("office running; in another terminal try: `qms issue cccd`, `qms counter 1 call-next`, `qms watch`");
-    let options = device_options(&config, "kiosk-1");
-    match qms_kiosk::start(Arc::new(config), options) {
+    let config = Arc::new(config);
+    match qms_kiosk::start(config.clone(), device_options(&config, "kiosk-1")) {
         Ok(kiosk) => {
             kiosk.window().show()?;
+            let board =
+                qms_display::start(config.clone(), device_options(&config, "display-hall"))?;
+            board.window().show()?;
             slint::run_event_loop()?;
-            drop(kiosk);
+            drop((kiosk, board));
             if !office.is_finished() {
                 info!("the kiosk window was closed: the office stops");
                 return Ok(ExitCode::SUCCESS);
@@ -352,7 +366,7 @@ pub fn load_config(path: Option<&Path>) -> anyhow::Result<SiteConfig> {
 
 async fn run(cli: Cli, config: SiteConfig, role: Role) -> anyhow::Result<ExitCode> {
     match role {
-        Role::Demo { .. } | Role::Kiosk { .. } => {
+        Role::Demo { .. } | Role::Kiosk { .. } | Role::Display { .. } => {
             unreachable!("window roles run on the main thread")
         }
         Role::Queue {

@@ -149,7 +149,10 @@ pub async fn run(
                     service.execute(&commands)?;
                 }
             }
-            _ = tick.tick() => service.roll_over(false)?,
+            _ = tick.tick() => {
+                service.roll_over(false)?;
+                service.heartbeat(&bus);
+            }
         }
         service.forget_delivered()?;
         service.outbox.pump(&bus);
@@ -234,6 +237,18 @@ impl Service {
         let superseded = self.outbox.extend(pending.publications);
         self.delivered.extend(superseded);
         Ok(())
+    }
+
+    /// Tells displays the authority is alive, so that silence means trouble. Not kept in
+    /// the outbox: a missed heartbeat is replaced by the next one.
+    fn heartbeat(&self, bus: &Bus) {
+        let status = qms_core::protocol::DeviceStatus {
+            v: VERSION,
+            online: true,
+            at: Some(self.clock.now()),
+        };
+        let payload = serde_json::to_vec(&status).expect("status serializes");
+        bus.publish(&self.topics.status(bus.device()), payload, true, None);
     }
 
     fn forget_delivered(&mut self) -> Result<(), StoreError> {

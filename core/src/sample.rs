@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
-use qms_core::config::SiteConfig;
-use qms_core::protocol::{Board, Command, PriorityReason, Reply};
-use qms_core::{Actor, Answer, QueueState};
+use crate::config::SiteConfig;
+use crate::protocol::{Board, Command, PriorityReason, Reply};
+use crate::{Actor, Answer, QueueState};
 use time::{Duration, OffsetDateTime};
 
 pub struct Sample {

@@ -1,0 +1,247 @@
+//! The waiting-room board: the number called and its counter, large and flashing, the
+//! recent calls, the counters, the people waiting, a scrolling notice, staff alerts, and
+//! the call spoken in Vietnamese. It never goes stale silently.
+//!
+//! # Layout
+//! - `ui/board.slint`: the screen; the `Board` global is the only contract with Rust.
+//! - [`model`]: what to show and to speak, from snapshots, statuses and the clock.
+//! - [`Display`]: the window bound to the model; new calls go to a speaker.
+//! - [`start`]: the board as a device: MQTT on its own thread, the window on this one,
+//!   the voice on a thread of its own.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+
+use qms_bus::{spawn_link, BusEvent, BusOptions, Topics};
+use qms_core::config::SiteConfig;
+use qms_core::protocol::{Board as Snapshot, CounterStatus};
+use slint::{ComponentHandle, ModelRc, VecModel};
+use time::OffsetDateTime;
+use tracing::{info, warn};
+
+pub mod model;
+
+use model::{Announcement, BoardModel};
+
+slint::include_modules!();
+
+/// What reaches the board from the bus.
+#[derive(Debug)]
+pub enum Input {
+    Connected(bool),
+    Snapshot(Snapshot),
+    Status { device: String, payload: Vec<u8> },
+}
+
+pub struct Display {
+    window: BoardWindow,
+    config: Arc<SiteConfig>,
+    model: RefCell<BoardModel>,
+    speak: Box<dyn Fn(Announcement)>,
+}
+
+impl Display {
+    /// Builds the window; `speak` gets each new call, oldest first.
+    pub fn new(
+        config: Arc<SiteConfig>,
+        now: OffsetDateTime,
+        speak: impl Fn(Announcement) + 'static,
+    ) -> Result<Rc<Display>, slint::PlatformError> {
+        let display = Rc::new(Display {
+            window: BoardWindow::new()?,
+            config,
+            model: RefCell::new(BoardModel::default()),
+            speak: Box::new(speak),
+        });
+        display.tick(now);
+        Ok(display)
+    }
+
+    pub fn window(&self) -> &BoardWindow {
+        &self.window
+    }
+
+    pub fn handle(&self, input: Input, now: OffsetDateTime) {
+        let spoken = {
+            let mut model = self.model.borrow_mut();
+            match input {
+                Input::Connected(connected) => {
+                    model.connected(connected);
+                    Vec::new()
+                }
+                Input::Snapshot(snapshot) => model.snapshot(snapshot, now),
+                Input::Status { device, payload } => {
+                    model.device_status(&device, &payload, now);
+                    Vec::new()
+                }
+            }
+        };
+        for call in spoken {
+            (self.speak)(call);
+        }
+        self.render();
+    }
+
+    pub fn tick(&self, now: OffsetDateTime) {
+        self.model.borrow_mut().tick(now);
+        let local = now.to_offset(self.config.site.utc_offset);
+        let board = self.window.global::<Board>();
+        // The called number fills the space its orientation leaves (a property set from
+        // here: sizing it from the layout would make the layout depend on itself).
+        let size = self
+            .window
+            .window()
+            .size()
+            .to_logical(self.window.window().scale_factor());
+        let portrait = size.height > size.width;
+        let share = if portrait { 0.26 } else { 0.17 };
+        board.set_number_size((size.width * share).min(size.height * 0.22).max(80.0));
+        board.set_portrait(portrait);
+        board.set_clock(format!("{:02}:{:02}", local.hour(), local.minute()).into());
+        board.set_date(
+            format!(
+                "{}, {:02}/{:02}/{}",
+                weekday(local.weekday()),
+                local.day(),
+                u8::from(local.month()),
+                local.year()
+            )
+            .into(),
+        );
+        self.render();
+    }
+
+    fn render(&self) {
+        let model = self.model.borrow();
+        let board = self.window.global::<Board>();
+        board.set_office_name(self.config.site.name.clone().into());
+        board.set_notice(self.config.display.notice.clone().into());
+        board.set_stale(model.stale());
+        board.set_highlight(model.highlight());
+        let alerts: Vec<slint::SharedString> = model.alerts().into_iter().map(Into::into).collect();
+        board.set_alerts(ModelRc::new(VecModel::from(alerts)));
+        let Some(snapshot) = &model.board else { return };
+        let call = |c: &qms_core::protocol::BoardCall| Call {
+            label: c.label.clone().into(),
+            counter: i32::from(c.counter),
+            recall: c.recall > 0,
+        };
+        board.set_now_calling(snapshot.calls.first().map(call).unwrap_or_default());
+        let recent: Vec<Call> = snapshot.calls.iter().skip(1).take(7).map(call).collect();
+        board.set_recent(ModelRc::new(VecModel::from(recent)));
+        let counters: Vec<CounterItem> = snapshot
+            .counters
+            .iter()
+            .map(|c| CounterItem {
+                number: i32::from(c.number),
+                name: c.name.clone().into(),
+                label: c.label.clone().unwrap_or_default().into(),
+                status: match c.status {
+                    CounterStatus::Serving => "serving",
+                    CounterStatus::Idle => "idle",
+                    CounterStatus::Paused => "paused",
+                }
+                .into(),
+            })
+            .collect();
+        board.set_counters(ModelRc::new(VecModel::from(counters)));
+        let waiting: Vec<WaitingItem> = snapshot
+            .waiting
+            .iter()
+            .filter(|w| w.enabled)
+            .map(|w| WaitingItem {
+                name: w.name_vi.clone().into(),
+                waiting: w.waiting as i32,
+                minutes: w.wait_minutes.map_or(-1, |m| m as i32),
+            })
+            .collect();
+        board.set_waiting(ModelRc::new(VecModel::from(waiting)));
+    }
+}
+
+fn weekday(day: time::Weekday) -> &'static str {
+    use time::Weekday::*;
+    match day {
+        Monday => "Thứ Hai",
+        Tuesday => "Thứ Ba",
+        Wednesday => "Thứ Tư",
+        Thursday => "Thứ Năm",
+        Friday => "Thứ Sáu",
+        Saturday => "Thứ Bảy",
+        Sunday => "Chủ Nhật",
+    }
+}
+
+/// Opens the board window and connects it; the caller runs the event loop.
+pub fn start(
+    config: Arc<SiteConfig>,
+    mut options: BusOptions,
+) -> Result<Rc<Display>, slint::PlatformError> {
+    let topics = Topics::new(&config.site.id);
+    options.subscriptions.push(topics.board());
+    options.subscriptions.push(topics.all_statuses());
+    let board_topic = topics.board();
+    let (from_bus, _) = spawn_link("display-mqtt", options, move |event| match event {
+        BusEvent::Connected => Some(Input::Connected(true)),
+        BusEvent::Disconnected { .. } => Some(Input::Connected(false)),
+        BusEvent::Message { topic, payload } if topic == board_topic => {
+            match serde_json::from_slice(&payload) {
+                Ok(snapshot) => Some(Input::Snapshot(snapshot)),
+                Err(e) => {
+                    warn!(cause = %e, "unreadable board snapshot ignored");
+                    None
+                }
+            }
+        }
+        BusEvent::Message { topic, payload } => {
+            topics
+                .device_of(&topic, "status")
+                .map(|device| Input::Status {
+                    device: device.to_string(),
+                    payload,
+                })
+        }
+        _ => None,
+    });
+
+    let voice = qms_voice::VoicePack::builtin();
+    let announcer = qms_voice::Announcer::start(
+        config.display.player.clone(),
+        voice.sample_rate(),
+        std::env::temp_dir(),
+    );
+    let dialect = config.site.dialect;
+    let display = Display::new(config, OffsetDateTime::now_utc(), move |call| {
+        match voice.announcement(&call.label, call.counter, dialect) {
+            Ok(samples) => announcer.say(samples),
+            Err(e) => warn!(cause = %e, "call not spoken"),
+        }
+    })?;
+    let timer = slint::Timer::default();
+    let weak = Rc::downgrade(&display);
+    timer.start(
+        slint::TimerMode::Repeated,
+        Duration::from_millis(200),
+        move || {
+            if let Some(display) = weak.upgrade() {
+                let now = OffsetDateTime::now_utc();
+                while let Ok(input) = from_bus.try_recv() {
+                    display.handle(input, now);
+                }
+                display.tick(now);
+            }
+        },
+    );
+    // The timer lives as long as the window.
+    std::mem::forget(timer);
+    info!("display started");
+    Ok(display)
+}
+
+/// Runs the board as device `options.device` until its window is closed.
+pub fn run(config: Arc<SiteConfig>, options: BusOptions) -> Result<(), slint::PlatformError> {
+    let display = start(config, options)?;
+    display.window().run()
+}

@@ -1,0 +1,280 @@
+//! What the board shows, without the toolkit: snapshots, device statuses, the
+//! connection and the clock in; what to draw and which calls to speak out.
+
+use std::collections::{BTreeMap, HashSet};
+
+use qms_core::protocol::{Board, BoardCall};
+use time::{Duration, OffsetDateTime};
+
+/// No word from the authority for this long (it sends a heartbeat every 10 s): the
+/// board says its data may be stale.
+pub const STALE_AFTER: Duration = Duration::seconds(25);
+/// How long a new call flashes.
+pub const HIGHLIGHT_FOR: Duration = Duration::seconds(6);
+
+/// A call to speak: the ticket label and the counter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Announcement {
+    pub label: String,
+    pub counter: u16,
+}
+
+#[derive(Default)]
+pub struct BoardModel {
+    pub board: Option<Board>,
+    connected: bool,
+    authority_online: bool,
+    last_heard: Option<OffsetDateTime>,
+    highlight_until: Option<OffsetDateTime>,
+    /// Calls already seen, as (ticket, recall count).
+    seen: HashSet<(String, u32)>,
+    /// Device id → (online, detail of a fault), from retained statuses.
+    devices: BTreeMap<String, (bool, Option<String>)>,
+    now: Option<OffsetDateTime>,
+}
+
+impl BoardModel {
+    pub fn connected(&mut self, connected: bool) {
+        self.connected = connected;
+    }
+
+    fn heard(&mut self, at: OffsetDateTime) {
+        self.last_heard = Some(at);
+    }
+
+    /// A snapshot; returns the calls it adds, oldest first, to be spoken. An older
+    /// snapshot than the one shown is ignored. Calls already on the first snapshot after
+    /// start are shown, not spoken.
+    pub fn snapshot(&mut self, board: Board, at: OffsetDateTime) -> Vec<Announcement> {
+        self.heard(at);
+        if self.board.as_ref().is_some_and(|b| b.seq > board.seq) {
+            return Vec::new();
+        }
+        let first = self.board.is_none();
+        let mut new: Vec<&BoardCall> = board
+            .calls
+            .iter()
+            .filter(|c| !self.seen.contains(&(c.ticket.clone(), c.recall)))
+            .collect();
+        new.reverse(); // the board lists the newest first
+        let announcements: Vec<Announcement> = new
+            .iter()
+            .map(|c| Announcement {
+                label: c.label.clone(),
+                counter: c.counter,
+            })
+            .collect();
+        for c in &board.calls {
+            self.seen.insert((c.ticket.clone(), c.recall));
+        }
+        self.board = Some(board);
+        if first || announcements.is_empty() {
+            return Vec::new();
+        }
+        self.highlight_until = Some(at + HIGHLIGHT_FOR);
+        announcements
+    }
+
+    /// A device's retained status. The authority's own is its heartbeat.
+    pub fn device_status(&mut self, device: &str, payload: &[u8], at: OffsetDateTime) {
+        let Ok(status) = serde_json::from_slice::<serde_json::Value>(payload) else {
+            return;
+        };
+        let online = status["online"] == true;
+        if device == "queue" {
+            self.authority_online = online;
+            if online {
+                self.heard(at);
+            }
+            return;
+        }
+        let fault = (status["ready"] == false)
+            .then(|| status["detail"].as_str().unwrap_or("not ready").to_string());
+        self.devices.insert(device.to_string(), (online, fault));
+    }
+
+    pub fn tick(&mut self, now: OffsetDateTime) {
+        self.now = Some(now);
+        if self.highlight_until.is_some_and(|t| now >= t) {
+            self.highlight_until = None;
+        }
+    }
+
+    pub fn highlight(&self) -> bool {
+        self.highlight_until.is_some()
+    }
+
+    /// Whether what is shown may be out of date: no broker, the authority gone, or
+    /// silent past its heartbeat.
+    pub fn stale(&self) -> bool {
+        let silent = match (self.last_heard, self.now) {
+            (Some(heard), Some(now)) => now - heard > STALE_AFTER,
+            (None, _) => true,
+            _ => false,
+        };
+        !self.connected || !self.authority_online || silent
+    }
+
+    /// Staff alerts: devices offline or not ready, in words.
+    pub fn alerts(&self) -> Vec<String> {
+        self.devices
+            .iter()
+            .filter_map(|(device, (online, fault))| match (online, fault) {
+                (false, _) => Some(format!("{device}: mất kết nối")),
+                (true, Some(detail)) => Some(format!("{device}: {}", fault_words(detail))),
+                (true, None) => None,
+            })
+            .collect()
+    }
+}
+
+/// A printer's detail, as staff read it.
+fn fault_words(detail: &str) -> String {
+    let mut words = Vec::new();
+    if detail.contains("out of paper") {
+        words.push("hết giấy");
+    } else if detail.contains("near its end") {
+        words.push("sắp hết giấy");
+    }
+    if detail.contains("cover open") {
+        words.push("nắp đang mở");
+    }
+    if detail.contains("offline") && words.is_empty() {
+        words.push("máy in ngoại tuyến");
+    }
+    if detail.contains("did not answer") {
+        words.push("máy in không phản hồi");
+    }
+    if words.is_empty() {
+        format!("lỗi máy in ({detail})")
+    } else {
+        words.join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use qms_core::protocol::VERSION;
+    use time::macros::datetime;
+
+    const T: OffsetDateTime = datetime!(2026-11-26 08:40 +7);
+
+    fn call(ticket: &str, counter: u16, recall: u32) -> BoardCall {
+        BoardCall {
+            ticket: format!("20261126-{ticket}"),
+            label: ticket.into(),
+            service: "cccd".into(),
+            counter,
+            at: T,
+            recall,
+        }
+    }
+
+    fn board(seq: u64, calls: Vec<BoardCall>) -> Board {
+        Board {
+            v: VERSION,
+            seq,
+            at: T,
+            day: None,
+            site_name: "x".into(),
+            calls,
+            counters: Vec::new(),
+            waiting: Vec::new(),
+        }
+    }
+
+    fn said(labels: &[(&str, u16)]) -> Vec<Announcement> {
+        labels
+            .iter()
+            .map(|(l, c)| Announcement {
+                label: l.to_string(),
+                counter: *c,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn new_calls_are_spoken_oldest_first_and_recalls_again() {
+        let mut m = BoardModel::default();
+        assert!(
+            m.snapshot(board(5, vec![call("1001", 1, 0)]), T).is_empty(),
+            "calls before start are not spoken"
+        );
+        let spoken = m.snapshot(
+            board(
+                7,
+                vec![call("1003", 2, 0), call("1002", 1, 0), call("1001", 1, 0)],
+            ),
+            T,
+        );
+        assert_eq!(spoken, said(&[("1002", 1), ("1003", 2)]));
+        assert!(m.highlight());
+        let spoken = m.snapshot(board(8, vec![call("1002", 1, 1), call("1003", 2, 0)]), T);
+        assert_eq!(spoken, said(&[("1002", 1)]), "a recall is spoken again");
+        m.tick(T + HIGHLIGHT_FOR);
+        assert!(!m.highlight());
+    }
+
+    #[test]
+    fn an_older_snapshot_never_replaces_a_newer_one() {
+        let mut m = BoardModel::default();
+        m.snapshot(board(9, vec![call("1005", 3, 0)]), T);
+        assert!(m.snapshot(board(4, vec![call("1001", 1, 0)]), T).is_empty());
+        assert_eq!(m.board.as_ref().unwrap().seq, 9);
+    }
+
+    #[test]
+    fn the_board_is_stale_without_broker_authority_or_heartbeat() {
+        let mut m = BoardModel::default();
+        m.tick(T);
+        assert!(m.stale(), "nothing heard yet");
+        m.connected(true);
+        m.device_status(
+            "queue",
+            br#"{"v":1,"online":true,"at":"2026-11-26T08:40:00+07:00"}"#,
+            T,
+        );
+        assert!(!m.stale());
+        m.tick(T + STALE_AFTER + Duration::seconds(1));
+        assert!(m.stale(), "silent past the heartbeat");
+        m.device_status(
+            "queue",
+            br#"{"v":1,"online":true}"#,
+            T + Duration::seconds(30),
+        );
+        assert!(!m.stale());
+        m.device_status(
+            "queue",
+            br#"{"v":1,"online":false}"#,
+            T + Duration::seconds(31),
+        );
+        assert!(m.stale(), "the authority's last will");
+        m.device_status(
+            "queue",
+            br#"{"v":1,"online":true}"#,
+            T + Duration::seconds(32),
+        );
+        m.connected(false);
+        assert!(m.stale(), "no broker");
+    }
+
+    #[test]
+    fn printer_faults_and_offline_devices_become_staff_alerts() {
+        let mut m = BoardModel::default();
+        m.device_status(
+            "printer-1",
+            br#"{"v":1,"online":true,"ready":false,"detail":"out of paper, offline"}"#,
+            T,
+        );
+        m.device_status("kiosk-1", br#"{"v":1,"online":false}"#, T);
+        m.device_status("counter-1", br#"{"v":1,"online":true}"#, T);
+        assert_eq!(m.alerts(), ["kiosk-1: mất kết nối", "printer-1: hết giấy"]);
+        m.device_status(
+            "printer-1",
+            br#"{"v":1,"online":true,"ready":true,"detail":"ready"}"#,
+            T,
+        );
+        assert_eq!(m.alerts(), ["kiosk-1: mất kết nối"]);
+    }
+}
