@@ -240,8 +240,9 @@ pub fn start(
     Ok(display)
 }
 
-/// Runs the board as device `options.device` until its window is closed.
+/// Runs the board as device `options.device`, full screen, until its window is closed.
 pub fn run(config: Arc<SiteConfig>, options: BusOptions) -> Result<(), slint::PlatformError> {
     let display = start(config, options)?;
+    display.window().window().set_fullscreen(true);
     display.window().run()
 }
