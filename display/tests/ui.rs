@@ -10,14 +10,7 @@ use qms_display::model::Announcement;
 use qms_display::{Display, Input};
 
 fn display() -> (Rc<Display>, Rc<RefCell<Vec<Announcement>>>, sample::Sample) {
-    // The testing platform is per thread, and every test runs on a thread of its own.
-    let _ = slint::platform::set_platform(Box::new(i_slint_backend_testing::TestingBackend::new(
-        i_slint_backend_testing::TestingBackendOptions {
-            mock_time: true,
-            threading: false,
-            renderer_name: None,
-        },
-    )));
+    qms_headless::init(false, true);
     let s = sample::morning(None);
     let spoken = Rc::new(RefCell::new(Vec::new()));
     let log = spoken.clone();

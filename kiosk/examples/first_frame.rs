@@ -13,14 +13,7 @@ use slint::ComponentHandle;
 
 fn main() {
     let started = Instant::now();
-    slint::platform::set_platform(Box::new(i_slint_backend_testing::TestingBackend::new(
-        i_slint_backend_testing::TestingBackendOptions {
-            mock_time: false,
-            threading: false,
-            renderer_name: Some("software".into()),
-        },
-    )))
-    .expect("the platform is set once");
+    qms_headless::init(true, false);
     let s = sample::morning(None);
     let kiosk = Kiosk::new(s.config.clone(), "kiosk-1", s.now, |_| {}).expect("the kiosk builds");
     kiosk.handle(Input::Online(true));

@@ -16,14 +16,7 @@ fn kiosk(
     quota: Option<u32>,
     printer: Printer,
 ) -> (Rc<Kiosk>, Rc<RefCell<Vec<CommandEnvelope>>>, sample::Sample) {
-    // The testing platform is per thread, and every test runs on a thread of its own.
-    let _ = slint::platform::set_platform(Box::new(i_slint_backend_testing::TestingBackend::new(
-        i_slint_backend_testing::TestingBackendOptions {
-            mock_time: true,
-            threading: false,
-            renderer_name: None,
-        },
-    )));
+    qms_headless::init(false, true);
     let s = sample::morning(quota);
     let sent = Rc::new(RefCell::new(Vec::new()));
     let log = sent.clone();

@@ -1,5 +1,5 @@
 //! Renders every kiosk screen headless, in both orientations and both languages:
-//! `cargo run -p qms-kiosk --example screenshots -- docs/kiosk`.
+//! `cargo run -p qms-kiosk --example kiosk_screenshots -- docs/kiosk`.
 
 use std::path::{Path, PathBuf};
 
@@ -15,14 +15,7 @@ fn main() {
             .unwrap_or_else(|| "docs/kiosk".into()),
     );
     std::fs::create_dir_all(&out).expect("the output folder can be made");
-    slint::platform::set_platform(Box::new(i_slint_backend_testing::TestingBackend::new(
-        i_slint_backend_testing::TestingBackendOptions {
-            mock_time: true,
-            threading: false,
-            renderer_name: Some("software".into()),
-        },
-    )))
-    .expect("the platform is set once");
+    qms_headless::init(true, true);
     for (width, height, orientation) in [(1080, 1920, "portrait"), (1920, 1080, "landscape")] {
         for english in [false, true] {
             let language = if english { "en" } else { "vi" };
@@ -101,21 +94,6 @@ fn last_id(kiosk: &Kiosk) -> String {
 }
 
 fn save(kiosk: &Kiosk, width: u32, height: u32, path: &Path) {
-    let window = kiosk.window().window();
-    window.set_size(slint::PhysicalSize::new(width, height));
-    kiosk.window().show().expect("the window shows");
-    let shot = window.take_snapshot().expect("a snapshot");
-    let file = std::fs::File::create(path).expect("the file can be written");
-    let mut encoder = png::Encoder::new(std::io::BufWriter::new(file), shot.width(), shot.height());
-    encoder.set_color(png::ColorType::Rgb);
-    encoder.set_depth(png::BitDepth::Eight);
-    encoder.set_compression(png::Compression::Best);
-    encoder.set_adaptive_filter(png::AdaptiveFilterType::Adaptive);
-    let mut writer = encoder.write_header().expect("png header");
-    let rgb: Vec<u8> = shot
-        .as_bytes()
-        .chunks_exact(4)
-        .flat_map(|p| [p[0], p[1], p[2]])
-        .collect();
-    writer.write_image_data(&rgb).expect("png data");
+    qms_headless::save_png(kiosk.window().window(), width, height, path)
+        .expect("the screenshot is written");
 }

@@ -1,8 +1,8 @@
 //! Renders the board headless (software renderer): normal, a new call flashing, stale,
 //! and with a staff alert, at 1920x1080, 1280x720 and 1080x1920:
-//! `cargo run --release -p qms-display --example screenshots -- docs/display`
+//! `cargo run --release -p qms-display --example board_screenshots -- docs/display`
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use qms_core::protocol::BoardCall;
 use qms_core::sample;
@@ -16,14 +16,7 @@ fn main() {
             .unwrap_or_else(|| "docs/display".into()),
     );
     std::fs::create_dir_all(&out).expect("the output folder can be made");
-    slint::platform::set_platform(Box::new(i_slint_backend_testing::TestingBackend::new(
-        i_slint_backend_testing::TestingBackendOptions {
-            mock_time: true,
-            threading: false,
-            renderer_name: Some("software".into()),
-        },
-    )))
-    .expect("the platform is set once");
+    qms_headless::init(true, true);
     for (width, height) in [(1920, 1080), (1280, 720), (1080, 1920)] {
         let s = sample::morning(None);
         let display = Display::new(s.config.clone(), s.now, |_| {}).unwrap();
@@ -32,7 +25,13 @@ fn main() {
             .window()
             .set_size(slint::PhysicalSize::new(width, height));
         display.tick(s.now);
-        let shoot = |name: &str| save(&display, &out.join(format!("{name}-{width}x{height}.png")));
+        let shoot = |name: &str| {
+            // Let the flash and the scrolling notice move on a little.
+            i_slint_backend_testing::mock_elapsed_time(std::time::Duration::from_secs(8));
+            let path = out.join(format!("{name}-{width}x{height}.png"));
+            qms_headless::save_png(display.window().window(), width, height, &path)
+                .expect("the screenshot is written");
+        };
         display.handle(Input::Connected(true), s.now);
         display.handle(queue_alive(), s.now);
         display.handle(Input::Snapshot(s.board.clone()), s.now);
@@ -72,27 +71,4 @@ fn queue_alive() -> Input {
         device: "queue".into(),
         payload: br#"{"v":1,"online":true}"#.to_vec(),
     }
-}
-
-fn save(display: &Display, path: &Path) {
-    display.window().show().expect("the window shows");
-    // Let the flash and the scrolling notice move on a little.
-    i_slint_backend_testing::mock_elapsed_time(std::time::Duration::from_secs(8));
-    let shot = display
-        .window()
-        .window()
-        .take_snapshot()
-        .expect("a snapshot");
-    let file = std::fs::File::create(path).expect("the file can be written");
-    let mut encoder = png::Encoder::new(std::io::BufWriter::new(file), shot.width(), shot.height());
-    encoder.set_color(png::ColorType::Rgb);
-    encoder.set_depth(png::BitDepth::Eight);
-    encoder.set_compression(png::Compression::Best);
-    let mut writer = encoder.write_header().expect("png header");
-    let rgb: Vec<u8> = shot
-        .as_bytes()
-        .chunks_exact(4)
-        .flat_map(|p| [p[0], p[1], p[2]])
-        .collect();
-    writer.write_image_data(&rgb).expect("png data");
 }

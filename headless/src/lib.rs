@@ -1,0 +1,42 @@
+//! Windows without a screen: Slint's testing platform for UI tests (elements found by
+//! accessible label) and the software renderer for screenshots, saved as PNG.
+
+use std::path::Path;
+
+/// Sets the testing platform for this thread (each test runs on a thread of its own; a
+/// second call on the same thread keeps the first). `draw` adds the software renderer,
+/// for snapshots; `mock_time` stops the clock unless the test moves it.
+pub fn init(draw: bool, mock_time: bool) {
+    let _ = slint::platform::set_platform(Box::new(i_slint_backend_testing::TestingBackend::new(
+        i_slint_backend_testing::TestingBackendOptions {
+            mock_time,
+            threading: false,
+            renderer_name: draw.then(|| "software".into()),
+        },
+    )));
+}
+
+/// Shows the window at `width` x `height` and saves what it draws as an RGB PNG.
+pub fn save_png(
+    window: &slint::Window,
+    width: u32,
+    height: u32,
+    path: &Path,
+) -> std::io::Result<()> {
+    window.set_size(slint::PhysicalSize::new(width, height));
+    window.show().map_err(std::io::Error::other)?;
+    let shot = window.take_snapshot().map_err(std::io::Error::other)?;
+    let file = std::fs::File::create(path)?;
+    let mut encoder = png::Encoder::new(std::io::BufWriter::new(file), shot.width(), shot.height());
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    encoder.set_compression(png::Compression::Best);
+    encoder.set_adaptive_filter(png::AdaptiveFilterType::Adaptive);
+    let mut writer = encoder.write_header().map_err(std::io::Error::other)?;
+    let rgb: Vec<u8> = shot
+        .as_bytes()
+        .chunks_exact(4)
+        .flat_map(|p| [p[0], p[1], p[2]])
+        .collect();
+    writer.write_image_data(&rgb).map_err(std::io::Error::other)
+}
