@@ -4,7 +4,9 @@
 use std::sync::Arc;
 
 use crate::config::SiteConfig;
-use crate::protocol::{Board, Command, PriorityReason, Reply};
+use crate::protocol::{
+    Board, Command, PrintJob, PriorityReason, Reply, Ticket, TicketState, VERSION,
+};
 use crate::{Actor, Answer, QueueState};
 use time::{Duration, OffsetDateTime};
 
@@ -80,5 +82,34 @@ pub fn morning(quota: Option<u32>) -> Sample {
         now,
         board,
         reply,
+    }
+}
+
+/// The print job of ticket `label` for the Căn cước card, issued at 08:41 that morning
+/// with 5 people ahead and about 25 minutes to wait.
+pub fn print_job(label: &str) -> PrintJob {
+    PrintJob {
+        v: VERSION,
+        ticket: Ticket {
+            id: format!("20261126-{label}"),
+            label: label.into(),
+            service: "cccd".into(),
+            priority: None,
+            issued_at: time::macros::datetime!(2026-11-26 08:41 +7),
+            issued_by: "kiosk-1".into(),
+            state: TicketState::Waiting,
+            queue_key: 40,
+            counter: None,
+            target_counter: None,
+            called_at: None,
+            recalls: 0,
+            completed_at: None,
+            rating: None,
+        },
+        site_name: "Công an phường Sài Gòn".into(),
+        service_vi: "Cấp, đổi, cấp lại thẻ Căn cước".into(),
+        service_en: "Citizen ID card: issue, renew, replace".into(),
+        ahead: 5,
+        wait_minutes: Some(25),
     }
 }

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use qms_core::protocol::{PrintJob, Ticket, TicketState, VERSION};
+use qms_core::sample::print_job;
 use qms_printer::raster::Fonts;
 use qms_printer::serial::{Flow, PortSettings, SerialPrinter};
 use qms_printer::ticket::{ticket_bytes, Paper, TicketText};
@@ -20,7 +20,7 @@ fn main() {
     );
     std::fs::create_dir_all(&out).expect("the output folder can be made");
     let fonts = Fonts::load();
-    let text = TicketText::of(&sample_job());
+    let text = TicketText::of(&print_job("1023"));
     for (paper, name) in [(Paper::Mm58, "58mm"), (Paper::Mm80, "80mm")] {
         let bytes = ticket_bytes(&text, paper, &fonts);
         let dir = out.join(name);
@@ -53,32 +53,5 @@ fn main() {
             wire(115200.0),
             target.display()
         );
-    }
-}
-
-fn sample_job() -> PrintJob {
-    PrintJob {
-        v: VERSION,
-        ticket: Ticket {
-            id: "20261126-1023".into(),
-            label: "1023".into(),
-            service: "cccd".into(),
-            priority: None,
-            issued_at: time::macros::datetime!(2026-11-26 08:41 +7),
-            issued_by: "kiosk-1".into(),
-            state: TicketState::Waiting,
-            queue_key: 40,
-            counter: None,
-            target_counter: None,
-            called_at: None,
-            recalls: 0,
-            completed_at: None,
-            rating: None,
-        },
-        site_name: "Công an phường Sài Gòn".into(),
-        service_vi: "Cấp, đổi, cấp lại thẻ Căn cước".into(),
-        service_en: "Citizen ID card: issue, renew, replace".into(),
-        ahead: 5,
-        wait_minutes: Some(25),
     }
 }

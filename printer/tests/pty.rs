@@ -2,39 +2,12 @@
 
 use std::time::Duration;
 
-use qms_core::protocol::{PrintJob, Ticket, TicketState, VERSION};
+use qms_core::sample::print_job;
 use qms_printer::raster::{render_line, wrap, Fonts};
 use qms_printer::serial::{Flow, PortSettings, PrinterError, SerialPrinter, Spool};
 use qms_printer::status::Paper;
 use qms_printer::ticket::{self, ticket_bytes, TicketText};
 use qms_printer::virtual_printer::{Element, Faults, Printed, VirtualPrinter};
-
-fn job() -> PrintJob {
-    PrintJob {
-        v: VERSION,
-        ticket: Ticket {
-            id: "20261126-1023".into(),
-            label: "1023".into(),
-            service: "cccd".into(),
-            priority: None,
-            issued_at: time::macros::datetime!(2026-11-26 08:41 +7),
-            issued_by: "kiosk-1".into(),
-            state: TicketState::Waiting,
-            queue_key: 40,
-            counter: None,
-            target_counter: None,
-            called_at: None,
-            recalls: 0,
-            completed_at: None,
-            rating: None,
-        },
-        site_name: "Công an phường Sài Gòn".into(),
-        service_vi: "Cấp, đổi, cấp lại thẻ Căn cước".into(),
-        service_en: "Citizen ID card".into(),
-        ahead: 5,
-        wait_minutes: Some(25),
-    }
-}
 
 fn open(printer: &VirtualPrinter) -> SerialPrinter {
     SerialPrinter::open(&PortSettings {
@@ -58,7 +31,7 @@ fn a_ticket_decodes_back_to_its_text_qr_and_cut() {
     let printer = VirtualPrinter::start(None, 384).unwrap();
     let mut port = open(&printer);
     let fonts = Fonts::load();
-    let text = TicketText::of(&job());
+    let text = TicketText::of(&print_job("1023"));
     port.print(&ticket_bytes(&text, ticket::Paper::Mm58, &fonts))
         .unwrap();
     let printed = next(&printer);
@@ -118,7 +91,11 @@ fn out_of_paper_nothing_is_printed_and_the_status_says_why_until_paper_is_back()
         paper_out: true,
         ..Faults::default()
     });
-    let bytes = ticket_bytes(&TicketText::of(&job()), ticket::Paper::Mm58, &Fonts::load());
+    let bytes = ticket_bytes(
+        &TicketText::of(&print_job("1023")),
+        ticket::Paper::Mm58,
+        &Fonts::load(),
+    );
     match port.print(&bytes) {
         Err(PrinterError::NotReady { status }) => {
             assert_eq!(status.paper, Paper::Out);

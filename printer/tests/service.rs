@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use qms_bus::{Bus, BusEvent, BusOptions, Topics};
-use qms_core::protocol::{PrintJob, Ticket, TicketState, VERSION};
+use qms_core::sample::print_job;
 use qms_printer::serial::{Flow, PortSettings};
 use qms_printer::service::{run, PrinterOptions};
 use qms_printer::ticket::Paper;
@@ -15,30 +15,8 @@ const SITE: &str = "test-site";
 const WAIT: Duration = Duration::from_secs(10);
 
 fn job(label: &str) -> Vec<u8> {
-    let job = PrintJob {
-        v: VERSION,
-        ticket: Ticket {
-            id: format!("20261126-{label}"),
-            label: label.into(),
-            service: "cccd".into(),
-            priority: None,
-            issued_at: time::macros::datetime!(2026-11-26 08:41 +7),
-            issued_by: "kiosk-1".into(),
-            state: TicketState::Waiting,
-            queue_key: 1,
-            counter: None,
-            target_counter: None,
-            called_at: None,
-            recalls: 0,
-            completed_at: None,
-            rating: None,
-        },
-        site_name: "Công an phường Sài Gòn".into(),
-        service_vi: "Cấp, đổi, cấp lại thẻ Căn cước".into(),
-        service_en: "Citizen ID card".into(),
-        ahead: 0,
-        wait_minutes: Some(0),
-    };
+    let mut job = print_job(label);
+    (job.ahead, job.wait_minutes) = (0, Some(0));
     serde_json::to_vec(&job).unwrap()
 }
 
