@@ -123,6 +123,21 @@ fn config(addr: SocketAddr) -> Config {
     }
 }
 
+/// Starts the embedded broker on a free loopback port (for tests): a port found free
+/// can be taken by someone else before the broker binds it, so a taken one is retried.
+pub fn start_embedded_on_free_port() -> Result<SocketAddr, BrokerError> {
+    let mut last = None;
+    for _ in 0..10 {
+        let addr = free_loopback_addr();
+        match start_embedded(addr) {
+            Ok(()) => return Ok(addr),
+            Err(e @ BrokerError::PortTaken(_)) => last = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last.expect("tried at least once"))
+}
+
 /// A loopback address with a port free right now, for tests and benchmarks.
 pub fn free_loopback_addr() -> SocketAddr {
     TcpListener::bind("127.0.0.1:0")
@@ -149,8 +164,7 @@ mod tests {
 
     #[test]
     fn connections_to_the_embedded_broker_do_not_wait_for_nagle() {
-        let addr = free_loopback_addr();
-        start_embedded(addr).unwrap();
+        let addr = start_embedded_on_free_port().unwrap();
         let client = TcpStream::connect(addr).unwrap();
         let client_addr = client.local_addr().unwrap();
         // The broker's end of this connection is a socket of this same process, once the

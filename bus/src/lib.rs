@@ -14,7 +14,7 @@ pub mod client;
 pub mod link;
 pub mod topics;
 
-pub use broker::{free_loopback_addr, start_embedded, BrokerError};
+pub use broker::{free_loopback_addr, start_embedded, start_embedded_on_free_port, BrokerError};
 pub use client::{Bus, BusError, BusEvent, BusOptions};
 pub use link::{spawn_link, Publisher};
 pub use topics::Topics;

@@ -15,8 +15,7 @@ use qms_queue::QueueOptions;
 #[test]
 fn a_tap_on_the_kiosk_gets_a_ticket_from_the_authority() {
     i_slint_backend_testing::init_integration_test_with_system_time();
-    let broker = qms_bus::free_loopback_addr();
-    qms_bus::start_embedded(broker).unwrap();
+    let broker = qms_bus::start_embedded_on_free_port().unwrap();
     let mut config = SiteConfig::default_site();
     config.hours = Hours::always();
     let config = Arc::new(config);

@@ -52,8 +52,7 @@ async fn status(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn jobs_print_once_and_wait_for_paper() {
-    let broker = qms_bus::free_loopback_addr();
-    qms_bus::start_embedded(broker).unwrap();
+    let broker = qms_bus::start_embedded_on_free_port().unwrap();
     let printer = VirtualPrinter::start(None, Paper::Mm58.dots()).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let options = PrinterOptions {

@@ -128,8 +128,7 @@ impl Drop for BrokerProcess {
 pub fn start_broker(kind: BrokerKind) -> (SocketAddr, Option<BrokerProcess>) {
     match kind {
         BrokerKind::Embedded => {
-            let addr = qms_bus::free_loopback_addr();
-            qms_bus::start_embedded(addr).expect("the embedded broker starts");
+            let addr = qms_bus::start_embedded_on_free_port().expect("the embedded broker starts");
             (addr, None)
         }
         BrokerKind::Mosquitto => {
@@ -264,8 +263,7 @@ pub struct TestOffice {
 
 impl TestOffice {
     pub fn start() -> TestOffice {
-        let broker = qms_bus::free_loopback_addr();
-        qms_bus::start_embedded(broker).expect("the embedded broker starts");
+        let broker = qms_bus::start_embedded_on_free_port().expect("the embedded broker starts");
         let config = office();
         let dir = tempfile::tempdir().expect("a temporary folder");
         let config_file = write_config(&config, dir.path());
