@@ -41,6 +41,9 @@ pub struct Kiosk {
     window: KioskWindow,
     model: RefCell<KioskModel>,
     send: Box<dyn Fn(CommandEnvelope)>,
+    /// The language and procedure buttons on screen: the clock ticks every 100 ms, and
+    /// setting them again would redraw every button and re-translate every string.
+    shown: RefCell<Option<(bool, Vec<ProcedureItem>)>>,
 }
 
 impl Kiosk {
@@ -56,6 +59,7 @@ impl Kiosk {
             window,
             model: RefCell::new(KioskModel::new(config, device, now)),
             send: Box::new(send),
+            shown: RefCell::new(None),
         });
         kiosk.bind();
         kiosk.render();
@@ -145,8 +149,6 @@ impl Kiosk {
         let model = self.model.borrow();
         let api = self.window.global::<Api>();
         let english = model.english;
-        // The source strings are Vietnamese; "" selects them.
-        let _ = slint::select_bundled_translation(if english { "en" } else { "" });
         let config = model.config();
         let site = &config.site;
         api.set_office_name(if english && !site.name_en.is_empty() {
@@ -189,20 +191,32 @@ impl Kiosk {
                 }
             })
             .collect();
-        api.set_procedures(ModelRc::new(VecModel::from(procedures)));
-        let priorities: Vec<PriorityItem> = PRIORITY_REASONS
-            .into_iter()
-            .map(|r| {
-                let (name, icon) = priority_words(r, english);
-                let id = serde_json::to_value(r).expect("reasons serialize");
-                PriorityItem {
-                    id: id.as_str().unwrap_or_default().into(),
-                    name: name.into(),
-                    icon: icon.into(),
-                }
-            })
-            .collect();
-        api.set_priorities(ModelRc::new(VecModel::from(priorities)));
+        let mut shown = self.shown.borrow_mut();
+        let language_changed = shown.as_ref().is_none_or(|(e, _)| *e != english);
+        if language_changed {
+            // The source strings are Vietnamese; "" selects them.
+            let _ = slint::select_bundled_translation(if english { "en" } else { "" });
+        }
+        if language_changed || shown.as_ref().is_some_and(|(_, p)| *p != procedures) {
+            api.set_procedures(ModelRc::new(VecModel::from(procedures.clone())));
+            *shown = Some((english, procedures));
+        }
+        drop(shown);
+        if language_changed {
+            let priorities: Vec<PriorityItem> = PRIORITY_REASONS
+                .into_iter()
+                .map(|r| {
+                    let (name, icon) = priority_words(r, english);
+                    let id = serde_json::to_value(r).expect("reasons serialize");
+                    PriorityItem {
+                        id: id.as_str().unwrap_or_default().into(),
+                        name: name.into(),
+                        icon: icon.into(),
+                    }
+                })
+                .collect();
+            api.set_priorities(ModelRc::new(VecModel::from(priorities)));
+        }
         api.set_priority_name(
             model
                 .priority
