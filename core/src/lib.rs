@@ -7,6 +7,8 @@
 //! - [`queue`]: the state machine. [`queue::QueueState::execute`] takes a command, the
 //!   sending device and the time, and returns the events to store and publish plus the
 //!   answer; state changes only by applying events, so a replay rebuilds it.
+//! - [`alerts`]: staff alerts from the devices' retained statuses.
+//! - [`report`]: the day's figures per procedure and counter, satisfaction included.
 //! - [`numwords`]: numbers read aloud by Vietnamese rules, and the call sentence.
 //! - [`sample`]: a morning at the default office, made by the real queue, for
 //!   screenshots and UI tests.
@@ -29,10 +31,12 @@
 //!   (the configured average until there are any) ÷ the open (not paused) counters that
 //!   serve it, rounded up to whole minutes; none when no such counter is open.
 
+pub mod alerts;
 pub mod config;
 pub mod numwords;
 pub mod protocol;
 pub mod queue;
+pub mod report;
 pub mod sample;
 
 pub use config::SiteConfig;

@@ -89,12 +89,16 @@ pub enum Command {
         ticket: String,
         rating: Rating,
     },
-    /// Today's tickets, oldest first; read-only.
+    /// Today's tickets, by place in line; read-only.
     List {
         #[serde(default)]
         service: Option<String>,
         #[serde(default)]
         state: Option<TicketState>,
+        /// Only what this counter works with: the waiting tickets it may call, and the
+        /// tickets it is serving or marked as no-show.
+        #[serde(default)]
+        counter: Option<u16>,
     },
 }
 

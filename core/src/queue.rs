@@ -10,7 +10,7 @@ use time::{Date, OffsetDateTime};
 use crate::config::{Role, SiteConfig};
 use crate::protocol::{
     Board, BoardCall, BoardCounter, BoardWaiting, Command, CommandError, CounterStatus, ErrorCode,
-    Event, EventKind, PriorityReason, Ticket, TicketState, VERSION,
+    Event, EventKind, PriorityReason, Reply, Ticket, TicketState, VERSION,
 };
 
 /// Calls kept for the board.
@@ -54,6 +54,28 @@ pub enum Answer {
     },
     Tickets(Vec<Ticket>),
     Done,
+}
+
+impl Answer {
+    /// The reply to command `id` that got this answer, or was refused with an error.
+    pub fn reply(id: &str, answer: Result<Answer, CommandError>) -> Reply {
+        let mut reply = Reply::ok(id.to_string());
+        match answer {
+            Ok(Answer::Ticket {
+                ticket,
+                ahead,
+                wait_minutes,
+            }) => {
+                reply.ticket = Some(ticket);
+                reply.ahead = Some(ahead);
+                reply.wait_minutes = wait_minutes;
+            }
+            Ok(Answer::Tickets(list)) => reply.tickets = Some(list),
+            Ok(Answer::Done) => {}
+            Err(error) => reply = Reply::error(Some(id.to_string()), error),
+        }
+        reply
+    }
 }
 
 /// The result of one command: the events to store and publish (also when the command
@@ -522,17 +544,23 @@ impl QueueState {
                     show(t.id.clone()),
                 ))
             }
-            Command::List { service, state } => {
+            Command::List {
+                service,
+                state,
+                counter,
+            } => {
                 let service = service.clone();
                 let state = *state;
+                let counter = *counter;
                 Ok((
                     Vec::new(),
-                    Box::new(move |s: &QueueState, _: &SiteConfig| {
+                    Box::new(move |s: &QueueState, config: &SiteConfig| {
                         let mut list: Vec<Ticket> = s
                             .tickets
                             .values()
                             .filter(|t| service.as_ref().is_none_or(|x| &t.service == x))
                             .filter(|t| state.is_none_or(|x| t.state == x))
+                            .filter(|t| counter.is_none_or(|c| s.works_with(config, c, t)))
                             .cloned()
                             .collect();
                         list.sort_by_key(|t| t.queue_key);
@@ -713,6 +741,15 @@ impl QueueState {
                 }]
             }
             Err(_) => Vec::new(),
+        }
+    }
+
+    /// Whether counter `counter` may call `t`, serves it or marked it as no-show.
+    fn works_with(&self, config: &SiteConfig, counter: u16, t: &Ticket) -> bool {
+        match t.state {
+            TicketState::Waiting => self.eligible(config, counter, t),
+            TicketState::Called | TicketState::NoShow => t.counter == Some(counter),
+            TicketState::Completed | TicketState::Expired => false,
         }
     }
 

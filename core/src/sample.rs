@@ -61,21 +61,7 @@ pub fn morning(quota: Option<u32>) -> Sample {
         service: "cccd".into(),
         priority: None,
     };
-    let answer = run(&mut state, &kiosk, issue, now);
-    let mut reply = Reply::ok("sample".into());
-    match answer {
-        Ok(Answer::Ticket {
-            ticket,
-            ahead,
-            wait_minutes,
-        }) => {
-            reply.ticket = Some(ticket);
-            reply.ahead = Some(ahead);
-            reply.wait_minutes = wait_minutes;
-        }
-        Ok(_) => {}
-        Err(error) => reply = Reply::error(Some("sample".into()), error),
-    }
+    let reply = Answer::reply("sample", run(&mut state, &kiosk, issue, now));
     let board = state.board(&config, now);
     Sample {
         config: Arc::new(config),

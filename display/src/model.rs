@@ -1,7 +1,9 @@
 //! What the board shows, without the toolkit: snapshots, device statuses, the
 //! connection and the clock in; what to draw and which calls to speak out.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
+
+use qms_core::alerts::StaffAlerts;
 
 use qms_core::protocol::{Board, BoardCall};
 use time::{Duration, OffsetDateTime};
@@ -28,8 +30,7 @@ pub struct BoardModel {
     highlight_until: Option<OffsetDateTime>,
     /// Calls already seen, as (ticket, recall count).
     seen: HashSet<(String, u32)>,
-    /// Device id → (online, detail of a fault), from retained statuses.
-    devices: BTreeMap<String, (bool, Option<String>)>,
+    devices: StaffAlerts,
     now: Option<OffsetDateTime>,
 }
 
@@ -77,20 +78,17 @@ impl BoardModel {
 
     /// A device's retained status. The authority's own is its heartbeat.
     pub fn device_status(&mut self, device: &str, payload: &[u8], at: OffsetDateTime) {
+        if device != "queue" {
+            self.devices.status(device, payload);
+            return;
+        }
         let Ok(status) = serde_json::from_slice::<serde_json::Value>(payload) else {
             return;
         };
-        let online = status["online"] == true;
-        if device == "queue" {
-            self.authority_online = online;
-            if online {
-                self.heard(at);
-            }
-            return;
+        self.authority_online = status["online"] == true;
+        if self.authority_online {
+            self.heard(at);
         }
-        let fault = (status["ready"] == false)
-            .then(|| status["detail"].as_str().unwrap_or("not ready").to_string());
-        self.devices.insert(device.to_string(), (online, fault));
     }
 
     pub fn tick(&mut self, now: OffsetDateTime) {
@@ -117,38 +115,7 @@ impl BoardModel {
 
     /// Staff alerts: devices offline or not ready, in words.
     pub fn alerts(&self) -> Vec<String> {
-        self.devices
-            .iter()
-            .filter_map(|(device, (online, fault))| match (online, fault) {
-                (false, _) => Some(format!("{device}: mất kết nối")),
-                (true, Some(detail)) => Some(format!("{device}: {}", fault_words(detail))),
-                (true, None) => None,
-            })
-            .collect()
-    }
-}
-
-/// A printer's detail, as staff read it.
-fn fault_words(detail: &str) -> String {
-    let mut words = Vec::new();
-    if detail.contains("out of paper") {
-        words.push("hết giấy");
-    } else if detail.contains("near its end") {
-        words.push("sắp hết giấy");
-    }
-    if detail.contains("cover open") {
-        words.push("nắp đang mở");
-    }
-    if detail.contains("offline") && words.is_empty() {
-        words.push("máy in ngoại tuyến");
-    }
-    if detail.contains("did not answer") {
-        words.push("máy in không phản hồi");
-    }
-    if words.is_empty() {
-        format!("lỗi máy in ({detail})")
-    } else {
-        words.join(", ")
+        self.devices.alerts()
     }
 }
 
@@ -257,24 +224,5 @@ mod tests {
         );
         m.connected(false);
         assert!(m.stale(), "no broker");
-    }
-
-    #[test]
-    fn printer_faults_and_offline_devices_become_staff_alerts() {
-        let mut m = BoardModel::default();
-        m.device_status(
-            "printer-1",
-            br#"{"v":1,"online":true,"ready":false,"detail":"out of paper, offline"}"#,
-            T,
-        );
-        m.device_status("kiosk-1", br#"{"v":1,"online":false}"#, T);
-        m.device_status("counter-1", br#"{"v":1,"online":true}"#, T);
-        assert_eq!(m.alerts(), ["kiosk-1: mất kết nối", "printer-1: hết giấy"]);
-        m.device_status(
-            "printer-1",
-            br#"{"v":1,"online":true,"ready":true,"detail":"ready"}"#,
-            T,
-        );
-        assert_eq!(m.alerts(), ["kiosk-1: mất kết nối"]);
     }
 }

@@ -458,6 +458,7 @@ async fn run(cli: Cli, config: SiteConfig, role: Role) -> anyhow::Result<ExitCod
             let command = Command::List {
                 service: procedure,
                 state: waiting.then_some(TicketState::Waiting),
+                counter: None,
             };
             return one_command(&config, &device, command, false).await;
         }

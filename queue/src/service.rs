@@ -299,32 +299,11 @@ impl Service {
         };
         let outcome = self.state.execute(&self.config, &actor, command, now);
         let mut publications = Vec::new();
-        let reply = match outcome.answer {
-            Ok(answer) => {
-                if let Some(job) = self.print_job(&actor, command, &answer) {
-                    publications.push(job);
-                }
-                let mut reply = Reply::ok(id.to_string());
-                match answer {
-                    Answer::Ticket {
-                        ticket,
-                        ahead,
-                        wait_minutes,
-                    } => {
-                        reply.ticket = Some(ticket);
-                        reply.ahead = Some(ahead);
-                        reply.wait_minutes = wait_minutes;
-                    }
-                    Answer::Tickets(list) => reply.tickets = Some(list),
-                    Answer::Done => {}
-                }
-                reply
-            }
-            Err(error) => {
-                debug!(device, id, cause = %error, "command refused");
-                Reply::error(Some(id.to_string()), error)
-            }
-        };
+        match &outcome.answer {
+            Ok(answer) => publications.extend(self.print_job(&actor, command, answer)),
+            Err(error) => debug!(device, id, cause = %error, "command refused"),
+        }
+        let reply = Answer::reply(id, outcome.answer);
         let reply_bytes = serde_json::to_vec(&reply).expect("replies serialize");
         publications.push(Publication {
             topic: reply_topic,

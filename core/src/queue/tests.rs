@@ -498,3 +498,44 @@ fn event_sequence_numbers_only_grow() {
     let seqs: Vec<u64> = o.log.iter().map(|e| e.seq).collect();
     assert_eq!(seqs, (1..=seqs.len() as u64).collect::<Vec<_>>());
 }
+
+#[test]
+fn a_counter_lists_what_it_may_call_serves_or_marked_absent() {
+    let mut o = Office::new();
+    o.config.hours = Hours::always();
+    let cccd = o.issue("cccd");
+    let _ = o.issue("xu-phat");
+    let second = o.issue("cccd");
+    let third = o.issue("cccd");
+    assert_eq!(o.call_next(1), cccd.label);
+    o.counter(1, Command::NoShow { counter: None }).unwrap();
+    assert_eq!(o.call_next(1), second.label);
+    let list = |o: &mut Office, counter: u16| match o.run(
+        "admin",
+        Command::List {
+            service: None,
+            state: None,
+            counter: Some(counter),
+        },
+    ) {
+        Ok(Answer::Tickets(list)) => list
+            .into_iter()
+            .map(|t| (t.label, t.state))
+            .collect::<Vec<_>>(),
+        other => panic!("list failed: {other:?}"),
+    };
+    assert_eq!(
+        list(&mut o, 1),
+        [
+            (cccd.label.clone(), TicketState::NoShow),
+            (second.label.clone(), TicketState::Called),
+            (third.label.clone(), TicketState::Waiting),
+        ],
+        "counter 1 does not serve fines"
+    );
+    assert_eq!(
+        list(&mut o, 2),
+        [(third.label, TicketState::Waiting)],
+        "another counter's no-show and serving ticket are not counter 2's"
+    );
+}

@@ -1,0 +1,225 @@
+//! The day's figures from its tickets, for the office head: per procedure and per
+//! counter, how many were issued, served and absent, how long citizens waited and were
+//! served, and how they rated the service.
+
+use serde::Serialize;
+
+use crate::config::SiteConfig;
+use crate::protocol::{Rating, Ticket, TicketState};
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Ratings {
+    pub very_satisfied: u32,
+    pub satisfied: u32,
+    pub unsatisfied: u32,
+}
+
+impl Ratings {
+    fn add(&mut self, rating: Rating) {
+        match rating {
+            Rating::VerySatisfied => self.very_satisfied += 1,
+            Rating::Satisfied => self.satisfied += 1,
+            Rating::Unsatisfied => self.unsatisfied += 1,
+        }
+    }
+
+    pub fn total(&self) -> u32 {
+        self.very_satisfied + self.satisfied + self.unsatisfied
+    }
+
+    /// The share of ratings that were satisfied or very satisfied, in percent.
+    pub fn satisfied_percent(&self) -> Option<u32> {
+        let total = self.total();
+        (total > 0).then(|| ((self.very_satisfied + self.satisfied) * 100 + total / 2) / total)
+    }
+}
+
+/// The figures of a group of tickets (a procedure, a counter, the whole day).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Figures {
+    pub issued: u32,
+    pub served: u32,
+    pub no_show: u32,
+    /// Still waiting or being served.
+    pub open: u32,
+    pub expired: u32,
+    /// From issue to the first call, over the tickets called.
+    pub mean_wait_minutes: Option<u32>,
+    pub max_wait_minutes: Option<u32>,
+    /// From the call to completion, over the tickets served.
+    pub mean_service_minutes: Option<u32>,
+    pub ratings: Ratings,
+}
+
+impl Figures {
+    fn of<'t>(tickets: impl Iterator<Item = &'t Ticket>) -> Figures {
+        let mut f = Figures::default();
+        let mut waits = Vec::new();
+        let mut services = Vec::new();
+        for t in tickets {
+            f.issued += 1;
+            match t.state {
+                TicketState::Completed => f.served += 1,
+                TicketState::NoShow => f.no_show += 1,
+                TicketState::Waiting | TicketState::Called => f.open += 1,
+                TicketState::Expired => f.expired += 1,
+            }
+            if let Some(called) = t.called_at {
+                waits.push((called - t.issued_at).whole_seconds());
+                if let Some(done) = t.completed_at {
+                    services.push((done - called).whole_seconds());
+                }
+            }
+            if let Some(rating) = t.rating {
+                f.ratings.add(rating);
+            }
+        }
+        let minutes = |seconds: i64| u32::try_from((seconds + 30) / 60).unwrap_or(0);
+        let mean = |xs: &[i64]| {
+            (!xs.is_empty()).then(|| minutes(xs.iter().sum::<i64>() / xs.len() as i64))
+        };
+        f.mean_wait_minutes = mean(&waits);
+        f.max_wait_minutes = waits.iter().max().map(|s| minutes(*s));
+        f.mean_service_minutes = mean(&services);
+        f
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DayReport {
+    pub total: Figures,
+    /// (procedure id, name, figures), in configuration order.
+    pub procedures: Vec<(String, String, Figures)>,
+    /// (counter number, name, figures of the tickets it called last), by number.
+    pub counters: Vec<(u16, String, Figures)>,
+}
+
+impl DayReport {
+    pub fn of(config: &SiteConfig, tickets: &[Ticket]) -> DayReport {
+        DayReport {
+            total: Figures::of(tickets.iter()),
+            procedures: config
+                .procedures
+                .iter()
+                .map(|p| {
+                    let figures = Figures::of(tickets.iter().filter(|t| t.service == p.id));
+                    (p.id.clone(), p.name_vi.clone(), figures)
+                })
+                .collect(),
+            counters: config
+                .counters
+                .iter()
+                .map(|c| {
+                    let figures =
+                        Figures::of(tickets.iter().filter(|t| t.counter == Some(c.number)));
+                    (c.number, c.name.clone(), figures)
+                })
+                .collect(),
+        }
+    }
+
+    /// The report as a table in Vietnamese, for a terminal or a text file.
+    pub fn to_text(&self) -> String {
+        let mut out = format!(
+            "{:<44} {:>5} {:>5} {:>5} {:>5} {:>8} {:>8} {:>10}\n",
+            "", "Cấp", "Xong", "Vắng", "Chờ", "Chờ TB", "Xử lý TB", "Hài lòng"
+        );
+        let row = |out: &mut String, name: &str, f: &Figures| {
+            let minutes = |m: Option<u32>| m.map_or("—".to_string(), |m| format!("{m} ph"));
+            let satisfied = f.ratings.satisfied_percent().map_or("—".to_string(), |p| {
+                format!("{p}% ({})", f.ratings.total())
+            });
+            let name: String = name.chars().take(44).collect();
+            out.push_str(&format!(
+                "{name:<44} {:>5} {:>5} {:>5} {:>5} {:>8} {:>8} {:>10}\n",
+                f.issued,
+                f.served,
+                f.no_show,
+                f.open,
+                minutes(f.mean_wait_minutes),
+                minutes(f.mean_service_minutes),
+                satisfied,
+            ));
+        };
+        for (_, name, f) in &self.procedures {
+            row(&mut out, name, f);
+        }
+        for (_, name, f) in &self.counters {
+            row(&mut out, name, f);
+        }
+        row(&mut out, "Cả ngày", &self.total);
+        let r = &self.total.ratings;
+        out.push_str(&format!(
+            "Đánh giá: {} rất hài lòng, {} hài lòng, {} chưa hài lòng\n",
+            r.very_satisfied, r.satisfied, r.unsatisfied
+        ));
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::Command;
+    use crate::{Actor, Answer, QueueState};
+    use time::macros::datetime;
+    use time::Duration;
+
+    #[test]
+    fn waits_services_absences_and_ratings_are_counted_where_they_happened() {
+        let mut config = SiteConfig::default_site();
+        config.hours = crate::config::Hours::always();
+        let mut state = QueueState::default();
+        let start = datetime!(2026-11-26 08:00 +7);
+        let mut run = |device: &str, command: Command, minute: i64| {
+            let actor = Actor::of(&config, device).unwrap();
+            let at = start + Duration::minutes(minute);
+            state.execute(&config, &actor, &command, at).answer.unwrap()
+        };
+        for minute in 0..3 {
+            let issue = Command::Issue {
+                service: "cccd".into(),
+                priority: None,
+            };
+            run("kiosk-1", issue, minute);
+        }
+        let call_next = || Command::CallNext { counter: None };
+        let Answer::Ticket { ticket: first, .. } = run("counter-1", call_next(), 10) else {
+            panic!("a ticket is called");
+        };
+        run("counter-1", Command::Complete { counter: None }, 16);
+        let rate = Command::Rate {
+            ticket: first.id,
+            rating: Rating::VerySatisfied,
+        };
+        run("admin", rate, 17);
+        run("counter-1", call_next(), 20);
+        run("counter-1", Command::NoShow { counter: None }, 22);
+        let list = Command::List {
+            service: None,
+            state: None,
+            counter: None,
+        };
+        let Answer::Tickets(tickets) = run("admin", list, 30) else {
+            panic!("a list");
+        };
+        let report = DayReport::of(&config, &tickets);
+        let cccd = &report.procedures[0].2;
+        assert_eq!(
+            (cccd.issued, cccd.served, cccd.no_show, cccd.open),
+            (3, 1, 1, 1)
+        );
+        // Waits of 10 and 19 minutes; one service of 6.
+        assert_eq!(cccd.mean_wait_minutes, Some(15));
+        assert_eq!(cccd.max_wait_minutes, Some(19));
+        assert_eq!(cccd.mean_service_minutes, Some(6));
+        assert_eq!(cccd.ratings.very_satisfied, 1);
+        assert_eq!(cccd.ratings.satisfied_percent(), Some(100));
+        let counter_1 = &report.counters[0].2;
+        assert_eq!((counter_1.served, counter_1.no_show), (1, 1));
+        assert_eq!(report.counters[1].2, Figures::default());
+        let text = report.to_text();
+        assert!(text.contains("Đánh giá: 1 rất hài lòng, 0 hài lòng, 0 chưa hài lòng"));
+        assert!(text.lines().any(|l| l.starts_with("Cả ngày")), "{text}");
+    }
+}
