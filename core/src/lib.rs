@@ -9,6 +9,7 @@
 //!   answer; state changes only by applying events, so a replay rebuilds it.
 //! - [`alerts`]: staff alerts from the devices' retained statuses.
 //! - [`report`]: the day's figures per procedure and counter, satisfaction included.
+//! - [`outstanding`]: a command sent again with its id until answered, for screens.
 //! - [`numwords`]: numbers read aloud by Vietnamese rules, and the call sentence.
 //! - [`sample`]: a morning at the default office, made by the real queue, for
 //!   screenshots and UI tests.
@@ -34,6 +35,7 @@
 pub mod alerts;
 pub mod config;
 pub mod numwords;
+pub mod outstanding;
 pub mod protocol;
 pub mod queue;
 pub mod report;

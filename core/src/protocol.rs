@@ -20,6 +20,28 @@ pub enum PriorityReason {
     Merit,
 }
 
+impl PriorityReason {
+    pub fn name_vi(self) -> &'static str {
+        match self {
+            PriorityReason::Elderly => "Người cao tuổi",
+            PriorityReason::Disabled => "Người khuyết tật",
+            PriorityReason::Pregnant => "Phụ nữ mang thai",
+            PriorityReason::SmallChild => "Người đưa theo con nhỏ",
+            PriorityReason::Merit => "Người có công với cách mạng",
+        }
+    }
+
+    pub fn name_en(self) -> &'static str {
+        match self {
+            PriorityReason::Elderly => "Elderly person",
+            PriorityReason::Disabled => "Person with a disability",
+            PriorityReason::Pregnant => "Pregnant woman",
+            PriorityReason::SmallChild => "With a small child",
+            PriorityReason::Merit => "Person of meritorious service",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Rating {

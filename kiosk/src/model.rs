@@ -4,13 +4,10 @@
 use std::sync::Arc;
 
 use qms_core::config::SiteConfig;
+use qms_core::outstanding::{Due, Outstanding};
 use qms_core::protocol::{Board, Command, CommandEnvelope, PriorityReason, Reply, Ticket};
 use time::{Duration, OffsetDateTime};
 
-/// A reply not in within this time: the command is sent again, same id.
-pub const RESEND_AFTER: Duration = Duration::seconds(2);
-/// No reply within this time: the citizen is told, and nothing was issued.
-pub const GIVE_UP_AFTER: Duration = Duration::seconds(8);
 /// A screen other than home goes back home after this long untouched.
 pub const IDLE_AFTER: Duration = Duration::seconds(30);
 /// The ticket screen goes back home sooner.
@@ -47,14 +44,6 @@ pub struct ProcedureView {
     pub closed: Closed,
 }
 
-/// An `issue` command on its way: the same id is sent until a reply comes.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Issue {
-    pub envelope: CommandEnvelope,
-    first_sent: OffsetDateTime,
-    last_sent: OffsetDateTime,
-}
-
 /// The printer as its retained status describes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Printer {
@@ -88,7 +77,7 @@ pub struct KioskModel {
     board: Option<Board>,
     pub printer: Printer,
     pub online: bool,
-    pending: Option<Issue>,
+    pending: Option<Outstanding>,
     /// The ticket on the ticket screen, with people ahead and the wait.
     pub shown: Option<(Ticket, u32, Option<u32>)>,
     /// The authority's reason for a refusal, in the kiosk's language.
@@ -107,18 +96,19 @@ pub const PRIORITY_REASONS: [PriorityReason; 5] = [
 
 /// A priority reason's name and pictogram.
 pub fn priority_words(reason: PriorityReason, english: bool) -> (&'static str, &'static str) {
-    match (reason, english) {
-        (PriorityReason::Elderly, false) => ("Người cao tuổi", "elderly"),
-        (PriorityReason::Elderly, true) => ("Elderly person", "elderly"),
-        (PriorityReason::Disabled, false) => ("Người khuyết tật", "disabled"),
-        (PriorityReason::Disabled, true) => ("Person with a disability", "disabled"),
-        (PriorityReason::Pregnant, false) => ("Phụ nữ mang thai", "pregnant"),
-        (PriorityReason::Pregnant, true) => ("Pregnant woman", "pregnant"),
-        (PriorityReason::SmallChild, false) => ("Người đưa theo con nhỏ", "child"),
-        (PriorityReason::SmallChild, true) => ("With a small child", "child"),
-        (PriorityReason::Merit, false) => ("Người có công với cách mạng", "merit"),
-        (PriorityReason::Merit, true) => ("Person of meritorious service", "merit"),
-    }
+    let name = if english {
+        reason.name_en()
+    } else {
+        reason.name_vi()
+    };
+    let icon = match reason {
+        PriorityReason::Elderly => "elderly",
+        PriorityReason::Disabled => "disabled",
+        PriorityReason::Pregnant => "pregnant",
+        PriorityReason::SmallChild => "child",
+        PriorityReason::Merit => "merit",
+    };
+    (name, icon)
 }
 
 impl KioskModel {
@@ -237,19 +227,14 @@ impl KioskModel {
                 priority: self.priority,
             },
         );
-        self.pending = Some(Issue {
-            envelope: envelope.clone(),
-            first_sent: self.now,
-            last_sent: self.now,
-        });
+        self.pending = Some(Outstanding::sent(envelope.clone(), self.now));
         self.screen = Screen::Sending;
         Some(envelope)
     }
 
     /// The authority's reply: only the one for the command on its way counts.
     pub fn reply(&mut self, reply: Reply) {
-        let Some(issue) = &self.pending else { return };
-        if reply.id.as_deref() != Some(issue.envelope.id.as_str()) {
+        if !self.pending.as_ref().is_some_and(|p| p.answered_by(&reply)) {
             return;
         }
         self.pending = None;
@@ -281,15 +266,14 @@ impl KioskModel {
         self.now = now;
         if let Some(issue) = &mut self.pending {
             if self.screen == Screen::Sending {
-                if now - issue.first_sent >= GIVE_UP_AFTER {
-                    self.refusal = None;
-                    self.screen = Screen::Failed;
-                    self.last_touch = now;
-                    return None;
-                }
-                if now - issue.last_sent >= RESEND_AFTER {
-                    issue.last_sent = now;
-                    return Some(issue.envelope.clone());
+                match issue.due(now) {
+                    Due::Wait => {}
+                    Due::Resend(envelope) => return Some(envelope),
+                    Due::GiveUp => {
+                        self.refusal = None;
+                        self.screen = Screen::Failed;
+                        self.last_touch = now;
+                    }
                 }
             }
             return None;
@@ -308,11 +292,9 @@ impl KioskModel {
     /// "Try again" after no reply: the same command id, so the authority answers once.
     pub fn retry(&mut self) -> Option<CommandEnvelope> {
         self.touched();
-        let issue = self.pending.as_mut()?;
-        issue.first_sent = self.now;
-        issue.last_sent = self.now;
+        let envelope = self.pending.as_mut()?.restart(self.now);
         self.screen = Screen::Sending;
-        Some(issue.envelope.clone())
+        Some(envelope)
     }
 
     /// "Done" or "back to start": home, with a command that got no reply forgotten.
