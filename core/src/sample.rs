@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::config::SiteConfig;
 use crate::protocol::{
-    Board, Command, PrintJob, PriorityReason, Reply, Ticket, TicketState, VERSION,
+    Board, Command, CommandEnvelope, PrintJob, PriorityReason, Reply, Ticket, TicketState, VERSION,
 };
 use crate::{Actor, Answer, QueueState};
 use time::{Duration, OffsetDateTime};
@@ -16,6 +16,22 @@ pub struct Sample {
     pub board: Board,
     /// The reply to the next ticket taken at the kiosk.
     pub reply: Reply,
+    /// The queue itself, to answer more commands.
+    pub state: QueueState,
+}
+
+impl Sample {
+    /// Answers `envelope` from `device` as the authority would, at `now`, and moves the
+    /// board on.
+    pub fn answer(&mut self, device: &str, envelope: &CommandEnvelope) -> Reply {
+        let answer = Actor::of(&self.config, device).and_then(|actor| {
+            self.state
+                .execute(&self.config, &actor, &envelope.command, self.now)
+                .answer
+        });
+        self.board = self.state.board(&self.config, self.now);
+        Answer::reply(&envelope.id, answer)
+    }
 }
 
 /// Thursday 26 November 2026 at 08:40: a dozen citizens waiting, two counters calling.
@@ -68,6 +84,7 @@ pub fn morning(quota: Option<u32>) -> Sample {
         now,
         board,
         reply,
+        state,
     }
 }
 

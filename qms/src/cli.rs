@@ -9,8 +9,9 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand, ValueEnum};
 use qms_bus::BusOptions;
-use qms_core::config::Hours;
+use qms_core::config::{Hours, Role as ConfigRole};
 use qms_core::protocol::{Board, Command, Event, EventKind, PriorityReason, Reply, TicketState};
+use qms_core::report::DayReport;
 use qms_core::SiteConfig;
 use qms_queue::QueueOptions;
 use slint::ComponentHandle;
@@ -44,7 +45,8 @@ struct Cli {
 #[derive(Subcommand)]
 enum Role {
     /// The whole office on one machine: the embedded broker, the queue authority, the
-    /// virtual printer, and the kiosk and board windows (when there is a screen)
+    /// virtual printer, and the kiosk, board, counter 1 console and rating windows (when
+    /// there is a screen)
     Demo {
         /// Where the embedded broker listens [default: [broker] address]
         #[arg(long)]
@@ -116,18 +118,41 @@ enum Role {
         #[arg(long)]
         json: bool,
     },
-    /// Act at a counter: call next, recall, no-show, transfer, complete, pause, resume
+    /// The officer's console of a counter (`qms counter 3`), or one action at it
+    /// (`qms counter 3 call-next`): call next, recall, no-show, transfer, complete, pause
     Counter {
         /// Counter number
-        counter: u16,
+        #[arg(required_unless_present = "counter_option")]
+        counter: Option<u16>,
+        /// Counter number, as an option
+        #[arg(long = "counter", conflicts_with = "counter")]
+        counter_option: Option<u16>,
         #[command(subcommand)]
-        action: CounterAction,
-        /// Device to act as (a counter device may only act for its own counter)
-        #[arg(long, default_value = "admin", global = true)]
-        device: String,
+        action: Option<CounterAction>,
+        /// Device to act as [default: the console is the counter's device in the site
+        /// configuration; an action is sent as admin]
+        #[arg(long, global = true)]
+        device: Option<String>,
         /// Print the raw JSON reply
         #[arg(long, global = true)]
         json: bool,
+    },
+    /// The satisfaction rating screen facing the citizen at a counter
+    Rating {
+        /// Counter number
+        #[arg(long)]
+        counter: u16,
+        /// Device to act as [default: the counter's rating device in the site configuration]
+        #[arg(long)]
+        device: Option<String>,
+    },
+    /// Today's figures per procedure and counter, with the citizens' ratings
+    Report {
+        /// Print the figures as JSON
+        #[arg(long)]
+        json: bool,
+        #[arg(long, default_value = "admin")]
+        device: String,
     },
     /// List today's tickets
     Tickets {
@@ -166,17 +191,13 @@ enum CounterAction {
     /// Call the next citizen (completes the one being served)
     CallNext,
     /// Call a given waiting ticket
-    Call {
-        ticket: String,
-    },
+    Call { ticket: String },
     /// Call the current ticket again
     Recall,
     /// The citizen did not come
     NoShow,
     /// Put a no-show ticket back in line
-    Reactivate {
-        ticket: String,
-    },
+    Reactivate { ticket: String },
     /// Send the current ticket to another procedure and/or counter
     Transfer {
         #[arg(long)]
@@ -186,7 +207,9 @@ enum CounterAction {
     },
     /// The current citizen is served
     Complete,
+    /// Stop taking citizens for a while (the board shows the counter as paused)
     Pause,
+    /// Take citizens again
     Resume,
 }
 
@@ -218,8 +241,12 @@ pub fn main() -> ExitCode {
         cli.command,
         Some(
             Role::Issue { .. }
-                | Role::Counter { .. }
+                | Role::Counter {
+                    action: Some(_),
+                    ..
+                }
                 | Role::Tickets { .. }
+                | Role::Report { .. }
                 | Role::Watch { .. }
                 | Role::Config { .. }
                 | Role::Bench(_)
@@ -253,6 +280,25 @@ pub fn main() -> ExitCode {
             qms_display::run(Arc::new(config), options)?;
             Ok(ExitCode::SUCCESS)
         }
+        Role::Counter {
+            counter,
+            counter_option,
+            action: None,
+            device,
+            ..
+        } => {
+            let counter = counter.or(counter_option).expect("clap requires a counter");
+            let device = counter_device(&config, ConfigRole::Counter, counter, device)?;
+            let options = device_options(&config, &device);
+            qms_counter::run_console(Arc::new(config), counter, options)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Role::Rating { counter, device } => {
+            let device = counter_device(&config, ConfigRole::Rating, counter, device)?;
+            let options = device_options(&config, &device);
+            qms_counter::run_rating(Arc::new(config), counter, options)?;
+            Ok(ExitCode::SUCCESS)
+        }
         role => block_on(run(cli, config, role)),
     });
     match result {
@@ -261,6 +307,41 @@ pub fn main() -> ExitCode {
             eprintln!("qms: {e:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// The device a counter's window acts as: `device` when given, which must belong to
+/// that counter, or the first device of `role` configured for it.
+fn counter_device(
+    config: &SiteConfig,
+    role: ConfigRole,
+    counter: u16,
+    device: Option<String>,
+) -> anyhow::Result<String> {
+    if config.counter(counter).is_none() {
+        bail!("there is no counter {counter} in the site configuration");
+    }
+    let kind = format!("{role:?}").to_lowercase();
+    let Some(id) = device else {
+        return config
+            .devices
+            .iter()
+            .find(|d| d.role == role && d.counter == Some(counter))
+            .map(|d| d.id.clone())
+            .with_context(|| {
+                format!(
+                    "no device with role = \"{kind}\" and counter = {counter} in the site \
+                     configuration: add one, or pass --device"
+                )
+            });
+    };
+    match config.device(&id) {
+        None => bail!("device \"{id}\" is not in the site configuration"),
+        Some(d) if d.role == ConfigRole::Admin => Ok(id),
+        Some(d) if d.role == role && d.counter == Some(counter) => Ok(id),
+        Some(_) => bail!(
+            "device \"{id}\" is not a {kind} device of counter {counter} in the site configuration"
+        ),
     }
 }
 
@@ -327,8 +408,17 @@ fn demo(
             let board =
                 qms_display::start(config.clone(), device_options(&config, "display-hall"))?;
             board.window().show()?;
+            let console = qms_counter::start_console(
+                config.clone(),
+                1,
+                device_options(&config, "counter-1"),
+            )?;
+            console.window().show()?;
+            let rating =
+                qms_counter::start_rating(config.clone(), 1, device_options(&config, "rating-1"))?;
+            rating.window().show()?;
             slint::run_event_loop()?;
-            drop((kiosk, board));
+            drop((kiosk, board, console, rating));
             if !office.is_finished() {
                 info!("the kiosk window was closed: the office stops");
                 return Ok(ExitCode::SUCCESS);
@@ -366,7 +456,11 @@ pub fn load_config(path: Option<&Path>) -> anyhow::Result<SiteConfig> {
 
 async fn run(cli: Cli, config: SiteConfig, role: Role) -> anyhow::Result<ExitCode> {
     match role {
-        Role::Demo { .. } | Role::Kiosk { .. } | Role::Display { .. } => {
+        Role::Demo { .. }
+        | Role::Kiosk { .. }
+        | Role::Display { .. }
+        | Role::Rating { .. }
+        | Role::Counter { action: None, .. } => {
             unreachable!("window roles run on the main thread")
         }
         Role::Queue {
@@ -428,11 +522,13 @@ async fn run(cli: Cli, config: SiteConfig, role: Role) -> anyhow::Result<ExitCod
         }
         Role::Counter {
             counter,
-            action,
+            counter_option,
+            action: Some(action),
             device,
             json,
         } => {
-            let counter = Some(counter);
+            let device = device.unwrap_or_else(|| "admin".into());
+            let counter = counter.or(counter_option);
             let command = match action {
                 CounterAction::CallNext => Command::CallNext { counter },
                 CounterAction::Call { ticket } => Command::Call { ticket, counter },
@@ -461,6 +557,27 @@ async fn run(cli: Cli, config: SiteConfig, role: Role) -> anyhow::Result<ExitCod
                 counter: None,
             };
             return one_command(&config, &device, command, false).await;
+        }
+        Role::Report { json, device } => {
+            let list = Command::List {
+                service: None,
+                state: None,
+                counter: None,
+            };
+            let mut client =
+                DeviceClient::connect(client_options(&config, &device), &[], CLIENT_TIMEOUT)
+                    .await?;
+            let reply = client.send(list, CLIENT_TIMEOUT).await?;
+            client.close().await;
+            if let Some(error) = reply.error {
+                bail!("{} ({})", error.message, error.message_en);
+            }
+            let report = DayReport::of(&config, &reply.tickets.unwrap_or_default());
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", report.to_text());
+            }
         }
         Role::Watch { json } => watch(&config, json).await?,
         Role::Bench(args) => crate::bench::run(&config, args).await?,

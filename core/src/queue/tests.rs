@@ -424,9 +424,7 @@ fn the_wait_estimate_uses_recent_service_times_and_open_counters() {
 
 #[test]
 fn a_completed_ticket_is_rated_once() {
-    let mut o = Office::with(&format!(
-        "{DEFAULT_CONFIG}\n[[device]]\nid = \"rating-1\"\nrole = \"rating\"\ncounter = 1\n"
-    ));
+    let mut o = Office::new();
     let t = o.issue("cccd");
     o.call_next(1);
     let rate = Command::Rate {
@@ -438,6 +436,11 @@ fn a_completed_ticket_is_rated_once() {
         ErrorCode::InvalidState
     );
     o.counter(1, Command::Complete { counter: None }).unwrap();
+    assert_eq!(
+        Office::code(o.run("rating-2", rate.clone())),
+        ErrorCode::Forbidden,
+        "another counter's rating screen"
+    );
     o.run("rating-1", rate.clone()).unwrap();
     assert_eq!(
         o.state.ticket(&t.id).unwrap().rating,

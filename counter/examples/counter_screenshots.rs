@@ -1,0 +1,93 @@
+//! Renders the counter console and the rating screen headless, with the sample office's
+//! queue answering: `cargo run -p qms-counter --example counter_screenshots -- docs/counter`.
+
+use std::cell::RefCell;
+use std::path::PathBuf;
+use std::rc::Rc;
+
+use qms_core::protocol::{CommandEnvelope, Event, EventKind, VERSION};
+use qms_core::sample;
+use qms_counter::{Console, ConsoleApi, ConsoleInput, RatingInput, RatingScreen};
+use slint::ComponentHandle;
+use time::Duration;
+
+fn main() {
+    let out = PathBuf::from(
+        std::env::args()
+            .nth(1)
+            .unwrap_or_else(|| "docs/counter".into()),
+    );
+    std::fs::create_dir_all(&out).expect("the output folder can be made");
+    qms_headless::init(true, true);
+    let mut office = sample::morning(None);
+    let sent = Rc::new(RefCell::new(Vec::<CommandEnvelope>::new()));
+    let log = sent.clone();
+    let console = Console::new(office.config.clone(), 2, office.now, move |c| {
+        log.borrow_mut().push(c)
+    })
+    .unwrap();
+    console.handle(ConsoleInput::Connected(true));
+    console.handle(ConsoleInput::Status {
+        device: "queue".into(),
+        payload: br#"{"v":1,"online":true}"#.to_vec(),
+    });
+    console.handle(ConsoleInput::Status {
+        device: "printer-1".into(),
+        payload: br#"{"v":1,"online":true,"ready":false,"detail":"paper near its end"}"#.to_vec(),
+    });
+    let answer_all = |office: &mut sample::Sample| loop {
+        let batch = std::mem::take(&mut *sent.borrow_mut());
+        if batch.is_empty() {
+            return;
+        }
+        for envelope in batch {
+            let reply = office.answer("counter-2", &envelope);
+            console.handle(ConsoleInput::Reply(reply));
+            console.handle(ConsoleInput::Board(office.board.clone()));
+        }
+    };
+    console.handle(ConsoleInput::Board(office.board.clone()));
+    answer_all(&mut office);
+    let api = console.window().global::<ConsoleApi>();
+    // A citizen who did not come, then the next one served for a few minutes.
+    api.invoke_call_next();
+    answer_all(&mut office);
+    api.invoke_no_show();
+    answer_all(&mut office);
+    api.invoke_call_next();
+    answer_all(&mut office);
+    office.now += Duration::seconds(200);
+    console.tick(office.now);
+    let save = |window: &slint::Window, w: u32, h: u32, name: &str| {
+        let path = out.join(name);
+        qms_headless::save_png(window, w, h, &path).expect("the screenshot is written");
+        println!("{}", path.display());
+    };
+    save(console.window().window(), 960, 640, "console.png");
+    api.invoke_open_transfer();
+    save(console.window().window(), 960, 640, "console-transfer.png");
+    api.invoke_close_transfer();
+    // A ticket id is the business day and the label.
+    let served = format!("20261126-{}", api.get_serving_label());
+    api.invoke_complete();
+    answer_all(&mut office);
+
+    let rating = RatingScreen::new(office.config.clone(), 2, office.now, |_| {}).unwrap();
+    save(rating.window().window(), 1024, 600, "rating-idle.png");
+    rating.handle(RatingInput::Event(Event {
+        v: VERSION,
+        seq: office.state.seq(),
+        at: office.now,
+        kind: EventKind::Completed {
+            ticket: served,
+            counter: 2,
+            service_seconds: 200,
+        },
+    }));
+    save(rating.window().window(), 1024, 600, "rating-ask.png");
+    rating
+        .window()
+        .global::<qms_counter::RatingApi>()
+        .invoke_rate("very_satisfied".into());
+    save(rating.window().window(), 1024, 600, "rating-thanks.png");
+}

@@ -1,0 +1,348 @@
+//! What the counter console shows and sends, without the UI toolkit: presses, replies,
+//! board snapshots, device statuses and the clock in; commands out.
+//!
+//! One action at a time: while a command waits for its reply every button waits too, and
+//! pressing the same action again after the authority did not answer sends the same
+//! command id, so a double press never calls two citizens.
+
+use std::sync::Arc;
+
+use qms_core::alerts::StaffAlerts;
+use qms_core::config::{Role, SiteConfig};
+use qms_core::outstanding::{Due, Outstanding};
+use qms_core::protocol::{
+    Board, Command, CommandEnvelope, CounterStatus, Reply, Ticket, TicketState,
+};
+use time::OffsetDateTime;
+
+/// The result of the last action, as the officer reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub text: String,
+    pub error: bool,
+}
+
+pub struct ConsoleModel {
+    config: Arc<SiteConfig>,
+    counter: u16,
+    now: OffsetDateTime,
+    connected: bool,
+    authority_online: bool,
+    paused: bool,
+    /// Tickets this counter works with, from the last list: the one it serves, the ones
+    /// it may call, its no-shows.
+    tickets: Vec<Ticket>,
+    /// The board `seq` the last list was asked at.
+    listed_at: Option<u64>,
+    board_seq: Option<u64>,
+    action: Option<Outstanding>,
+    /// The authority did not answer `action` in time.
+    action_lost: bool,
+    listing: Option<Outstanding>,
+    pub notice: Option<Notice>,
+    pub transfer_open: bool,
+    alerts: StaffAlerts,
+}
+
+impl ConsoleModel {
+    pub fn new(config: Arc<SiteConfig>, counter: u16, now: OffsetDateTime) -> ConsoleModel {
+        ConsoleModel {
+            config,
+            counter,
+            now,
+            connected: false,
+            authority_online: false,
+            paused: false,
+            tickets: Vec::new(),
+            listed_at: None,
+            board_seq: None,
+            action: None,
+            action_lost: false,
+            listing: None,
+            notice: None,
+            transfer_open: false,
+            alerts: StaffAlerts::default(),
+        }
+    }
+
+    pub fn config(&self) -> &SiteConfig {
+        &self.config
+    }
+
+    pub fn counter(&self) -> u16 {
+        self.counter
+    }
+
+    pub fn now(&self) -> OffsetDateTime {
+        self.now
+    }
+
+    pub fn online(&self) -> bool {
+        self.connected && self.authority_online
+    }
+
+    pub fn paused(&self) -> bool {
+        self.paused
+    }
+
+    /// A command is waiting for its reply.
+    pub fn busy(&self) -> bool {
+        self.action.is_some() && !self.action_lost
+    }
+
+    /// The ticket being served here.
+    pub fn serving(&self) -> Option<&Ticket> {
+        self.tickets
+            .iter()
+            .find(|t| t.state == TicketState::Called && t.counter == Some(self.counter))
+    }
+
+    /// The tickets this counter may call, by place in line.
+    pub fn waiting(&self) -> impl Iterator<Item = &Ticket> {
+        self.tickets
+            .iter()
+            .filter(|t| t.state == TicketState::Waiting)
+    }
+
+    /// Today's no-shows at this counter, which can be put back in line.
+    pub fn absent(&self) -> impl Iterator<Item = &Ticket> {
+        self.tickets
+            .iter()
+            .filter(|t| t.state == TicketState::NoShow)
+    }
+
+    pub fn alerts(&self) -> Vec<String> {
+        self.alerts.alerts()
+    }
+
+    /// The broker connection came or went; a new connection lists again.
+    pub fn connected(&mut self, connected: bool) -> Option<CommandEnvelope> {
+        self.connected = connected;
+        if connected {
+            self.listed_at = None;
+            return self.list_if_stale();
+        }
+        None
+    }
+
+    /// A device's retained status: the authority's, or a kiosk's or printer's for the
+    /// staff alerts.
+    pub fn device_status(&mut self, device: &str, payload: &[u8]) {
+        if device == "queue" {
+            self.authority_online = serde_json::from_slice::<serde_json::Value>(payload)
+                .is_ok_and(|s| s["online"] == true);
+            return;
+        }
+        let watched = self
+            .config
+            .device(device)
+            .is_some_and(|d| matches!(d.role, Role::Printer | Role::Kiosk));
+        if watched {
+            self.alerts.status(device, payload);
+        }
+    }
+
+    /// A board snapshot: the counter's pause state, and a new list when the queue moved.
+    pub fn board(&mut self, board: &Board) -> Option<CommandEnvelope> {
+        if self.board_seq.is_some_and(|seq| seq > board.seq) {
+            return None;
+        }
+        self.board_seq = Some(board.seq);
+        if let Some(c) = board.counters.iter().find(|c| c.number == self.counter) {
+            self.paused = c.status == CounterStatus::Paused;
+        }
+        self.list_if_stale()
+    }
+
+    /// Asks for the tickets of this counter unless the list is current or on its way.
+    fn list_if_stale(&mut self) -> Option<CommandEnvelope> {
+        if self.listing.is_some() || (self.listed_at.is_some() && self.listed_at >= self.board_seq)
+        {
+            return None;
+        }
+        self.listed_at = self.board_seq;
+        let envelope = envelope(Command::List {
+            service: None,
+            state: None,
+            counter: Some(self.counter),
+        });
+        self.listing = Some(Outstanding::sent(envelope.clone(), self.now));
+        Some(envelope)
+    }
+
+    /// An action pressed: the command to send, or nothing while another one waits.
+    pub fn press(&mut self, command: Command) -> Option<CommandEnvelope> {
+        if self.busy() {
+            return None;
+        }
+        self.transfer_open = false;
+        if let Some(lost) = self
+            .action
+            .as_mut()
+            .filter(|a| a.envelope.command == command)
+        {
+            // The same action after no answer: the same id, answered once.
+            self.action_lost = false;
+            return Some(lost.restart(self.now));
+        }
+        let envelope = envelope(command);
+        self.action = Some(Outstanding::sent(envelope.clone(), self.now));
+        self.action_lost = false;
+        self.notice = None;
+        Some(envelope)
+    }
+
+    pub fn call_next(&mut self) -> Option<CommandEnvelope> {
+        self.press(Command::CallNext { counter: None })
+    }
+
+    /// Opens the transfer picker when a ticket is being served.
+    pub fn open_transfer(&mut self) {
+        self.transfer_open = self.serving().is_some() && !self.busy();
+    }
+
+    /// Procedures the ticket being served can be sent to: (id, name).
+    pub fn transfer_procedures(&self) -> Vec<(String, String)> {
+        let current = self.serving().map(|t| t.service.as_str());
+        self.config
+            .procedures
+            .iter()
+            .filter(|p| p.enabled && Some(p.id.as_str()) != current)
+            .map(|p| (p.id.clone(), p.name_vi.clone()))
+            .collect()
+    }
+
+    /// Other counters that serve the procedure of the ticket being served.
+    pub fn transfer_counters(&self) -> Vec<(u16, String)> {
+        let Some(service) = self.serving().map(|t| &t.service) else {
+            return Vec::new();
+        };
+        self.config
+            .counters
+            .iter()
+            .filter(|c| c.number != self.counter && c.procedures.contains(service))
+            .map(|c| (c.number, c.name.clone()))
+            .collect()
+    }
+
+    /// The authority's reply to the action or to the list.
+    pub fn reply(&mut self, reply: Reply) -> Option<CommandEnvelope> {
+        if self.listing.as_ref().is_some_and(|l| l.answered_by(&reply)) {
+            self.listing = None;
+            if let Some(tickets) = reply.tickets {
+                self.tickets = tickets;
+            }
+            return self.list_if_stale();
+        }
+        let action = self.action.take_if(|a| a.answered_by(&reply))?;
+        self.action_lost = false;
+        self.notice = Some(match (&reply.error, &reply.ticket) {
+            (Some(error), _) => Notice {
+                text: error.message.clone(),
+                error: true,
+            },
+            (None, ticket) => Notice {
+                text: self.done_words(&action.envelope.command, ticket.as_ref()),
+                error: false,
+            },
+        });
+        if reply.ok {
+            self.learn(&action.envelope.command, reply.ticket);
+        }
+        // The board will move too; asking now shows the result at once.
+        self.listed_at = None;
+        self.list_if_stale()
+    }
+
+    /// What a successful reply tells about this counter before the next list comes.
+    fn learn(&mut self, command: &Command, ticket: Option<Ticket>) {
+        match command {
+            Command::Pause { .. } => self.paused = true,
+            Command::Resume { .. } => self.paused = false,
+            Command::CallNext { .. } | Command::Call { .. } => self.paused = false,
+            _ => {}
+        }
+        if let Some(ticket) = ticket {
+            // Calling completes the ticket served before.
+            if ticket.state == TicketState::Called {
+                for t in &mut self.tickets {
+                    if t.state == TicketState::Called && t.id != ticket.id {
+                        t.state = TicketState::Completed;
+                    }
+                }
+            }
+            match self.tickets.iter_mut().find(|t| t.id == ticket.id) {
+                Some(known) => *known = ticket,
+                None => self.tickets.push(ticket),
+            }
+        }
+    }
+
+    fn done_words(&self, command: &Command, ticket: Option<&Ticket>) -> String {
+        let label = ticket.map_or("", |t| t.label.as_str());
+        match command {
+            Command::CallNext { .. } | Command::Call { .. } => format!("Đã gọi số {label}"),
+            Command::Recall { .. } => format!("Đã gọi lại số {label}"),
+            Command::NoShow { .. } => format!("Số {label}: công dân vắng mặt"),
+            Command::Complete { .. } => format!("Đã hoàn thành số {label}"),
+            Command::Reactivate { .. } => format!("Số {label} đã vào lại hàng chờ"),
+            Command::Transfer {
+                to_service,
+                to_counter,
+                ..
+            } => {
+                let target = match (to_counter, to_service) {
+                    (Some(n), _) => self
+                        .config
+                        .counter(*n)
+                        .map_or(format!("quầy {n}"), |c| c.name.clone()),
+                    (None, Some(s)) => self.procedure_name(s),
+                    (None, None) => String::new(),
+                };
+                format!("Đã chuyển số {label} sang {target}")
+            }
+            Command::Pause { .. } => "Quầy đã tạm dừng nhận công dân".into(),
+            Command::Resume { .. } => "Quầy tiếp tục nhận công dân".into(),
+            _ => "Xong".into(),
+        }
+    }
+
+    /// The clock moves: commands without a reply are sent again or given up.
+    pub fn tick(&mut self, now: OffsetDateTime) -> Vec<CommandEnvelope> {
+        self.now = now;
+        let mut resend = Vec::new();
+        if let Some(listing) = &mut self.listing {
+            match listing.due(now) {
+                Due::Wait => {}
+                Due::Resend(envelope) => resend.push(envelope),
+                Due::GiveUp => self.listing = None,
+            }
+        }
+        if let (Some(action), false) = (&mut self.action, self.action_lost) {
+            match action.due(now) {
+                Due::Wait => {}
+                Due::Resend(envelope) => resend.push(envelope),
+                Due::GiveUp => {
+                    self.action_lost = true;
+                    self.notice = Some(Notice {
+                        text: "Máy chủ hàng đợi chưa trả lời. Bấm lại đúng nút đó để thử \
+                               lại; công dân không bị gọi hai lần."
+                            .into(),
+                        error: true,
+                    });
+                }
+            }
+        }
+        resend
+    }
+
+    pub fn procedure_name(&self, service: &str) -> String {
+        self.config
+            .procedure(service)
+            .map_or(service.to_string(), |p| p.name_vi.clone())
+    }
+}
+
+fn envelope(command: Command) -> CommandEnvelope {
+    CommandEnvelope::new(uuid::Uuid::new_v4().to_string(), command)
+}

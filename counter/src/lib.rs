@@ -1,0 +1,480 @@
+//! The counter: the officer's console (`qms counter 3`) and the satisfaction rating
+//! screen facing the citizen (`qms rating --counter 3`).
+//!
+//! # Layout
+//! - `ui/*.slint`: the two windows; `ConsoleApi` and `RatingApi` are their only
+//!   contracts with Rust.
+//! - [`console`]: what the console shows and sends, without the toolkit.
+//! - [`rating`]: what the rating screen shows and sends, without the toolkit.
+//! - [`Console`], [`RatingScreen`]: the windows bound to their models; [`start_console`]
+//!   and [`start_rating`] connect them to the broker on a thread of their own.
+//!
+//! Both talk only through protocol v1: the authority's reply is the truth, and nothing
+//! here decides anything about the queue.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+
+use qms_bus::{spawn_link, BusEvent, BusOptions, Topics};
+use qms_core::config::SiteConfig;
+use qms_core::protocol::{Board, Command, CommandEnvelope, Event, Rating, Reply, Ticket};
+use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
+use time::OffsetDateTime;
+use tracing::{info, warn};
+
+pub mod console;
+pub mod rating;
+
+use console::ConsoleModel;
+use rating::RatingModel;
+
+slint::include_modules!();
+
+/// What reaches the console from the bus.
+#[derive(Debug)]
+pub enum ConsoleInput {
+    Connected(bool),
+    Board(Board),
+    Status { device: String, payload: Vec<u8> },
+    Reply(Reply),
+}
+
+/// The console window bound to its model.
+pub struct Console {
+    window: ConsoleWindow,
+    model: RefCell<ConsoleModel>,
+    send: Box<dyn Fn(CommandEnvelope)>,
+    /// The lists on screen, set again only when they change.
+    shown: RefCell<(Vec<WaitingRow>, Vec<WaitingRow>, Vec<SharedString>)>,
+}
+
+impl Console {
+    /// Builds the window of counter `counter`; `send` gets every command to publish.
+    pub fn new(
+        config: Arc<SiteConfig>,
+        counter: u16,
+        now: OffsetDateTime,
+        send: impl Fn(CommandEnvelope) + 'static,
+    ) -> Result<Rc<Console>, slint::PlatformError> {
+        let console = Rc::new(Console {
+            window: ConsoleWindow::new()?,
+            model: RefCell::new(ConsoleModel::new(config, counter, now)),
+            send: Box::new(send),
+            shown: RefCell::default(),
+        });
+        console.bind();
+        console.render();
+        Ok(console)
+    }
+
+    pub fn window(&self) -> &ConsoleWindow {
+        &self.window
+    }
+
+    pub fn handle(&self, input: ConsoleInput) {
+        let command = {
+            let mut model = self.model.borrow_mut();
+            match input {
+                ConsoleInput::Connected(connected) => model.connected(connected),
+                ConsoleInput::Board(board) => model.board(&board),
+                ConsoleInput::Status { device, payload } => {
+                    model.device_status(&device, &payload);
+                    None
+                }
+                ConsoleInput::Reply(reply) => model.reply(reply),
+            }
+        };
+        if let Some(command) = command {
+            (self.send)(command);
+        }
+        self.render();
+    }
+
+    pub fn tick(&self, now: OffsetDateTime) {
+        let resend = self.model.borrow_mut().tick(now);
+        for command in resend {
+            (self.send)(command);
+        }
+        self.render();
+    }
+
+    fn bind(self: &Rc<Self>) {
+        let api = self.window.global::<ConsoleApi>();
+        let weak = Rc::downgrade(self);
+        let act = move |f: &dyn Fn(&mut ConsoleModel) -> Option<CommandEnvelope>| {
+            if let Some(console) = weak.upgrade() {
+                let command = f(&mut console.model.borrow_mut());
+                if let Some(command) = command {
+                    (console.send)(command);
+                }
+                console.render();
+            }
+        };
+        let press = |command: fn() -> Command| {
+            let act = act.clone();
+            move || act(&|m| m.press(command()))
+        };
+        api.on_call_next(press(|| Command::CallNext { counter: None }));
+        api.on_recall(press(|| Command::Recall { counter: None }));
+        api.on_no_show(press(|| Command::NoShow { counter: None }));
+        api.on_complete(press(|| Command::Complete { counter: None }));
+        let a = act.clone();
+        api.on_pause_or_resume(move || {
+            a(&|m| {
+                m.press(if m.paused() {
+                    Command::Resume { counter: None }
+                } else {
+                    Command::Pause { counter: None }
+                })
+            })
+        });
+        let a = act.clone();
+        api.on_open_transfer(move || {
+            a(&|m| {
+                m.open_transfer();
+                None
+            })
+        });
+        let a = act.clone();
+        api.on_close_transfer(move || {
+            a(&|m| {
+                m.transfer_open = false;
+                None
+            })
+        });
+        let a = act.clone();
+        api.on_transfer_to_procedure(move |service| {
+            a(&|m| {
+                m.press(Command::Transfer {
+                    counter: None,
+                    to_service: Some(service.to_string()),
+                    to_counter: None,
+                })
+            })
+        });
+        let a = act.clone();
+        api.on_transfer_to_counter(move |number| {
+            a(&|m| {
+                m.press(Command::Transfer {
+                    counter: None,
+                    to_service: None,
+                    to_counter: number.parse().ok(),
+                })
+            })
+        });
+        let a = act.clone();
+        api.on_call_ticket(move |ticket| {
+            a(&|m| {
+                m.press(Command::Call {
+                    ticket: ticket.to_string(),
+                    counter: None,
+                })
+            })
+        });
+        api.on_reactivate(move |ticket| {
+            act(&|m| {
+                m.press(Command::Reactivate {
+                    ticket: ticket.to_string(),
+                    counter: None,
+                })
+            })
+        });
+    }
+
+    fn render(&self) {
+        let model = self.model.borrow();
+        let api = self.window.global::<ConsoleApi>();
+        let config = model.config();
+        let now = model.now();
+        let counter = config.counter(model.counter());
+        api.set_counter_name(
+            counter
+                .map_or(format!("Quầy {}", model.counter()), |c| c.name.clone())
+                .into(),
+        );
+        let procedures: Vec<String> = counter
+            .map(|c| {
+                c.procedures
+                    .iter()
+                    .map(|p| model.procedure_name(p))
+                    .collect()
+            })
+            .unwrap_or_default();
+        api.set_procedures(procedures.join(" · ").into());
+        let local = now.to_offset(config.site.utc_offset);
+        api.set_clock(format!("{:02}:{:02}", local.hour(), local.minute()).into());
+        api.set_online(model.online());
+        api.set_paused(model.paused());
+        api.set_busy(model.busy());
+        let serving = model.serving();
+        api.set_serving_label(serving.map_or("", |t| t.label.as_str()).into());
+        api.set_serving_procedure(
+            serving
+                .map_or(String::new(), |t| model.procedure_name(&t.service))
+                .into(),
+        );
+        let serving_for = serving.and_then(|t| t.called_at).map(|at| {
+            let seconds = (now - at).whole_seconds().max(0);
+            format!("{:02}:{:02}", seconds / 60, seconds % 60)
+        });
+        api.set_serving_for(serving_for.unwrap_or_default().into());
+        api.set_serving_priority(
+            serving
+                .and_then(|t| t.priority)
+                .map_or("", |p| p.name_vi())
+                .into(),
+        );
+        let row = |t: &Ticket| WaitingRow {
+            id: t.id.clone().into(),
+            label: t.label.clone().into(),
+            procedure: model.procedure_name(&t.service).into(),
+            waited: waited_words(now - t.issued_at).into(),
+            priority: t.priority.map_or("", |p| p.name_vi()).into(),
+        };
+        let waiting: Vec<WaitingRow> = model.waiting().map(row).collect();
+        let absent: Vec<WaitingRow> = model.absent().map(row).collect();
+        let alerts: Vec<SharedString> = model.alerts().into_iter().map(Into::into).collect();
+        let mut shown = self.shown.borrow_mut();
+        if shown.0 != waiting {
+            api.set_waiting(ModelRc::new(VecModel::from(waiting.clone())));
+            shown.0 = waiting;
+        }
+        if shown.1 != absent {
+            api.set_absent(ModelRc::new(VecModel::from(absent.clone())));
+            shown.1 = absent;
+        }
+        if shown.2 != alerts {
+            api.set_alerts(ModelRc::new(VecModel::from(alerts.clone())));
+            shown.2 = alerts;
+        }
+        let notice = model.notice.clone();
+        api.set_result(notice.as_ref().map_or("", |n| n.text.as_str()).into());
+        api.set_result_is_error(notice.is_some_and(|n| n.error));
+        if model.transfer_open != api.get_transfer_open() {
+            let choices = |items: Vec<(String, String)>| {
+                let items: Vec<Choice> = items
+                    .into_iter()
+                    .map(|(id, name)| Choice {
+                        id: id.into(),
+                        name: name.into(),
+                    })
+                    .collect();
+                ModelRc::new(VecModel::from(items))
+            };
+            api.set_transfer_procedures(choices(model.transfer_procedures()));
+            let counters = model
+                .transfer_counters()
+                .into_iter()
+                .map(|(n, name)| (n.to_string(), name))
+                .collect();
+            api.set_transfer_counters(choices(counters));
+            api.set_transfer_open(model.transfer_open);
+        }
+    }
+}
+
+/// "4 phút", "1 giờ 05 phút".
+fn waited_words(waited: time::Duration) -> String {
+    let minutes = waited.whole_minutes().max(0);
+    if minutes < 60 {
+        format!("{minutes} phút")
+    } else {
+        format!("{} giờ {:02} phút", minutes / 60, minutes % 60)
+    }
+}
+
+/// Opens counter `counter`'s console as device `options.device` and connects it; the
+/// caller runs the event loop.
+pub fn start_console(
+    config: Arc<SiteConfig>,
+    counter: u16,
+    mut options: BusOptions,
+) -> Result<Rc<Console>, slint::PlatformError> {
+    let device = options.device.clone();
+    let topics = Topics::new(&config.site.id);
+    options.subscriptions.push(topics.board());
+    options.subscriptions.push(topics.reply(&device));
+    options.subscriptions.push(topics.all_statuses());
+    let reply_topic = topics.reply(&device);
+    let command_topic = topics.command(&device);
+    let (from_bus, publisher) = spawn_link("console-mqtt", options, move |event| match event {
+        BusEvent::Connected => Some(ConsoleInput::Connected(true)),
+        BusEvent::Disconnected { .. } => Some(ConsoleInput::Connected(false)),
+        BusEvent::Message { topic, payload } => {
+            if topic == topics.board() {
+                parse(&topic, &payload).map(ConsoleInput::Board)
+            } else if topic == reply_topic {
+                parse(&topic, &payload).map(ConsoleInput::Reply)
+            } else {
+                let device = topics.device_of(&topic, "status")?.to_string();
+                Some(ConsoleInput::Status { device, payload })
+            }
+        }
+        BusEvent::Acked(_) | BusEvent::Delivery { .. } => None,
+    });
+    let console = Console::new(config, counter, OffsetDateTime::now_utc(), move |command| {
+        let payload = serde_json::to_vec(&command).expect("commands serialize");
+        publisher.publish(command_topic.clone(), payload);
+    })?;
+    let weak = Rc::downgrade(&console);
+    every_quarter_second(move || {
+        if let Some(console) = weak.upgrade() {
+            while let Ok(input) = from_bus.try_recv() {
+                console.handle(input);
+            }
+            console.tick(OffsetDateTime::now_utc());
+        }
+    });
+    info!(%device, counter, "counter console started");
+    Ok(console)
+}
+
+/// Runs counter `counter`'s console until its window is closed.
+pub fn run_console(
+    config: Arc<SiteConfig>,
+    counter: u16,
+    options: BusOptions,
+) -> Result<(), slint::PlatformError> {
+    start_console(config, counter, options)?.window().run()
+}
+
+/// What reaches the rating screen from the bus.
+#[derive(Debug)]
+pub enum RatingInput {
+    Event(Event),
+    Reply(Reply),
+}
+
+/// The rating window bound to its model.
+pub struct RatingScreen {
+    window: RatingWindow,
+    model: RefCell<RatingModel>,
+    send: Box<dyn Fn(CommandEnvelope)>,
+}
+
+impl RatingScreen {
+    pub fn new(
+        config: Arc<SiteConfig>,
+        counter: u16,
+        now: OffsetDateTime,
+        send: impl Fn(CommandEnvelope) + 'static,
+    ) -> Result<Rc<RatingScreen>, slint::PlatformError> {
+        let screen = Rc::new(RatingScreen {
+            window: RatingWindow::new()?,
+            model: RefCell::new(RatingModel::new(counter, now)),
+            send: Box::new(send),
+        });
+        let api = screen.window.global::<RatingApi>();
+        api.set_office_name(config.site.name.clone().into());
+        api.set_counter_name(
+            config
+                .counter(counter)
+                .map_or(format!("Quầy {counter}"), |c| c.name.clone())
+                .into(),
+        );
+        let weak = Rc::downgrade(&screen);
+        api.on_rate(move |rating| {
+            let Some(screen) = weak.upgrade() else { return };
+            let rating = serde_json::from_value::<Rating>(rating.as_str().into());
+            let command = rating.ok().and_then(|r| screen.model.borrow_mut().tap(r));
+            if let Some(command) = command {
+                (screen.send)(command);
+            }
+            screen.render();
+        });
+        screen.render();
+        Ok(screen)
+    }
+
+    pub fn window(&self) -> &RatingWindow {
+        &self.window
+    }
+
+    pub fn handle(&self, input: RatingInput) {
+        match input {
+            RatingInput::Event(event) => self.model.borrow_mut().event(&event.kind),
+            RatingInput::Reply(reply) => self.model.borrow_mut().reply(&reply),
+        }
+        self.render();
+    }
+
+    pub fn tick(&self, now: OffsetDateTime) {
+        let resend = self.model.borrow_mut().tick(now);
+        if let Some(command) = resend {
+            (self.send)(command);
+        }
+        self.render();
+    }
+
+    fn render(&self) {
+        let model = self.model.borrow();
+        let api = self.window.global::<RatingApi>();
+        api.set_screen(match model.screen {
+            rating::Screen::Idle => RatingPage::Idle,
+            rating::Screen::Ask => RatingPage::Ask,
+            rating::Screen::Thanks => RatingPage::Thanks,
+        });
+        api.set_ticket_label(model.ticket.as_ref().map_or("", |t| t.1.as_str()).into());
+    }
+}
+
+/// Opens the rating screen of counter `counter` as device `options.device`.
+pub fn start_rating(
+    config: Arc<SiteConfig>,
+    counter: u16,
+    mut options: BusOptions,
+) -> Result<Rc<RatingScreen>, slint::PlatformError> {
+    let device = options.device.clone();
+    let topics = Topics::new(&config.site.id);
+    options.subscriptions.push(topics.events());
+    options.subscriptions.push(topics.reply(&device));
+    let events_topic = topics.events();
+    let command_topic = topics.command(&device);
+    let (from_bus, publisher) = spawn_link("rating-mqtt", options, move |event| match event {
+        BusEvent::Message { topic, payload } if topic == events_topic => {
+            parse(&topic, &payload).map(RatingInput::Event)
+        }
+        BusEvent::Message { topic, payload } => parse(&topic, &payload).map(RatingInput::Reply),
+        _ => None,
+    });
+    let screen = RatingScreen::new(config, counter, OffsetDateTime::now_utc(), move |command| {
+        let payload = serde_json::to_vec(&command).expect("commands serialize");
+        publisher.publish(command_topic.clone(), payload);
+    })?;
+    let weak = Rc::downgrade(&screen);
+    every_quarter_second(move || {
+        if let Some(screen) = weak.upgrade() {
+            while let Ok(input) = from_bus.try_recv() {
+                screen.handle(input);
+            }
+            screen.tick(OffsetDateTime::now_utc());
+        }
+    });
+    info!(%device, counter, "rating screen started");
+    Ok(screen)
+}
+
+/// Runs the rating screen of counter `counter` until its window is closed.
+pub fn run_rating(
+    config: Arc<SiteConfig>,
+    counter: u16,
+    options: BusOptions,
+) -> Result<(), slint::PlatformError> {
+    start_rating(config, counter, options)?.window().run()
+}
+
+fn parse<T: serde::de::DeserializeOwned>(topic: &str, payload: &[u8]) -> Option<T> {
+    serde_json::from_slice(payload)
+        .inspect_err(|e| warn!(topic, cause = %e, "unreadable message ignored"))
+        .ok()
+}
+
+/// Runs `f` on the UI thread four times a second for as long as the event loop runs.
+fn every_quarter_second(f: impl FnMut() + 'static) {
+    let timer = slint::Timer::default();
+    timer.start(slint::TimerMode::Repeated, Duration::from_millis(250), f);
+    // The timer lives as long as the window.
+    std::mem::forget(timer);
+}

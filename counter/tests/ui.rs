@@ -1,0 +1,275 @@
+//! The console and the rating screen driven as an officer and a citizen drive them:
+//! through the accessible labels of the real windows (Slint testing backend), with the
+//! sample office's own queue answering every command.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use i_slint_backend_testing::ElementHandle;
+use qms_core::protocol::{Command, CommandEnvelope, Event, EventKind, TicketState, VERSION};
+use qms_core::report::DayReport;
+use qms_core::sample::{self, Sample};
+use qms_counter::{Console, ConsoleInput, RatingInput, RatingScreen};
+use slint::platform::{Key, WindowEvent};
+use slint::ComponentHandle;
+use time::Duration;
+
+type Sent = Rc<RefCell<Vec<CommandEnvelope>>>;
+
+/// Counter 1's console at the sample office, and what it sent.
+struct Desk {
+    console: Rc<Console>,
+    sent: Sent,
+    office: Sample,
+    /// Every command the authority answered, lists left out.
+    actions: Vec<Command>,
+}
+
+impl Desk {
+    fn open() -> Desk {
+        qms_headless::init(false, true);
+        let office = sample::morning(None);
+        let sent = Sent::default();
+        let log = sent.clone();
+        let console = Console::new(office.config.clone(), 1, office.now, move |c| {
+            log.borrow_mut().push(c)
+        })
+        .unwrap();
+        console.handle(ConsoleInput::Connected(true));
+        console.handle(ConsoleInput::Status {
+            device: "queue".into(),
+            payload: br#"{"v":1,"online":true}"#.to_vec(),
+        });
+        console.handle(ConsoleInput::Board(office.board.clone()));
+        let mut desk = Desk {
+            console,
+            sent,
+            office,
+            actions: Vec::new(),
+        };
+        desk.answer_all();
+        desk
+    }
+
+    /// The authority answers everything sent so far, and the board moves.
+    fn answer_all(&mut self) {
+        loop {
+            let batch = std::mem::take(&mut *self.sent.borrow_mut());
+            if batch.is_empty() {
+                return;
+            }
+            for envelope in batch {
+                if !matches!(envelope.command, Command::List { .. }) {
+                    self.actions.push(envelope.command.clone());
+                }
+                let reply = self.office.answer("counter-1", &envelope);
+                self.console.handle(ConsoleInput::Reply(reply));
+                self.console
+                    .handle(ConsoleInput::Board(self.office.board.clone()));
+            }
+        }
+    }
+
+    fn find(&self, label: &str) -> Vec<ElementHandle> {
+        ElementHandle::find_by_accessible_label(self.console.window(), label).collect()
+    }
+
+    fn tap(&self, label: &str) {
+        let found = self.find(label);
+        assert!(!found.is_empty(), "nothing labelled {label:?} on screen");
+        found[0].invoke_accessible_default_action();
+    }
+
+    fn key(&self, key: Key) {
+        let window = self.console.window().window();
+        window.dispatch_event(WindowEvent::KeyPressed { text: key.into() });
+        window.dispatch_event(WindowEvent::KeyReleased { text: key.into() });
+    }
+
+    fn serving(&self) -> String {
+        self.find("Số đang phục vụ")[0]
+            .accessible_value()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    fn sees(&self, text: &str) -> bool {
+        !self.find(text).is_empty()
+    }
+
+    fn ticket_state(&self, label: &str) -> (TicketState, String) {
+        let t = self
+            .office
+            .state
+            .ticket(&format!("20261126-{label}"))
+            .unwrap();
+        (t.state, t.service.clone())
+    }
+}
+
+#[test]
+fn call_next_shows_the_ticket_of_the_reply() {
+    let mut desk = Desk::open();
+    let before = desk.serving();
+    desk.tap("Gọi số tiếp");
+    assert_eq!(desk.serving(), before, "nothing changes before the reply");
+    desk.answer_all();
+    let called = desk.serving();
+    assert_ne!(called, before);
+    assert_eq!(desk.ticket_state(&called).0, TicketState::Called);
+    assert!(desk.sees(&format!("Đã gọi số {called}")));
+    assert!(
+        !desk.sees(&format!("Gọi số {called}")),
+        "the called ticket left the waiting list"
+    );
+}
+
+#[test]
+fn a_double_press_sends_one_command() {
+    let mut desk = Desk::open();
+    desk.tap("Gọi số tiếp");
+    desk.tap("Gọi số tiếp");
+    desk.key(Key::F1);
+    desk.answer_all();
+    assert_eq!(desk.actions, [Command::CallNext { counter: None }]);
+}
+
+#[test]
+fn function_keys_call_and_complete() {
+    let mut desk = Desk::open();
+    desk.key(Key::F1);
+    desk.answer_all();
+    let called = desk.serving();
+    desk.key(Key::F5);
+    desk.answer_all();
+    assert_eq!(
+        desk.actions,
+        [
+            Command::CallNext { counter: None },
+            Command::Complete { counter: None }
+        ]
+    );
+    assert_eq!(desk.ticket_state(&called).0, TicketState::Completed);
+    assert_eq!(desk.serving(), "");
+}
+
+#[test]
+fn transfer_moves_the_ticket_to_the_chosen_procedure() {
+    let mut desk = Desk::open();
+    desk.tap("Gọi số tiếp");
+    desk.answer_all();
+    let called = desk.serving();
+    desk.tap("Chuyển");
+    // Counter 2 also serves the Căn cước card; counter 3 does not.
+    assert!(desk.sees("Quầy 2"));
+    assert!(!desk.sees("Quầy 3"));
+    desk.tap("Đăng ký cư trú");
+    desk.answer_all();
+    assert_eq!(
+        desk.ticket_state(&called),
+        (TicketState::Waiting, "cu-tru".to_string())
+    );
+    assert_eq!(desk.serving(), "");
+    assert!(desk.sees(&format!("Đã chuyển số {called} sang Đăng ký cư trú")));
+}
+
+#[test]
+fn a_no_show_can_be_put_back_in_line() {
+    let mut desk = Desk::open();
+    desk.tap("Gọi số tiếp");
+    desk.answer_all();
+    let called = desk.serving();
+    desk.tap("Vắng mặt");
+    desk.answer_all();
+    assert_eq!(desk.ticket_state(&called).0, TicketState::NoShow);
+    desk.tap(&format!("Cho số {called} vào lại hàng"));
+    desk.answer_all();
+    assert_eq!(desk.ticket_state(&called).0, TicketState::Waiting);
+    assert!(
+        desk.sees(&format!("Gọi số {called}")),
+        "back on the waiting list"
+    );
+}
+
+#[test]
+fn without_an_answer_the_same_press_resends_the_same_command() {
+    let desk = Desk::open();
+    desk.tap("Gọi số tiếp");
+    let first = desk.sent.borrow_mut().remove(0);
+    desk.console.tick(desk.office.now + Duration::seconds(2));
+    assert_eq!(desk.sent.borrow_mut().remove(0).id, first.id, "sent again");
+    desk.console.tick(desk.office.now + Duration::seconds(8));
+    assert!(desk.sees(
+        "Máy chủ hàng đợi chưa trả lời. Bấm lại đúng nút đó để thử lại; công dân không bị gọi hai lần."
+    ));
+    desk.tap("Gọi số tiếp");
+    assert_eq!(desk.sent.borrow()[0].id, first.id, "the same id once more");
+}
+
+#[test]
+fn a_refusal_is_shown_as_the_authority_worded_it() {
+    let mut desk = Desk::open();
+    // Counter 1 serves the Căn cước card only: call until nobody waits.
+    for _ in 0..10 {
+        desk.tap("Gọi số tiếp");
+        desk.answer_all();
+    }
+    assert!(desk.sees("Không có công dân nào đang chờ"));
+}
+
+#[test]
+fn the_rating_tap_reaches_the_authority_and_is_counted() {
+    let mut desk = Desk::open();
+    desk.tap("Gọi số tiếp");
+    desk.answer_all();
+    let called = desk.serving();
+    desk.tap("Hoàn thành");
+    desk.answer_all();
+    let sent = Sent::default();
+    let log = sent.clone();
+    let screen = RatingScreen::new(desk.office.config.clone(), 1, desk.office.now, move |c| {
+        log.borrow_mut().push(c)
+    })
+    .unwrap();
+    let rating_find = |label: &str| -> Vec<ElementHandle> {
+        ElementHandle::find_by_accessible_label(screen.window(), label).collect()
+    };
+    assert!(
+        rating_find("Rất hài lòng").is_empty(),
+        "nothing to rate yet"
+    );
+    screen.handle(RatingInput::Event(Event {
+        v: VERSION,
+        seq: 99,
+        at: desk.office.now,
+        kind: EventKind::Completed {
+            ticket: format!("20261126-{called}"),
+            counter: 1,
+            service_seconds: 240,
+        },
+    }));
+    rating_find("Rất hài lòng")[0].invoke_accessible_default_action();
+    assert!(!rating_find("Cảm ơn ông/bà đã đánh giá!").is_empty());
+    let rate = sent.borrow_mut().remove(0);
+    let reply = desk.office.answer("rating-1", &rate);
+    assert!(reply.ok, "{reply:?}");
+    screen.handle(RatingInput::Reply(reply));
+    let list = CommandEnvelope::new(
+        "report",
+        Command::List {
+            service: None,
+            state: None,
+            counter: None,
+        },
+    );
+    let tickets = desk.office.answer("admin", &list).tickets.unwrap();
+    let report = DayReport::of(&desk.office.config, &tickets);
+    assert_eq!(report.total.ratings.very_satisfied, 1);
+    assert_eq!(
+        report.counters[0].2.ratings.total(),
+        1,
+        "counted at counter 1"
+    );
+    screen.tick(desk.office.now + Duration::seconds(5));
+    assert!(rating_find("Xin chào!").len() == 1, "back to the welcome");
+}
