@@ -378,3 +378,29 @@ impl Default for Random {
         Random::new()
     }
 }
+
+/// Makes each named `async fn(BrokerKind)` a test over the embedded broker and one over
+/// Mosquitto (skipped when Mosquitto is not installed, unless CI requires it).
+#[macro_export]
+macro_rules! over_brokers {
+    ($($name:ident),* $(,)?) => {
+        mod embedded {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(qms_tests::BrokerKind::Embedded).await
+                }
+            )*
+        }
+        mod mosquitto {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if qms_tests::mosquitto_available() {
+                        super::$name(qms_tests::BrokerKind::Mosquitto).await
+                    }
+                }
+            )*
+        }
+    };
+}

@@ -174,30 +174,7 @@ async fn a_bad_payload_gets_an_error_reply_and_the_service_keeps_serving(kind: B
     authority.stop().await;
 }
 
-macro_rules! over_brokers {
-    ($($name:ident),* $(,)?) => {
-        mod embedded {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(qms_tests::BrokerKind::Embedded).await
-                }
-            )*
-        }
-        mod mosquitto {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    if qms_tests::mosquitto_available() {
-                        super::$name(qms_tests::BrokerKind::Mosquitto).await
-                    }
-                }
-            )*
-        }
-    };
-}
-
-over_brokers!(
+qms_tests::over_brokers!(
     issue_gets_a_reply_and_a_board_snapshot_that_includes_it,
     two_counters_calling_at_once_never_get_the_same_ticket,
     a_retried_command_gets_the_same_ticket,
