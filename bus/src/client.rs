@@ -8,17 +8,19 @@
 //! was not acknowledged (the queue does so from its outbox).
 
 use std::collections::{HashMap, VecDeque};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use qms_core::protocol::{DeviceStatus, VERSION};
 use rumqttc::{
     AsyncClient, Event, EventLoop, LastWill, MqttOptions, NetworkOptions, Outgoing, Packet, QoS,
+    TlsConfiguration, Transport,
 };
 use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
 
-use crate::Topics;
+use crate::{TlsFiles, Topics};
 
 /// Publications the broker may hold unacknowledged; more wait in the request channel.
 const INFLIGHT: u16 = 512;
@@ -46,6 +48,8 @@ pub struct BusOptions {
     /// Messages arrive as [`BusEvent::Delivery`] and are acknowledged by [`Bus::ack`] only:
     /// one not acknowledged is delivered again after a reconnect (with a persistent session).
     pub manual_acks: bool,
+    /// TLS to the broker; plain TCP without it.
+    pub tls: Option<TlsFiles>,
 }
 
 impl BusOptions {
@@ -60,6 +64,7 @@ impl BusOptions {
             reconnect_delay: Duration::from_millis(100),
             announce: true,
             manual_acks: false,
+            tls: None,
         }
     }
 }
@@ -68,6 +73,10 @@ impl BusOptions {
 pub enum BusError {
     #[error("broker address \"{0}\" is not host:port")]
     Address(String),
+    #[error("cannot read the broker password {path}: {reason} (see [broker] secrets)")]
+    Secret { path: PathBuf, reason: String },
+    #[error("TLS: {path}: {reason} (see [broker] ca_file and secrets)")]
+    Tls { path: PathBuf, reason: String },
 }
 
 /// What the connection reports, in order.
@@ -138,6 +147,12 @@ impl Bus {
         }
         if let Some((user, password)) = &options.credentials {
             mqtt.set_credentials(user.clone(), password.clone());
+        }
+        if let Some(files) = &options.tls {
+            let config = crate::security::client_config(files)?;
+            mqtt.set_transport(Transport::tls_with_config(TlsConfiguration::Rustls(
+                Arc::new(config),
+            )));
         }
         let (client, mut eventloop) = AsyncClient::new(mqtt, REQUEST_CHANNEL);
         // Commands and replies are small packets: Nagle's algorithm would hold each one

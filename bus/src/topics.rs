@@ -13,6 +13,11 @@ impl Topics {
         }
     }
 
+    /// `qms/v1/{site}`.
+    pub fn root(&self) -> &str {
+        &self.root
+    }
+
     /// A device's commands to the queue.
     pub fn command(&self, device: &str) -> String {
         format!("{}/dev/{device}/cmd", self.root)

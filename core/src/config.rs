@@ -412,10 +412,14 @@ fn default_drop_after() -> u64 {
 pub struct BrokerConfig {
     pub embedded: bool,
     pub address: String,
+    /// A folder of this machine with a file per device id holding its broker password
+    /// (made by `qms broker setup`); the MQTT username is the device id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub username: Option<String>,
+    pub secrets: Option<String>,
+    /// The office CA's certificate: connect with TLS and trust only it. A device with
+    /// `{secrets}/{device}.crt` and `.key` also presents its client certificate.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub password: Option<String>,
+    pub ca_file: Option<String>,
 }
 
 impl Default for BrokerConfig {
@@ -423,8 +427,8 @@ impl Default for BrokerConfig {
         BrokerConfig {
             embedded: true,
             address: "127.0.0.1:1884".into(),
-            username: None,
-            password: None,
+            secrets: None,
+            ca_file: None,
         }
     }
 }
@@ -711,6 +715,16 @@ impl SiteConfig {
                     "\"{}\" is not host:port, e.g. \"127.0.0.1:1883\"",
                     self.broker.address
                 ),
+            ));
+        }
+        if self.broker.embedded && self.broker.ca_file.is_some() {
+            return Err(err(
+                "broker",
+                None,
+                "ca_file",
+                "the embedded broker has no TLS: set embedded = false and address = the \
+                 office's Mosquitto (see broker-config/README.md)"
+                    .into(),
             ));
         }
         Ok(())

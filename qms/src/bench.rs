@@ -182,7 +182,7 @@ fn issue(config: &SiteConfig) -> Command {
 async fn latency_run(config: &SiteConfig, commands: usize) -> anyhow::Result<(Vec<f64>, Vec<f64>)> {
     let board_topic = qms_bus::Topics::new(&config.site.id).board();
     let mut client = DeviceClient::connect(
-        client_options(config, "bench-0"),
+        client_options(config, "bench-0")?,
         std::slice::from_ref(&board_topic),
         WAIT,
     )
@@ -224,7 +224,8 @@ async fn throughput_run(
     let mut connected = Vec::new();
     for i in 1..=clients {
         connected.push(
-            DeviceClient::connect(client_options(config, &format!("bench-{i}")), &[], WAIT).await?,
+            DeviceClient::connect(client_options(config, &format!("bench-{i}"))?, &[], WAIT)
+                .await?,
         );
     }
     let start = Instant::now();
@@ -251,7 +252,7 @@ async fn throughput_run(
 /// Durable commands per second from one client that keeps `window` commands in flight.
 async fn pipelined_run(config: &SiteConfig, window: usize, total: usize) -> anyhow::Result<f64> {
     let topics = qms_bus::Topics::new(&config.site.id);
-    let mut options = client_options(config, "bench-0");
+    let mut options = client_options(config, "bench-0")?;
     options.subscriptions.push(topics.reply("bench-0"));
     let (bus, mut events) = Bus::connect(options)?;
     loop {

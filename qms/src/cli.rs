@@ -94,11 +94,13 @@ enum Role {
         #[arg(long, default_value = "printed-tickets")]
         tickets: PathBuf,
     },
-    /// The embedded MQTT broker alone
+    /// The embedded MQTT broker alone, or `qms broker setup` for the office's Mosquitto
     Broker {
         /// Address to listen on [default: [broker] address]
         #[arg(long)]
         listen: Option<SocketAddr>,
+        #[command(subcommand)]
+        action: Option<BrokerAction>,
     },
     /// Print or check the site configuration
     Config {
@@ -176,6 +178,37 @@ enum Role {
 }
 
 #[derive(Subcommand)]
+enum BrokerAction {
+    /// Make the office Mosquitto's files from the site configuration: a password per
+    /// device, the ACL, mosquitto.conf and, with TLS, a private CA with the broker's and
+    /// the devices' certificates (see broker-config/README.md)
+    Setup {
+        /// Folder for the files; Mosquitto reads them from there
+        #[arg(long, default_value = "/etc/mosquitto/qms")]
+        out: PathBuf,
+        /// Name or address devices use to reach the broker on the LAN (repeatable)
+        /// [default: the host of [broker] address]
+        #[arg(long = "host")]
+        hosts: Vec<String>,
+        /// Port of the TLS listener on the LAN
+        #[arg(long, default_value_t = 8883)]
+        lan_port: u16,
+        /// Port of the listener on 127.0.0.1, for the roles on the broker's machine
+        #[arg(long, default_value_t = 1883)]
+        loopback_port: u16,
+        /// No TLS and no LAN listener: every device runs on the broker's machine
+        #[arg(long)]
+        no_tls: bool,
+        /// Refuse TLS clients without a certificate from the office CA
+        #[arg(long)]
+        require_client_certificates: bool,
+        /// The account Mosquitto runs as; it must be able to read the files
+        #[arg(long, default_value = "mosquitto")]
+        broker_user: String,
+    },
+}
+
+#[derive(Subcommand)]
 enum ConfigAction {
     /// Print the configuration in use (the built-in default without --config)
     Print,
@@ -247,6 +280,10 @@ pub fn main() -> ExitCode {
                 }
                 | Role::Tickets { .. }
                 | Role::Report { .. }
+                | Role::Broker {
+                    action: Some(_),
+                    ..
+                }
                 | Role::Watch { .. }
                 | Role::Config { .. }
                 | Role::Bench(_)
@@ -271,12 +308,12 @@ pub fn main() -> ExitCode {
             real_hours,
         } => demo(config, listen, data, real_hours),
         Role::Kiosk { device } => {
-            let options = device_options(&config, &device);
+            let options = device_options(&config, &device)?;
             qms_kiosk::run(Arc::new(config), options)?;
             Ok(ExitCode::SUCCESS)
         }
         Role::Display { device } => {
-            let options = device_options(&config, &device);
+            let options = device_options(&config, &device)?;
             qms_display::run(Arc::new(config), options)?;
             Ok(ExitCode::SUCCESS)
         }
@@ -289,13 +326,13 @@ pub fn main() -> ExitCode {
         } => {
             let counter = counter.or(counter_option).expect("clap requires a counter");
             let device = counter_device(&config, ConfigRole::Counter, counter, device)?;
-            let options = device_options(&config, &device);
+            let options = device_options(&config, &device)?;
             qms_counter::run_console(Arc::new(config), counter, options)?;
             Ok(ExitCode::SUCCESS)
         }
         Role::Rating { counter, device } => {
             let device = counter_device(&config, ConfigRole::Rating, counter, device)?;
-            let options = device_options(&config, &device);
+            let options = device_options(&config, &device)?;
             qms_counter::run_rating(Arc::new(config), counter, options)?;
             Ok(ExitCode::SUCCESS)
         }
@@ -402,20 +439,20 @@ fn demo(
         })?;
     info!("office running; in another terminal try: `qms issue cccd`, `qms counter 1 call-next`, `qms watch`");
     let config = Arc::new(config);
-    match qms_kiosk::start(config.clone(), device_options(&config, "kiosk-1")) {
+    match qms_kiosk::start(config.clone(), device_options(&config, "kiosk-1")?) {
         Ok(kiosk) => {
             kiosk.window().show()?;
             let board =
-                qms_display::start(config.clone(), device_options(&config, "display-hall"))?;
+                qms_display::start(config.clone(), device_options(&config, "display-hall")?)?;
             board.window().show()?;
             let console = qms_counter::start_console(
                 config.clone(),
                 1,
-                device_options(&config, "counter-1"),
+                device_options(&config, "counter-1")?,
             )?;
             console.window().show()?;
             let rating =
-                qms_counter::start_rating(config.clone(), 1, device_options(&config, "rating-1"))?;
+                qms_counter::start_rating(config.clone(), 1, device_options(&config, "rating-1")?)?;
             rating.window().show()?;
             slint::run_event_loop()?;
             drop((kiosk, board, console, rating));
@@ -483,7 +520,47 @@ async fn run(cli: Cli, config: SiteConfig, role: Role) -> anyhow::Result<ExitCod
         Role::Printer { device, tickets } => {
             printer(&config, &device, &tickets, shutdown_signal()).await?;
         }
-        Role::Broker { listen } => {
+        Role::Broker {
+            action:
+                Some(BrokerAction::Setup {
+                    out,
+                    hosts,
+                    lan_port,
+                    loopback_port,
+                    no_tls,
+                    require_client_certificates,
+                    broker_user,
+                }),
+            ..
+        } => {
+            let hosts = if hosts.is_empty() {
+                lan_host(&config).into_iter().collect()
+            } else {
+                hosts
+            };
+            let options = crate::broker_setup::SetupOptions {
+                out: out.clone(),
+                hosts,
+                lan_port,
+                loopback_port,
+                tls: !no_tls,
+                require_client_certificates,
+                broker_user,
+            };
+            for line in crate::broker_setup::setup(&config, &options)? {
+                println!("{line}");
+            }
+            println!(
+                "next: mosquitto -c {}/mosquitto.conf; give each device's machine its \
+                 secrets/<device> file (and .crt, .key) and ca.crt, and set [broker] secrets and \
+                 ca_file in its qms.toml (broker-config/README.md)",
+                out.display()
+            );
+        }
+        Role::Broker {
+            listen,
+            action: None,
+        } => {
             let addr = match listen {
                 Some(a) => a,
                 None => broker_listen(&config)?,
@@ -565,7 +642,7 @@ async fn run(cli: Cli, config: SiteConfig, role: Role) -> anyhow::Result<ExitCod
                 counter: None,
             };
             let mut client =
-                DeviceClient::connect(client_options(&config, &device), &[], CLIENT_TIMEOUT)
+                DeviceClient::connect(client_options(&config, &device)?, &[], CLIENT_TIMEOUT)
                     .await?;
             let reply = client.send(list, CLIENT_TIMEOUT).await?;
             client.close().await;
@@ -583,6 +660,17 @@ async fn run(cli: Cli, config: SiteConfig, role: Role) -> anyhow::Result<ExitCod
         Role::Bench(args) => crate::bench::run(&config, args).await?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The host of `[broker] address` when devices on the LAN can use it.
+fn lan_host(config: &SiteConfig) -> Option<String> {
+    let (host, _) = config.broker.address.rsplit_once(':')?;
+    let host = host.trim_matches(['[', ']']);
+    let loopback = host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback() || ip.is_unspecified());
+    (!loopback).then(|| host.to_string())
 }
 
 fn broker_listen(config: &SiteConfig) -> anyhow::Result<SocketAddr> {
@@ -612,7 +700,10 @@ fn start_broker_if_embedded(
 }
 
 async fn serve(config: SiteConfig, address: &str, data: Option<PathBuf>) -> anyhow::Result<()> {
+    let mut bus = device_options(&config, "queue")?;
+    bus.address = address.to_string();
     let mut options = QueueOptions::new(Arc::new(config), address);
+    options.bus = bus;
     if let Some(data) = data {
         options.store_path = data;
     }
@@ -658,7 +749,7 @@ async fn printer(
         port.path.clone()
     };
     let options = qms_printer::service::PrinterOptions {
-        bus: device_options(config, device),
+        bus: device_options(config, device)?,
         port: PortSettings {
             path,
             baud: port.baud,
@@ -693,19 +784,15 @@ pub async fn shutdown_signal() {
 }
 
 /// Options for a device of the site: its retained status tells the others it is there.
-fn device_options(config: &SiteConfig, device: &str) -> BusOptions {
-    let mut options = BusOptions::new(device, &config.site.id, &config.broker.address);
-    if let (Some(u), Some(p)) = (&config.broker.username, &config.broker.password) {
-        options.credentials = Some((u.clone(), p.clone()));
-    }
-    options
+fn device_options(config: &SiteConfig, device: &str) -> anyhow::Result<BusOptions> {
+    Ok(BusOptions::for_device(config, device)?)
 }
 
 /// Options for a short-lived client of the site's broker, which leaves no status behind.
-pub fn client_options(config: &SiteConfig, device: &str) -> BusOptions {
-    let mut options = device_options(config, device);
+pub fn client_options(config: &SiteConfig, device: &str) -> anyhow::Result<BusOptions> {
+    let mut options = device_options(config, device)?;
     options.announce = false;
-    options
+    Ok(options)
 }
 
 async fn one_command(
@@ -715,7 +802,7 @@ async fn one_command(
     json: bool,
 ) -> anyhow::Result<ExitCode> {
     let mut client =
-        DeviceClient::connect(client_options(config, device), &[], CLIENT_TIMEOUT).await?;
+        DeviceClient::connect(client_options(config, device)?, &[], CLIENT_TIMEOUT).await?;
     let reply = client.send(command, CLIENT_TIMEOUT).await?;
     client.close().await;
     if json {
@@ -791,13 +878,11 @@ fn print_reply(config: &SiteConfig, reply: &Reply) {
 
 async fn watch(config: &SiteConfig, json: bool) -> anyhow::Result<()> {
     let topics = qms_bus::Topics::new(&config.site.id);
-    let device = format!("watch-{}", std::process::id());
-    let mut client = DeviceClient::connect(
-        client_options(config, &device),
-        &[topics.board(), topics.events()],
-        CLIENT_TIMEOUT,
-    )
-    .await?;
+    // Admin's credentials, a client id of its own: a watch beside `qms issue` is fine.
+    let mut options = client_options(config, "admin")?;
+    options.device = format!("watch-{}", std::process::id());
+    let mut client =
+        DeviceClient::connect(options, &[topics.board(), topics.events()], CLIENT_TIMEOUT).await?;
     eprintln!("watching {} (Ctrl-C to stop)", config.site.name);
     let mut last_board = 0;
     let stop = shutdown_signal();

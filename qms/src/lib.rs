@@ -2,13 +2,16 @@
 //!
 //! # Layout
 //! - [`cli`]: arguments and the roles: `demo` (the whole office on one machine), `queue`,
-//!   `broker`, `config print|check`, and protocol clients (`issue`, `counter`, `tickets`,
-//!   `watch`).
+//!   `broker`, `config print|check`, the windows (`kiosk`, `display`, `counter`, `rating`)
+//!   and protocol clients (`issue`, `counter N ACTION`, `tickets`, `report`, `watch`).
 //! - [`device`]: a protocol client that sends a command and waits for its reply, sending
 //!   the same command id again after a timeout.
 //! - [`bench`]: `qms bench`.
+//! - [`broker_setup`]: `qms broker setup`, the office Mosquitto's passwords, ACL,
+//!   configuration and certificates.
 
 pub mod bench;
+pub mod broker_setup;
 pub mod cli;
 pub mod device;
 

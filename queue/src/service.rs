@@ -69,12 +69,10 @@ pub struct QueueOptions {
 }
 
 impl QueueOptions {
-    /// The authority of a site: device `queue`, the configured broker, the system clock.
+    /// The authority of a site: device `queue` at `broker_address` (no credentials; see
+    /// [`BusOptions::for_device`]), the system clock.
     pub fn new(config: Arc<SiteConfig>, broker_address: &str) -> QueueOptions {
-        let mut bus = BusOptions::new("queue", &config.site.id, broker_address);
-        if let (Some(u), Some(p)) = (&config.broker.username, &config.broker.password) {
-            bus.credentials = Some((u.clone(), p.clone()));
-        }
+        let bus = BusOptions::new("queue", &config.site.id, broker_address);
         QueueOptions {
             store_path: PathBuf::from(&config.store.path),
             config,

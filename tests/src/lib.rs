@@ -1,6 +1,7 @@
 //! Support for the end-to-end tests in `tests/tests`: brokers (embedded in-process, as a
 //! `qms broker` process, or Mosquitto), the authority in-process or as a process, a TCP
-//! gate that cuts a connection on demand, and protocol clients.
+//! gate that cuts a connection on demand, protocol clients, and [`plain`] MQTT clients
+//! that know nothing of the project.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -8,6 +9,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+pub mod plain;
 
 use qms::device::DeviceClient;
 use qms_bus::BusOptions;
@@ -69,6 +72,8 @@ pub struct BrokerProcess {
     pub kind: BrokerKind,
     pub addr: SocketAddr,
     dir: tempfile::TempDir,
+    /// A Mosquitto configuration made elsewhere, used as it is.
+    conf: Option<PathBuf>,
     child: Option<Child>,
 }
 
@@ -78,6 +83,20 @@ impl BrokerProcess {
             kind,
             addr: qms_bus::free_loopback_addr(),
             dir: tempfile::tempdir().expect("a temporary folder"),
+            conf: None,
+            child: None,
+        };
+        broker.restart();
+        broker
+    }
+
+    /// Mosquitto with the configuration `conf`, which listens on `addr` (and maybe more).
+    pub fn mosquitto_with(conf: &Path, addr: SocketAddr) -> BrokerProcess {
+        let mut broker = BrokerProcess {
+            kind: BrokerKind::Mosquitto,
+            addr,
+            dir: tempfile::tempdir().expect("a temporary folder"),
+            conf: Some(conf.to_path_buf()),
             child: None,
         };
         broker.restart();
@@ -90,6 +109,12 @@ impl BrokerProcess {
                 .args(["broker", "--listen", &self.addr.to_string()])
                 .env("RUST_LOG", "warn,rumqttd=off")
                 .stdin(Stdio::null())
+                .spawn(),
+            BrokerKind::Mosquitto if self.conf.is_some() => Command::new("mosquitto")
+                .arg("-c")
+                .arg(self.conf.as_ref().expect("checked"))
+                .stdin(Stdio::null())
+                .stderr(Stdio::null())
                 .spawn(),
             BrokerKind::Mosquitto => {
                 // The project's own local configuration, on this test's port.
@@ -191,6 +216,8 @@ impl Authority {
     fn spawn(config: &SiteConfig, broker: &str, store: &Path, clock: Arc<dyn Clock>) -> Authority {
         let (progress_tx, progress) = watch::channel(0);
         let mut options = QueueOptions::new(Arc::new(config.clone()), broker);
+        let addr = broker.parse().expect("the broker is host:port");
+        options.bus = options_for(config, addr, "queue");
         options.store_path = store.to_path_buf();
         options.clock = clock;
         options.tick = Duration::from_millis(20);
@@ -284,6 +311,18 @@ pub fn write_config(config: &SiteConfig, dir: &Path) -> PathBuf {
     path
 }
 
+/// The options of `device` at `broker`, with its password and TLS files when the site
+/// has them; a client id without a password of its own (a test's watcher) uses admin's.
+pub fn options_for(config: &SiteConfig, broker: SocketAddr, device: &str) -> BusOptions {
+    let secrets = config.broker.secrets.as_deref().map(Path::new);
+    let known = secrets.is_none_or(|dir| dir.join(device).exists());
+    let mut options = BusOptions::for_device(config, if known { device } else { "admin" })
+        .expect("the device's secrets are readable");
+    options.device = device.to_string();
+    options.address = broker.to_string();
+    options
+}
+
 /// A protocol client connected as `device`, also subscribed to `extra`.
 pub async fn client(
     config: &SiteConfig,
@@ -291,7 +330,7 @@ pub async fn client(
     device: &str,
     extra: &[String],
 ) -> DeviceClient {
-    let mut options = BusOptions::new(device, &config.site.id, &broker.to_string());
+    let mut options = options_for(config, broker, device);
     options.announce = false;
     DeviceClient::connect(options, extra, WAIT)
         .await

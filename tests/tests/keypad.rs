@@ -2,18 +2,16 @@
 //! clients that know nothing of this project's code, sending exactly the payloads
 //! written in firmware-notes/counter-keypad.md.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use qms_core::config::{Hours, DEFAULT_CONFIG};
 use qms_core::protocol::Command;
 use qms_core::SiteConfig;
 use qms_queue::SystemClock;
+use qms_tests::plain::{PlainClient, PlainOptions};
 use qms_tests::{client, start_broker, Authority, BrokerKind, WAIT};
-use rumqttc::{AsyncClient, Event, LastWill, MqttOptions, Packet, QoS};
 use serde_json::Value;
-use tokio::sync::mpsc;
-use tokio::time::timeout;
 
 const NOTES: &str = include_str!("../../firmware-notes/counter-keypad.md");
 
@@ -28,91 +26,22 @@ fn documented(op: &str) -> Value {
         .unwrap_or_else(|| panic!("the notes show no payload for {op}"))
 }
 
-/// A plain MQTT device: what it receives comes out of the channel.
-struct Plain {
-    client: AsyncClient,
-    received: mpsc::UnboundedReceiver<(String, Value)>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Plain {
-    /// Connects as the notes say: client id = username = device id, clean session, a
-    /// retained last will on its status topic, then `online` and its subscriptions.
-    async fn connect(
-        addr: std::net::SocketAddr,
-        site: &str,
-        device: &str,
-        subscribe: &[String],
-    ) -> Plain {
-        let status = format!("qms/v1/{site}/dev/{device}/status");
-        let mut options = MqttOptions::new(device, addr.ip().to_string(), addr.port());
-        options.set_credentials(device, "not-checked-by-this-broker");
-        options.set_keep_alive(Duration::from_secs(30));
-        options.set_clean_session(true);
-        options.set_last_will(LastWill::new(
-            &status,
-            r#"{"v":1,"online":false}"#,
-            QoS::AtLeastOnce,
-            true,
-        ));
-        let (client, mut eventloop) = AsyncClient::new(options, 16);
-        let (tx, received) = mpsc::unbounded_channel();
-        let (subscribed_tx, mut subscribed) = mpsc::unbounded_channel();
-        let task = tokio::spawn(async move {
-            loop {
-                match eventloop.poll().await {
-                    Ok(Event::Incoming(Packet::Publish(p))) => {
-                        let payload = serde_json::from_slice(&p.payload).unwrap_or(Value::Null);
-                        let _ = tx.send((p.topic, payload));
-                    }
-                    Ok(Event::Incoming(Packet::SubAck(_))) => {
-                        let _ = subscribed_tx.send(());
-                    }
-                    Ok(_) => {}
-                    Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
-                }
-            }
-        });
-        client
-            .publish(&status, QoS::AtLeastOnce, true, r#"{"v":1,"online":true}"#)
-            .await
-            .unwrap();
-        for topic in subscribe {
-            client.subscribe(topic, QoS::AtLeastOnce).await.unwrap();
-            timeout(WAIT, subscribed.recv()).await.expect("subscribed");
-        }
-        Plain {
-            client,
-            received,
-            task,
-        }
-    }
-
-    async fn publish(&self, topic: &str, payload: &Value) {
-        self.client
-            .publish(topic, QoS::AtLeastOnce, false, payload.to_string())
-            .await
-            .unwrap();
-    }
-
-    /// The next message on `topic` that `accept` takes.
-    async fn next(&mut self, topic: &str, accept: impl Fn(&Value) -> bool) -> Value {
-        timeout(WAIT, async {
-            loop {
-                let (t, payload) = self.received.recv().await.expect("connected");
-                if t == topic && accept(&payload) {
-                    return payload;
-                }
-            }
-        })
+/// Connects as the notes say: client id = username = device id, clean session, a
+/// retained last will on its status topic, then `online` and its subscription.
+async fn device(addr: SocketAddr, root: &str, id: &str, subscribe: &str) -> PlainClient {
+    let status = format!("{root}/dev/{id}/status");
+    let how = PlainOptions {
+        credentials: Some((id, "not-checked-by-this-broker")),
+        last_will: Some((status.clone(), r#"{"v":1,"online":false}"#)),
+    };
+    let mut plain = PlainClient::connect(addr, id, how)
         .await
-        .unwrap_or_else(|_| panic!("nothing expected arrived on {topic}"))
-    }
-
-    /// Goes away without saying goodbye, as a keypad that loses power.
-    fn pull_the_plug(self) {
-        self.task.abort();
-    }
+        .expect("connected");
+    plain
+        .publish(&status, &serde_json::json!({"v": 1, "online": true}), true)
+        .await;
+    assert!(plain.subscribe(subscribe).await);
+    plain
 }
 
 fn office_with_keypad() -> SiteConfig {
@@ -150,13 +79,13 @@ async fn a_scripted_keypad_calls_and_completes_and_the_led_follows(kind: BrokerK
 
     let root = format!("qms/v1/{site}");
     let board = format!("{root}/board");
-    let mut led = Plain::connect(addr, &site, "led-3", std::slice::from_ref(&board)).await;
+    let mut led = device(addr, &root, "led-3", &board).await;
     let reply = format!("{root}/dev/keypad-3/reply");
     let cmd = format!("{root}/dev/keypad-3/cmd");
-    let mut keypad = Plain::connect(addr, &site, "keypad-3", std::slice::from_ref(&reply)).await;
+    let mut keypad = device(addr, &root, "keypad-3", &reply).await;
 
     let call = documented("call_next");
-    keypad.publish(&cmd, &call).await;
+    keypad.publish(&cmd, &call, false).await;
     let answer = keypad.next(&reply, |r| r["id"] == call["id"]).await;
     assert_eq!(answer["ok"], true, "{answer}");
     assert_eq!(answer["ticket"]["label"], labels[0].as_str());
@@ -166,12 +95,12 @@ async fn a_scripted_keypad_calls_and_completes_and_the_led_follows(kind: BrokerK
     assert_eq!(counter_3(&shown)["status"], "serving");
 
     // A resend after a lost reply (same id) is answered again, never a second call.
-    keypad.publish(&cmd, &call).await;
+    keypad.publish(&cmd, &call, false).await;
     let again = keypad.next(&reply, |r| r["id"] == call["id"]).await;
     assert_eq!(again["ticket"]["label"], labels[0].as_str());
 
     let complete = documented("complete");
-    keypad.publish(&cmd, &complete).await;
+    keypad.publish(&cmd, &complete, false).await;
     let done = keypad.next(&reply, |r| r["id"] == complete["id"]).await;
     assert_eq!(done["ok"], true, "{done}");
     let idle = led.next(&board, |b| counter_3(b)["status"] == "idle").await;
@@ -195,35 +124,20 @@ async fn a_scripted_keypad_calls_and_completes_and_the_led_follows(kind: BrokerK
     assert_eq!(waiting[0].label, labels[1]);
 
     // The LED may not call: its role only reads.
-    let led_cmd = format!("{root}/dev/led-3/cmd");
-    let led_reply = format!("{root}/dev/led-3/reply");
-    led.client
-        .subscribe(&led_reply, QoS::AtLeastOnce)
-        .await
-        .unwrap();
+    assert!(led.subscribe(&format!("{root}/dev/led-3/reply")).await);
     let mut forbidden = call.clone();
     forbidden["id"] = "led-try".into();
-    // Subscribing is asynchronous: send until the refusal comes back.
-    let refusal = timeout(WAIT, async {
-        loop {
-            led.publish(&led_cmd, &forbidden).await;
-            if let Ok(Some((t, r))) = timeout(Duration::from_millis(300), led.received.recv()).await
-            {
-                if t == led_reply {
-                    return r;
-                }
-            }
-        }
-    })
-    .await
-    .expect("the display's command is answered");
+    led.publish(&format!("{root}/dev/led-3/cmd"), &forbidden, false)
+        .await;
+    let refusal = led
+        .next(&format!("{root}/dev/led-3/reply"), |r| r["id"] == "led-try")
+        .await;
     assert_eq!(refusal["error"]["code"], "forbidden", "{refusal}");
 
     // A keypad that loses power: its last will says so, retained.
     keypad.pull_the_plug();
     let status = format!("{root}/dev/keypad-3/status");
-    let mut watcher =
-        Plain::connect(addr, &site, "watch-keypad", std::slice::from_ref(&status)).await;
+    let mut watcher = device(addr, &root, "watch-keypad", &status).await;
     let last = watcher.next(&status, |s| s["online"] == false).await;
     assert_eq!(last["v"], 1);
     authority.stop().await;
