@@ -55,7 +55,8 @@ pub fn mosquitto_acl(config: &SiteConfig) -> String {
                 rules.push(("read", format!("{}/#", topics.root())));
             }
         }
-        let _ = write!(acl, "\n# {id}: {:?}\nuser {id}\n", device.role);
+        let role = format!("{:?}", device.role).to_lowercase();
+        let _ = write!(acl, "\n# {id} (role {role})\nuser {id}\n");
         for (access, topic) in rules {
             let _ = writeln!(acl, "topic {access} {topic}");
         }

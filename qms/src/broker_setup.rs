@@ -389,6 +389,91 @@ mod tests {
         );
     }
 
+    /// broker-config/ shows what setup makes for the default site on a broker at
+    /// 192.168.1.10 with its files in /etc/mosquitto/qms. `QMS_WRITE_EXAMPLES=1` rewrites
+    /// them after a deliberate change.
+    #[test]
+    fn the_committed_examples_are_what_setup_makes() {
+        let mut config = SiteConfig::default_site();
+        config.broker.embedded = false;
+        config.broker.address = "192.168.1.10:8883".into();
+        let options = SetupOptions {
+            out: "/etc/mosquitto/qms".into(),
+            hosts: vec!["192.168.1.10".into()],
+            lan_port: 8883,
+            loopback_port: 1883,
+            tls: true,
+            require_client_certificates: false,
+            broker_user: "mosquitto".into(),
+        };
+        let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../broker-config");
+        let made = [
+            (
+                "mosquitto.conf",
+                mosquitto_conf(&config, &options, &options.out),
+            ),
+            ("acl.example", qms_bus::acl::mosquitto_acl(&config)),
+        ];
+        for (name, text) in made {
+            let path = examples.join(name);
+            if std::env::var_os("QMS_WRITE_EXAMPLES").is_some() {
+                std::fs::write(&path, &text).unwrap();
+            }
+            let committed = std::fs::read_to_string(&path).unwrap_or_default();
+            assert!(
+                committed == text,
+                "{} differs from what setup makes (QMS_WRITE_EXAMPLES=1 rewrites it):\n{text}",
+                path.display()
+            );
+        }
+    }
+
+    #[test]
+    fn setup_refuses_a_weak_or_incomplete_site() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut options = SetupOptions {
+            out: dir.path().to_path_buf(),
+            hosts: vec!["192.168.1.10".into()],
+            lan_port: 8883,
+            loopback_port: 1883,
+            tls: true,
+            require_client_certificates: false,
+            broker_user: "mosquitto".into(),
+        };
+        let mut config = SiteConfig::default_site();
+        let e = setup(&config, &options).unwrap_err().to_string();
+        assert!(e.contains("embedded = true"), "{e}");
+        config.broker.embedded = false;
+        options.hosts.clear();
+        let e = setup(&config, &options).unwrap_err().to_string();
+        assert!(e.contains("--host"), "{e}");
+        options.hosts = vec!["192.168.1.10".into()];
+        std::fs::create_dir_all(dir.path().join("secrets")).unwrap();
+        std::fs::write(dir.path().join("secrets/kiosk-1"), "123456\n").unwrap();
+        let e = setup(&config, &options).unwrap_err().to_string();
+        assert!(
+            e.contains("kiosk-1 holds a password of 6 characters"),
+            "{e}"
+        );
+        std::fs::remove_file(dir.path().join("secrets/kiosk-1")).unwrap();
+        setup(&config, &options).expect("a sound site is set up");
+        let first = std::fs::read_to_string(dir.path().join("secrets/kiosk-1")).unwrap();
+        let ca = std::fs::read_to_string(dir.path().join("ca.crt")).unwrap();
+        setup(&config, &options).expect("and set up again");
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("secrets/kiosk-1")).unwrap(),
+            first,
+            "a second run keeps the passwords"
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("ca.crt")).unwrap(),
+            ca
+        );
+        std::fs::remove_file(dir.path().join("ca.key")).unwrap();
+        let e = setup(&config, &options).unwrap_err().to_string();
+        assert!(e.contains("go together"), "{e}");
+    }
+
     #[test]
     fn passwords_are_long_and_from_the_unambiguous_alphabet() {
         let random = SystemRandom::new();
