@@ -384,6 +384,20 @@ pub struct PrinterPort {
     /// A ticket not printed by then is dropped: the citizen has the number on screen.
     #[serde(default = "default_drop_after")]
     pub drop_after_seconds: u64,
+    /// How Vietnamese lines are printed.
+    #[serde(default)]
+    pub text: PrinterText,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PrinterText {
+    /// Drawn on the host into raster images: any ESC/POS printer prints them right.
+    #[default]
+    Raster,
+    /// In the printer's own font with the TCVN-3 code pages (`ESC t 30/31`, Epson):
+    /// a tenth of the bytes, for printers known to carry those pages.
+    Tcvn3,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

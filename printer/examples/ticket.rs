@@ -1,4 +1,5 @@
-//! Prints a sample ticket on 58 mm and 80 mm paper through the virtual printer, writes
+//! Prints a sample ticket on 58 mm and 80 mm paper, with its Vietnamese as raster lines
+//! and in TCVN-3 text mode, through the virtual printer, writes
 //! what came out as PNG and text into the given folder, and prints the size of the
 //! ESC/POS stream and its time on the wire:
 //! `cargo run -p qms-printer --example ticket -- docs/printer`
@@ -6,6 +7,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use qms_core::config::PrinterText;
 use qms_core::sample::print_job;
 use qms_printer::raster::Fonts;
 use qms_printer::serial::{Flow, PortSettings, SerialPrinter};
@@ -21,8 +23,13 @@ fn main() {
     std::fs::create_dir_all(&out).expect("the output folder can be made");
     let fonts = Fonts::load();
     let text = TicketText::of(&print_job("1023"));
-    for (paper, name) in [(Paper::Mm58, "58mm"), (Paper::Mm80, "80mm")] {
-        let bytes = ticket_bytes(&text, paper, &fonts);
+    for (paper, mode, name) in [
+        (Paper::Mm58, PrinterText::Raster, "58mm"),
+        (Paper::Mm80, PrinterText::Raster, "80mm"),
+        (Paper::Mm58, PrinterText::Tcvn3, "58mm-tcvn3"),
+        (Paper::Mm80, PrinterText::Tcvn3, "80mm-tcvn3"),
+    ] {
+        let bytes = ticket_bytes(&text, paper, &fonts, mode);
         let dir = out.join(name);
         std::fs::create_dir_all(&dir).expect("folder");
         let printer =

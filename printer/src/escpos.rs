@@ -87,6 +87,13 @@ impl Commands {
         self
     }
 
+    /// Bytes already in the printer's code page (with their `ESC t`), then a line feed.
+    pub fn raw_line(mut self, bytes: &[u8]) -> Self {
+        self.bytes.extend_from_slice(bytes);
+        self.bytes.push(b'\n');
+        self
+    }
+
     /// `GS v 0`: a raster image, printed where it stands.
     pub fn raster(mut self, image: &Bitmap) -> Self {
         let xl = (image.width_bytes & 0xff) as u8;

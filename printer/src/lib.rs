@@ -4,6 +4,8 @@
 //! - [`escpos`]: the commands, as bytes.
 //! - [`raster`]: Vietnamese lines drawn with the bundled DejaVu Sans into 1-bit images
 //!   (`GS v 0`), because printer code pages for Vietnamese are unreliable.
+//! - [`tcvn3`]: Vietnamese in the printer's own font, for Epsons with TCVN-3 code pages
+//!   (the text mode a printer can be given in `qms.toml`).
 //! - [`ticket`]: the ticket layout for 58 mm and 80 mm paper.
 //! - [`status`]: the `DLE EOT` status bytes.
 //! - [`serial`]: the printer on a serial port, and the spool of tickets already printed.
@@ -16,5 +18,6 @@ pub mod raster;
 pub mod serial;
 pub mod service;
 pub mod status;
+pub mod tcvn3;
 pub mod ticket;
 pub mod virtual_printer;

@@ -21,12 +21,15 @@ use crate::raster::Fonts;
 use crate::serial::{describe, PortSettings, PrinterError, SerialPrinter, Spool};
 use crate::status::{Paper as PaperState, Status};
 use crate::ticket::{ticket_bytes, Paper, TicketText};
+use qms_core::config::PrinterText;
 
 pub struct PrinterOptions {
     /// Device id, site, broker; jobs are read from this device's job topic.
     pub bus: BusOptions,
     pub port: PortSettings,
     pub paper: Paper,
+    /// How Vietnamese lines are printed.
+    pub text: PrinterText,
     pub drop_after: Duration,
     /// File of printed ticket ids.
     pub spool: PathBuf,
@@ -99,7 +102,7 @@ pub async fn run(
                         Ok(job) => jobs.push_back(Job {
                             pkid,
                             ticket: job.ticket.id.clone(),
-                            bytes: ticket_bytes(&TicketText::of(&job), options.paper, &fonts),
+                            bytes: ticket_bytes(&TicketText::of(&job), options.paper, &fonts, options.text),
                             received: Instant::now(),
                         }),
                         Err(e) => {

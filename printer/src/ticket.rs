@@ -1,10 +1,13 @@
-//! The printed ticket: Vietnamese lines as raster images, the number, date and QR code
-//! as the printer's own commands.
+//! The printed ticket: Vietnamese lines as raster images (or, in text mode, TCVN-3 in the
+//! printer's font), the number, date and QR code as the printer's own commands.
 
 use qms_core::protocol::PrintJob;
 
+use qms_core::config::PrinterText;
+
 use crate::escpos::{Align, Commands};
 use crate::raster::{render_line, wrap, Fonts};
+use crate::tcvn3;
 
 /// Paper width, in dots at 203 dpi.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,26 +68,76 @@ impl TicketText {
     }
 }
 
-/// Font sizes in pixels (dots) of the raster lines.
-pub const OFFICE_PX: f32 = 22.0;
-pub const HEADING_PX: f32 = 26.0;
-pub const PROCEDURE_PX: f32 = 22.0;
-pub const WAITING_PX: f32 = 20.0;
-pub const FOOTER_PX: f32 = 18.0;
+/// How a Vietnamese line looks: bold or not, its size drawn as raster, and its scale in
+/// the printer's own font (text mode).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Style {
+    pub bold: bool,
+    /// Pixels (dots) of the font drawn on the host.
+    pub px: f32,
+    /// Width and height multiplier of the printer's font.
+    pub scale: u8,
+}
 
-/// The ESC/POS bytes of a ticket.
-pub fn ticket_bytes(text: &TicketText, paper: Paper, fonts: &Fonts) -> Vec<u8> {
+pub const OFFICE: Style = Style {
+    bold: true,
+    px: 22.0,
+    scale: 1,
+};
+pub const HEADING: Style = Style {
+    bold: true,
+    px: 26.0,
+    scale: 2,
+};
+pub const PROCEDURE: Style = Style {
+    bold: true,
+    px: 22.0,
+    scale: 1,
+};
+pub const WAITING: Style = Style {
+    bold: false,
+    px: 20.0,
+    scale: 1,
+};
+pub const FOOTER: Style = Style {
+    bold: false,
+    px: 18.0,
+    scale: 1,
+};
+
+/// The printer's font A: 12 dots a character.
+const FONT_A_DOTS: usize = 12;
+
+/// The ESC/POS bytes of a ticket; `mode` says how its Vietnamese lines are printed.
+pub fn ticket_bytes(text: &TicketText, paper: Paper, fonts: &Fonts, mode: PrinterText) -> Vec<u8> {
     let width = paper.dots();
-    let mut out = Commands::new().init().align(Align::Center);
-    let raster_lines = |mut out: Commands, font: &fontdue::Font, line: &str, px: f32| {
-        for part in wrap(font, line, px, width) {
-            out = out.raster(&render_line(font, &part, px));
+    // The code page selected; `ESC @` leaves page 0.
+    let mut page = 0;
+    let mut vietnamese = |mut out: Commands, line: &str, style: Style| match mode {
+        PrinterText::Raster => {
+            let font = if style.bold {
+                &fonts.bold
+            } else {
+                &fonts.regular
+            };
+            for part in wrap(font, line, style.px, width) {
+                out = out.raster(&render_line(font, &part, style.px));
+            }
+            out
         }
-        out
+        PrinterText::Tcvn3 => {
+            let columns = width / (FONT_A_DOTS * usize::from(style.scale));
+            out = out.size(style.scale, style.scale).bold(style.bold);
+            for part in wrap_columns(line, columns) {
+                out = out.raw_line(&tcvn3::encode(&part, &mut page));
+            }
+            out.size(1, 1).bold(false)
+        }
     };
-    out = raster_lines(out, &fonts.bold, &text.office, OFFICE_PX);
+    let mut out = Commands::new().init().align(Align::Center);
+    out = vietnamese(out, &text.office, OFFICE);
     out = out.feed(1);
-    out = raster_lines(out, &fonts.bold, &text.heading, HEADING_PX);
+    out = vietnamese(out, &text.heading, HEADING);
     // 12x24 dots a character, 7 times: four digits are 336 dots, within 58 mm.
     out = out
         .size(7, 7)
@@ -92,10 +145,44 @@ pub fn ticket_bytes(text: &TicketText, paper: Paper, fonts: &Fonts) -> Vec<u8> {
         .line(&text.number)
         .size(1, 1)
         .bold(false);
-    out = raster_lines(out, &fonts.bold, &text.procedure, PROCEDURE_PX);
+    out = vietnamese(out, &text.procedure, PROCEDURE);
     out = out.line(&text.issued);
-    out = raster_lines(out, &fonts.regular, &text.waiting, WAITING_PX);
+    out = vietnamese(out, &text.waiting, WAITING);
     out = out.feed(1).qr(&text.qr, 5);
-    out = raster_lines(out, &fonts.regular, &text.footer, FOOTER_PX);
+    out = vietnamese(out, &text.footer, FOOTER);
     out.feed(3).cut().into_bytes()
+}
+
+/// `line` cut at spaces into lines of at most `columns` characters.
+fn wrap_columns(line: &str, columns: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut current = String::new();
+    for word in line.split_whitespace() {
+        let fits = current.chars().count() + 1 + word.chars().count() <= columns;
+        if !current.is_empty() && !fits {
+            lines.push(std::mem::take(&mut current));
+        }
+        if !current.is_empty() {
+            current.push(' ');
+        }
+        current.push_str(word);
+    }
+    if !current.is_empty() || lines.is_empty() {
+        lines.push(current);
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_mode_lines_break_at_spaces_within_the_columns() {
+        assert_eq!(
+            wrap_columns("Cấp, đổi, cấp lại thẻ Căn cước", 16),
+            ["Cấp, đổi, cấp", "lại thẻ Căn cước"]
+        );
+        assert_eq!(wrap_columns("", 16), [""]);
+    }
 }

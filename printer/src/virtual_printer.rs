@@ -54,6 +54,8 @@ pub struct Decoder {
     bold: bool,
     qr_data: String,
     qr_module: u8,
+    /// The code page selected with `ESC t`.
+    page: u8,
 }
 
 impl Decoder {
@@ -104,7 +106,13 @@ impl Decoder {
                         self.align = None;
                         self.height = 1;
                         self.bold = false;
+                        self.page = 0;
                         Some(2)
+                    }
+                    b't' => {
+                        need(3)?;
+                        self.page = b[2];
+                        Some(3)
                     }
                     b'a' => {
                         need(3)?;
@@ -194,7 +202,9 @@ impl Decoder {
                 Some(1)
             }
             c => {
-                self.line.push(c as char);
+                // Only the TCVN-3 pages are known here; other high bytes show as '?'.
+                self.line
+                    .push(crate::tcvn3::decode(self.page, c).unwrap_or('?'));
                 Some(1)
             }
         }
@@ -361,9 +371,13 @@ pub struct Paper {
 
 /// Draws the elements of a ticket as the paper would show them.
 pub fn draw(elements: &[Element], width: usize) -> Paper {
-    let mono =
-        fontdue::Font::from_bytes(dejavu::sans_mono::bold(), fontdue::FontSettings::default())
-            .expect("the bundled font parses");
+    let load = |bytes| {
+        fontdue::Font::from_bytes(bytes, fontdue::FontSettings::default())
+            .expect("the bundled font parses")
+    };
+    let mono = load(dejavu::sans_mono::bold());
+    // DejaVu Sans Mono lacks some Vietnamese letters (ố, ả, ẻ): such lines in Sans.
+    let sans = load(dejavu::sans::bold());
     let mut blocks: Vec<(Bitmap, usize, Align)> = Vec::new(); // bitmap, scale, align
     for e in elements {
         match e {
@@ -376,7 +390,12 @@ pub fn draw(elements: &[Element], width: usize) -> Paper {
                 // DejaVu Sans Mono at 20 px is 12 dots a character, like the printer's font A.
                 let px = 20.0 * f32::from(*height);
                 let line = if text.is_empty() { " " } else { text };
-                blocks.push((render_line(&mono, line, px), 1, *align));
+                let font = if line.chars().all(|c| mono.lookup_glyph_index(c) != 0) {
+                    &mono
+                } else {
+                    &sans
+                };
+                blocks.push((render_line(font, line, px), 1, *align));
             }
             Element::Image { bitmap, align } => blocks.push((bitmap.clone(), 1, *align)),
             Element::Qr { payload, module } => {

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use qms_core::config::PrinterText;
 use qms_core::sample::print_job;
 use qms_printer::raster::{render_line, wrap, Fonts};
 use qms_printer::serial::{Flow, PortSettings, PrinterError, SerialPrinter, Spool};
@@ -32,8 +33,13 @@ fn a_ticket_decodes_back_to_its_text_qr_and_cut() {
     let mut port = open(&printer);
     let fonts = Fonts::load();
     let text = TicketText::of(&print_job("1023"));
-    port.print(&ticket_bytes(&text, ticket::Paper::Mm58, &fonts))
-        .unwrap();
+    port.print(&ticket_bytes(
+        &text,
+        ticket::Paper::Mm58,
+        &fonts,
+        PrinterText::Raster,
+    ))
+    .unwrap();
     let printed = next(&printer);
 
     let texts: Vec<&str> = printed
@@ -65,21 +71,80 @@ fn a_ticket_decodes_back_to_its_text_qr_and_cut() {
         })
         .collect();
     let mut expected = Vec::new();
-    for (font, line, px) in [
-        (&fonts.bold, &text.office, ticket::OFFICE_PX),
-        (&fonts.bold, &text.heading, ticket::HEADING_PX),
-        (&fonts.bold, &text.procedure, ticket::PROCEDURE_PX),
-        (&fonts.regular, &text.waiting, ticket::WAITING_PX),
-        (&fonts.regular, &text.footer, ticket::FOOTER_PX),
+    for (line, style) in [
+        (&text.office, ticket::OFFICE),
+        (&text.heading, ticket::HEADING),
+        (&text.procedure, ticket::PROCEDURE),
+        (&text.waiting, ticket::WAITING),
+        (&text.footer, ticket::FOOTER),
     ] {
-        for part in wrap(font, line, px, 384) {
-            expected.push(render_line(font, &part, px));
+        let font = if style.bold {
+            &fonts.bold
+        } else {
+            &fonts.regular
+        };
+        for part in wrap(font, line, style.px, 384) {
+            expected.push(render_line(font, &part, style.px));
         }
     }
     assert_eq!(images, expected);
     assert!(
         images.iter().all(|b| b.width() <= 384),
         "within 58 mm paper"
+    );
+}
+
+#[test]
+fn in_tcvn3_text_mode_the_vietnamese_lines_come_back_as_text_with_no_image() {
+    let printer = VirtualPrinter::start(None, 576).unwrap();
+    let mut port = open(&printer);
+    let text = TicketText::of(&print_job("1023"));
+    let bytes = ticket_bytes(
+        &text,
+        ticket::Paper::Mm80,
+        &Fonts::load(),
+        PrinterText::Tcvn3,
+    );
+    port.print(&bytes).unwrap();
+    let printed = next(&printer);
+    let texts: Vec<&str> = printed
+        .elements
+        .iter()
+        .filter_map(|e| match e {
+            Element::Text { text, .. } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        texts,
+        [
+            "Công an phường Sài Gòn",
+            "SỐ THỨ TỰ",
+            "1023",
+            "Cấp, đổi, cấp lại thẻ Căn cước",
+            "26/11/2026 08:41",
+            "Trước bạn: 5 người - khoảng 25 phút",
+            "Vui lòng chờ gọi số. Xin cảm ơn!",
+        ]
+    );
+    assert!(
+        !printed
+            .elements
+            .iter()
+            .any(|e| matches!(e, Element::Image { .. })),
+        "no raster image"
+    );
+    let raster = ticket_bytes(
+        &text,
+        ticket::Paper::Mm80,
+        &Fonts::load(),
+        PrinterText::Raster,
+    );
+    assert!(
+        bytes.len() * 5 < raster.len(),
+        "{} bytes in text mode, {} as raster",
+        bytes.len(),
+        raster.len()
     );
 }
 
@@ -95,6 +160,7 @@ fn out_of_paper_nothing_is_printed_and_the_status_says_why_until_paper_is_back()
         &TicketText::of(&print_job("1023")),
         ticket::Paper::Mm58,
         &Fonts::load(),
+        PrinterText::Raster,
     );
     match port.print(&bytes) {
         Err(PrinterError::NotReady { status }) => {

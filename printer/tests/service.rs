@@ -64,6 +64,7 @@ async fn jobs_print_once_and_wait_for_paper() {
             timeout: Duration::from_millis(300),
         },
         paper: Paper::Mm58,
+        text: qms_core::config::PrinterText::Raster,
         drop_after: Duration::from_secs(60),
         spool: dir.path().join("printed.txt"),
         poll: Duration::from_millis(50),

@@ -761,6 +761,7 @@ async fn printer(
             timeout: Duration::from_millis(500),
         },
         paper,
+        text: port.text,
         drop_after: Duration::from_secs(port.drop_after_seconds),
         spool: PathBuf::from(format!("{device}-printed.txt")),
         poll: Duration::from_secs(3),
