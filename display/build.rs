@@ -1,11 +1,5 @@
-//! Compiles the board UI with the bundled font (the kiosk's).
+//! Compiles the board UI with the bundled font.
 
 fn main() {
-    let out = std::path::PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
-    let fonts = out.join("fonts");
-    std::fs::create_dir_all(&fonts).expect("OUT_DIR is writable");
-    std::fs::write(fonts.join("DejaVuSans.ttf"), dejavu::sans::regular()).expect("font written");
-    std::fs::write(fonts.join("DejaVuSans-Bold.ttf"), dejavu::sans::bold()).expect("font written");
-    let config = slint_build::CompilerConfiguration::new().with_include_paths(vec![fonts]);
-    slint_build::compile_with_config("ui/board.slint", config).expect("the board UI compiles");
+    qms_ui_build::compile("ui/board.slint", None);
 }

@@ -298,8 +298,7 @@ pub fn start_console(
     options.subscriptions.push(topics.reply(&device));
     options.subscriptions.push(topics.all_statuses());
     let reply_topic = topics.reply(&device);
-    let command_topic = topics.command(&device);
-    let (from_bus, publisher) = spawn_link("console-mqtt", options, move |event| match event {
+    let map = move |event| match event {
         BusEvent::Connected => Some(ConsoleInput::Connected(true)),
         BusEvent::Disconnected { .. } => Some(ConsoleInput::Connected(false)),
         BusEvent::Message { topic, payload } => {
@@ -313,20 +312,10 @@ pub fn start_console(
             }
         }
         BusEvent::Acked(_) | BusEvent::Delivery { .. } => None,
-    });
-    let console = Console::new(config, counter, OffsetDateTime::now_utc(), move |command| {
-        let payload = serde_json::to_vec(&command).expect("commands serialize");
-        publisher.publish(command_topic.clone(), payload);
+    };
+    let console = connect("console-mqtt", options, map, |send| {
+        Console::new(config, counter, OffsetDateTime::now_utc(), send)
     })?;
-    let weak = Rc::downgrade(&console);
-    every_quarter_second(move || {
-        if let Some(console) = weak.upgrade() {
-            while let Ok(input) = from_bus.try_recv() {
-                console.handle(input);
-            }
-            console.tick(OffsetDateTime::now_utc());
-        }
-    });
     info!(%device, counter, "counter console started");
     Ok(console)
 }
@@ -431,27 +420,16 @@ pub fn start_rating(
     options.subscriptions.push(topics.events());
     options.subscriptions.push(topics.reply(&device));
     let events_topic = topics.events();
-    let command_topic = topics.command(&device);
-    let (from_bus, publisher) = spawn_link("rating-mqtt", options, move |event| match event {
+    let map = move |event| match event {
         BusEvent::Message { topic, payload } if topic == events_topic => {
             parse(&topic, &payload).map(RatingInput::Event)
         }
         BusEvent::Message { topic, payload } => parse(&topic, &payload).map(RatingInput::Reply),
         _ => None,
-    });
-    let screen = RatingScreen::new(config, counter, OffsetDateTime::now_utc(), move |command| {
-        let payload = serde_json::to_vec(&command).expect("commands serialize");
-        publisher.publish(command_topic.clone(), payload);
+    };
+    let screen = connect("rating-mqtt", options, map, |send| {
+        RatingScreen::new(config, counter, OffsetDateTime::now_utc(), send)
     })?;
-    let weak = Rc::downgrade(&screen);
-    every_quarter_second(move || {
-        if let Some(screen) = weak.upgrade() {
-            while let Ok(input) = from_bus.try_recv() {
-                screen.handle(input);
-            }
-            screen.tick(OffsetDateTime::now_utc());
-        }
-    });
     info!(%device, counter, "rating screen started");
     Ok(screen)
 }
@@ -471,10 +449,63 @@ fn parse<T: serde::de::DeserializeOwned>(topic: &str, payload: &[u8]) -> Option<
         .ok()
 }
 
-/// Runs `f` on the UI thread four times a second for as long as the event loop runs.
-fn every_quarter_second(f: impl FnMut() + 'static) {
+/// A window fed from the bus and moved on by the clock.
+trait Screen: 'static {
+    type Input: Send + 'static;
+    fn handle(&self, input: Self::Input);
+    fn tick(&self, now: OffsetDateTime);
+}
+
+impl Screen for Console {
+    type Input = ConsoleInput;
+    fn handle(&self, input: ConsoleInput) {
+        Console::handle(self, input)
+    }
+    fn tick(&self, now: OffsetDateTime) {
+        Console::tick(self, now)
+    }
+}
+
+impl Screen for RatingScreen {
+    type Input = RatingInput;
+    fn handle(&self, input: RatingInput) {
+        RatingScreen::handle(self, input)
+    }
+    fn tick(&self, now: OffsetDateTime) {
+        RatingScreen::tick(self, now)
+    }
+}
+
+/// Connects the window `make` builds to the broker as `options.device`: `map` turns
+/// what arrives into its inputs, the commands it sends go to the device's command
+/// topic, and four times a second its inputs are handled and its clock moves.
+fn connect<S: Screen>(
+    name: &str,
+    options: BusOptions,
+    map: impl FnMut(BusEvent) -> Option<S::Input> + Send + 'static,
+    make: impl FnOnce(Box<dyn Fn(CommandEnvelope)>) -> Result<Rc<S>, slint::PlatformError>,
+) -> Result<Rc<S>, slint::PlatformError> {
+    let command_topic = Topics::new(&options.site).command(&options.device);
+    let (from_bus, publisher) = spawn_link(name, options, map);
+    let screen = make(Box::new(move |command| {
+        let payload = serde_json::to_vec(&command).expect("commands serialize");
+        publisher.publish(command_topic.clone(), payload);
+    }))?;
+    let weak = Rc::downgrade(&screen);
     let timer = slint::Timer::default();
-    timer.start(slint::TimerMode::Repeated, Duration::from_millis(250), f);
+    timer.start(
+        slint::TimerMode::Repeated,
+        Duration::from_millis(250),
+        move || {
+            if let Some(screen) = weak.upgrade() {
+                while let Ok(input) = from_bus.try_recv() {
+                    screen.handle(input);
+                }
+                screen.tick(OffsetDateTime::now_utc());
+            }
+        },
+    );
     // The timer lives as long as the window.
     std::mem::forget(timer);
+    Ok(screen)
 }

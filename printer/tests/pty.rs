@@ -27,6 +27,18 @@ fn next(printer: &VirtualPrinter) -> Printed {
         .expect("a ticket came out")
 }
 
+/// The ticket's lines in the printer's own font.
+fn texts(printed: &Printed) -> Vec<&str> {
+    printed
+        .elements
+        .iter()
+        .filter_map(|e| match e {
+            Element::Text { text, .. } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
 #[test]
 fn a_ticket_decodes_back_to_its_text_qr_and_cut() {
     let printer = VirtualPrinter::start(None, 384).unwrap();
@@ -42,14 +54,7 @@ fn a_ticket_decodes_back_to_its_text_qr_and_cut() {
     .unwrap();
     let printed = next(&printer);
 
-    let texts: Vec<&str> = printed
-        .elements
-        .iter()
-        .filter_map(|e| match e {
-            Element::Text { text, .. } => Some(text.as_str()),
-            _ => None,
-        })
-        .collect();
+    let texts = texts(&printed);
     assert_eq!(texts, ["1023", "26/11/2026 08:41"]);
     let qr: Vec<&str> = printed
         .elements
@@ -107,14 +112,7 @@ fn in_tcvn3_text_mode_the_vietnamese_lines_come_back_as_text_with_no_image() {
     );
     port.print(&bytes).unwrap();
     let printed = next(&printer);
-    let texts: Vec<&str> = printed
-        .elements
-        .iter()
-        .filter_map(|e| match e {
-            Element::Text { text, .. } => Some(text.as_str()),
-            _ => None,
-        })
-        .collect();
+    let texts = texts(&printed);
     assert_eq!(
         texts,
         [

@@ -389,6 +389,19 @@ mod tests {
         );
     }
 
+    /// A broker at 192.168.1.10 with the usual ports and TLS, its files in `out`.
+    fn office_options(out: &Path) -> SetupOptions {
+        SetupOptions {
+            out: out.to_path_buf(),
+            hosts: vec!["192.168.1.10".into()],
+            lan_port: 8883,
+            loopback_port: 1883,
+            tls: true,
+            require_client_certificates: false,
+            broker_user: "mosquitto".into(),
+        }
+    }
+
     /// broker-config/ shows what setup makes for the default site on a broker at
     /// 192.168.1.10 with its files in /etc/mosquitto/qms. `QMS_WRITE_EXAMPLES=1` rewrites
     /// them after a deliberate change.
@@ -397,15 +410,7 @@ mod tests {
         let mut config = SiteConfig::default_site();
         config.broker.embedded = false;
         config.broker.address = "192.168.1.10:8883".into();
-        let options = SetupOptions {
-            out: "/etc/mosquitto/qms".into(),
-            hosts: vec!["192.168.1.10".into()],
-            lan_port: 8883,
-            loopback_port: 1883,
-            tls: true,
-            require_client_certificates: false,
-            broker_user: "mosquitto".into(),
-        };
+        let options = office_options(Path::new("/etc/mosquitto/qms"));
         let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../broker-config");
         let made = [
             (
@@ -431,15 +436,7 @@ mod tests {
     #[test]
     fn setup_refuses_a_weak_or_incomplete_site() {
         let dir = tempfile::tempdir().unwrap();
-        let mut options = SetupOptions {
-            out: dir.path().to_path_buf(),
-            hosts: vec!["192.168.1.10".into()],
-            lan_port: 8883,
-            loopback_port: 1883,
-            tls: true,
-            require_client_certificates: false,
-            broker_user: "mosquitto".into(),
-        };
+        let mut options = office_options(dir.path());
         let mut config = SiteConfig::default_site();
         let e = setup(&config, &options).unwrap_err().to_string();
         assert!(e.contains("embedded = true"), "{e}");
