@@ -17,12 +17,13 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
-use qms_bus::{spawn_link, BusEvent, BusOptions, Topics};
+use qms_bus::{BusEvent, BusOptions, Topics};
 use qms_core::config::SiteConfig;
 use qms_core::protocol::{Board, Command, CommandEnvelope, Event, Rating, Reply, Ticket};
+use qms_window::{connect, parse, BusWindow};
 use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 use time::OffsetDateTime;
-use tracing::{info, warn};
+use tracing::info;
 
 pub mod console;
 pub mod rating;
@@ -313,9 +314,13 @@ pub fn start_console(
         }
         BusEvent::Acked(_) | BusEvent::Delivery { .. } => None,
     };
-    let console = connect("console-mqtt", options, map, |send| {
-        Console::new(config, counter, OffsetDateTime::now_utc(), send)
-    })?;
+    let console = connect(
+        "console-mqtt",
+        options,
+        Duration::from_millis(250),
+        map,
+        |send| Console::new(config, counter, OffsetDateTime::now_utc(), send),
+    )?;
     info!(%device, counter, "counter console started");
     Ok(console)
 }
@@ -427,9 +432,13 @@ pub fn start_rating(
         BusEvent::Message { topic, payload } => parse(&topic, &payload).map(RatingInput::Reply),
         _ => None,
     };
-    let screen = connect("rating-mqtt", options, map, |send| {
-        RatingScreen::new(config, counter, OffsetDateTime::now_utc(), send)
-    })?;
+    let screen = connect(
+        "rating-mqtt",
+        options,
+        Duration::from_millis(250),
+        map,
+        |send| RatingScreen::new(config, counter, OffsetDateTime::now_utc(), send),
+    )?;
     info!(%device, counter, "rating screen started");
     Ok(screen)
 }
@@ -443,20 +452,7 @@ pub fn run_rating(
     start_rating(config, counter, options)?.window().run()
 }
 
-fn parse<T: serde::de::DeserializeOwned>(topic: &str, payload: &[u8]) -> Option<T> {
-    serde_json::from_slice(payload)
-        .inspect_err(|e| warn!(topic, cause = %e, "unreadable message ignored"))
-        .ok()
-}
-
-/// A window fed from the bus and moved on by the clock.
-trait Screen: 'static {
-    type Input: Send + 'static;
-    fn handle(&self, input: Self::Input);
-    fn tick(&self, now: OffsetDateTime);
-}
-
-impl Screen for Console {
+impl BusWindow for Console {
     type Input = ConsoleInput;
     fn handle(&self, input: ConsoleInput) {
         Console::handle(self, input)
@@ -466,7 +462,7 @@ impl Screen for Console {
     }
 }
 
-impl Screen for RatingScreen {
+impl BusWindow for RatingScreen {
     type Input = RatingInput;
     fn handle(&self, input: RatingInput) {
         RatingScreen::handle(self, input)
@@ -474,38 +470,4 @@ impl Screen for RatingScreen {
     fn tick(&self, now: OffsetDateTime) {
         RatingScreen::tick(self, now)
     }
-}
-
-/// Connects the window `make` builds to the broker as `options.device`: `map` turns
-/// what arrives into its inputs, the commands it sends go to the device's command
-/// topic, and four times a second its inputs are handled and its clock moves.
-fn connect<S: Screen>(
-    name: &str,
-    options: BusOptions,
-    map: impl FnMut(BusEvent) -> Option<S::Input> + Send + 'static,
-    make: impl FnOnce(Box<dyn Fn(CommandEnvelope)>) -> Result<Rc<S>, slint::PlatformError>,
-) -> Result<Rc<S>, slint::PlatformError> {
-    let command_topic = Topics::new(&options.site).command(&options.device);
-    let (from_bus, publisher) = spawn_link(name, options, map);
-    let screen = make(Box::new(move |command| {
-        let payload = serde_json::to_vec(&command).expect("commands serialize");
-        publisher.publish(command_topic.clone(), payload);
-    }))?;
-    let weak = Rc::downgrade(&screen);
-    let timer = slint::Timer::default();
-    timer.start(
-        slint::TimerMode::Repeated,
-        Duration::from_millis(250),
-        move || {
-            if let Some(screen) = weak.upgrade() {
-                while let Ok(input) = from_bus.try_recv() {
-                    screen.handle(input);
-                }
-                screen.tick(OffsetDateTime::now_utc());
-            }
-        },
-    );
-    // The timer lives as long as the window.
-    std::mem::forget(timer);
-    Ok(screen)
 }

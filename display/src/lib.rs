@@ -14,9 +14,10 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
-use qms_bus::{spawn_link, BusEvent, BusOptions, Topics};
+use qms_bus::{BusEvent, BusOptions, Topics};
 use qms_core::config::SiteConfig;
 use qms_core::protocol::{Board as Snapshot, CounterStatus};
+use qms_window::{connect, parse, BusWindow};
 use slint::{ComponentHandle, ModelRc, VecModel};
 use time::OffsetDateTime;
 use tracing::{info, warn};
@@ -183,17 +184,11 @@ pub fn start(
     options.subscriptions.push(topics.board());
     options.subscriptions.push(topics.all_statuses());
     let board_topic = topics.board();
-    let (from_bus, _) = spawn_link("display-mqtt", options, move |event| match event {
+    let map = move |event| match event {
         BusEvent::Connected => Some(Input::Connected(true)),
         BusEvent::Disconnected { .. } => Some(Input::Connected(false)),
         BusEvent::Message { topic, payload } if topic == board_topic => {
-            match serde_json::from_slice(&payload) {
-                Ok(snapshot) => Some(Input::Snapshot(snapshot)),
-                Err(e) => {
-                    warn!(cause = %e, "unreadable board snapshot ignored");
-                    None
-                }
-            }
+            parse(&topic, &payload).map(Input::Snapshot)
         }
         BusEvent::Message { topic, payload } => {
             topics
@@ -204,7 +199,7 @@ pub fn start(
                 })
         }
         _ => None,
-    });
+    };
 
     let voice = qms_voice::VoicePack::builtin();
     let announcer = qms_voice::Announcer::start(
@@ -213,31 +208,33 @@ pub fn start(
         std::env::temp_dir(),
     );
     let dialect = config.site.dialect;
-    let display = Display::new(config, OffsetDateTime::now_utc(), move |call| {
-        match voice.announcement(&call.label, call.counter, dialect) {
-            Ok(samples) => announcer.say(samples),
-            Err(e) => warn!(cause = %e, "call not spoken"),
-        }
-    })?;
-    let timer = slint::Timer::default();
-    let weak = Rc::downgrade(&display);
-    timer.start(
-        slint::TimerMode::Repeated,
+    // The board sends no command.
+    let display = connect(
+        "display-mqtt",
+        options,
         Duration::from_millis(200),
-        move || {
-            if let Some(display) = weak.upgrade() {
-                let now = OffsetDateTime::now_utc();
-                while let Ok(input) = from_bus.try_recv() {
-                    display.handle(input, now);
+        map,
+        |_| {
+            Display::new(config, OffsetDateTime::now_utc(), move |call| {
+                match voice.announcement(&call.label, call.counter, dialect) {
+                    Ok(samples) => announcer.say(samples),
+                    Err(e) => warn!(cause = %e, "call not spoken"),
                 }
-                display.tick(now);
-            }
+            })
         },
-    );
-    // The timer lives as long as the window.
-    std::mem::forget(timer);
+    )?;
     info!("display started");
     Ok(display)
+}
+
+impl BusWindow for Display {
+    type Input = Input;
+    fn handle(&self, input: Input) {
+        Display::handle(self, input, OffsetDateTime::now_utc())
+    }
+    fn tick(&self, now: OffsetDateTime) {
+        Display::tick(self, now)
+    }
 }
 
 /// Runs the board as device `options.device`, full screen, until its window is closed.

@@ -14,12 +14,13 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
-use qms_bus::{spawn_link, BusEvent, BusOptions, Topics};
+use qms_bus::{BusEvent, BusOptions, Topics};
 use qms_core::config::SiteConfig;
 use qms_core::protocol::{Board, CommandEnvelope, Reply};
+use qms_window::{connect, parse, BusWindow};
 use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 use time::OffsetDateTime;
-use tracing::{info, warn};
+use tracing::info;
 
 pub mod model;
 
@@ -280,57 +281,41 @@ pub fn start(
         options.subscriptions.push(topics.status(printer));
     }
     let bus_device = device.clone();
-    let command_topic = topics.command(&device);
-    let (from_bus, publisher) = spawn_link("kiosk-mqtt", options, move |event| match event {
+    let map = move |event| match event {
         BusEvent::Connected => Some(Input::Online(true)),
         BusEvent::Disconnected { .. } => Some(Input::Online(false)),
         BusEvent::Message { topic, payload } => bus_input(&topics, &bus_device, &topic, &payload),
         BusEvent::Acked(_) | BusEvent::Delivery { .. } => None,
-    });
-    let kiosk = Kiosk::new(config, &device, OffsetDateTime::now_utc(), move |command| {
-        let payload = serde_json::to_vec(&command).expect("commands serialize");
-        publisher.publish(command_topic.clone(), payload);
-    })?;
-    let timer = slint::Timer::default();
-    let weak = Rc::downgrade(&kiosk);
-    timer.start(
-        slint::TimerMode::Repeated,
+    };
+    let kiosk = connect(
+        "kiosk-mqtt",
+        options,
         Duration::from_millis(100),
-        move || {
-            if let Some(kiosk) = weak.upgrade() {
-                while let Ok(input) = from_bus.try_recv() {
-                    kiosk.handle(input);
-                }
-                kiosk.tick(OffsetDateTime::now_utc());
-            }
-        },
-    );
-    // The timer lives as long as the window.
-    std::mem::forget(timer);
+        map,
+        |send| Kiosk::new(config, &device, OffsetDateTime::now_utc(), send),
+    )?;
     info!(%device, "kiosk started");
     Ok(kiosk)
 }
 
 fn bus_input(topics: &Topics, device: &str, topic: &str, payload: &[u8]) -> Option<Input> {
     if topic == topics.board() {
-        match serde_json::from_slice(payload) {
-            Ok(board) => Some(Input::Board(board)),
-            Err(e) => {
-                warn!(cause = %e, "unreadable board snapshot ignored");
-                None
-            }
-        }
+        parse(topic, payload).map(Input::Board)
     } else if topic == topics.reply(device) {
-        match serde_json::from_slice(payload) {
-            Ok(reply) => Some(Input::Reply(reply)),
-            Err(e) => {
-                warn!(cause = %e, "unreadable reply ignored");
-                None
-            }
-        }
+        parse(topic, payload).map(Input::Reply)
     } else if topic.ends_with("/status") {
         Some(Input::Printer(Printer::from_status(payload)))
     } else {
         None
+    }
+}
+
+impl BusWindow for Kiosk {
+    type Input = Input;
+    fn handle(&self, input: Input) {
+        Kiosk::handle(self, input)
+    }
+    fn tick(&self, now: OffsetDateTime) {
+        Kiosk::tick(self, now)
     }
 }
