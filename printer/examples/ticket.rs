@@ -38,7 +38,7 @@ fn main() {
             path: printer.path.clone(),
             baud: 38400,
             flow: Flow::None,
-            timeout: Duration::from_millis(500),
+            timeout: Duration::from_secs(1),
         })
         .expect("the virtual printer opens");
         port.print(&bytes).expect("printed");

@@ -15,7 +15,8 @@ fn open(printer: &VirtualPrinter) -> SerialPrinter {
         path: printer.path.clone(),
         baud: 38400,
         flow: Flow::None,
-        timeout: Duration::from_millis(300),
+        // Generous: a loaded machine may be slow to schedule the virtual printer.
+        timeout: Duration::from_secs(1),
     })
     .expect("the pseudo-terminal opens")
 }

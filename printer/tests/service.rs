@@ -61,7 +61,7 @@ async fn jobs_print_once_and_wait_for_paper() {
             path: printer.path.clone(),
             baud: 38400,
             flow: Flow::None,
-            timeout: Duration::from_millis(300),
+            timeout: Duration::from_secs(1),
         },
         paper: Paper::Mm58,
         text: qms_core::config::PrinterText::Raster,
