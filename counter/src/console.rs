@@ -192,10 +192,6 @@ impl ConsoleModel {
         Some(envelope)
     }
 
-    pub fn call_next(&mut self) -> Option<CommandEnvelope> {
-        self.press(Command::CallNext { counter: None })
-    }
-
     /// Opens the transfer picker when a ticket is being served.
     pub fn open_transfer(&mut self) {
         self.transfer_open = self.serving().is_some() && !self.busy();
@@ -246,36 +242,10 @@ impl ConsoleModel {
                 error: false,
             },
         });
-        if reply.ok {
-            self.learn(&action.envelope.command, reply.ticket);
-        }
-        // The board will move too; asking now shows the result at once.
+        // What the action changed shows with the next list, asked now rather than when
+        // the board moves: the console draws no conclusion of its own.
         self.listed_at = None;
         self.list_if_stale()
-    }
-
-    /// What a successful reply tells about this counter before the next list comes.
-    fn learn(&mut self, command: &Command, ticket: Option<Ticket>) {
-        match command {
-            Command::Pause { .. } => self.paused = true,
-            Command::Resume { .. } => self.paused = false,
-            Command::CallNext { .. } | Command::Call { .. } => self.paused = false,
-            _ => {}
-        }
-        if let Some(ticket) = ticket {
-            // Calling completes the ticket served before.
-            if ticket.state == TicketState::Called {
-                for t in &mut self.tickets {
-                    if t.state == TicketState::Called && t.id != ticket.id {
-                        t.state = TicketState::Completed;
-                    }
-                }
-            }
-            match self.tickets.iter_mut().find(|t| t.id == ticket.id) {
-                Some(known) => *known = ticket,
-                None => self.tickets.push(ticket),
-            }
-        }
     }
 
     fn done_words(&self, command: &Command, ticket: Option<&Ticket>) -> String {

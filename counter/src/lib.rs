@@ -410,7 +410,7 @@ impl RatingScreen {
             rating::Screen::Ask => RatingPage::Ask,
             rating::Screen::Thanks => RatingPage::Thanks,
         });
-        api.set_ticket_label(model.ticket.as_ref().map_or("", |t| t.1.as_str()).into());
+        api.set_ticket_label(model.label().unwrap_or_default().into());
     }
 }
 

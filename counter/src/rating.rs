@@ -22,8 +22,8 @@ pub enum Screen {
 pub struct RatingModel {
     counter: u16,
     pub screen: Screen,
-    /// The ticket asked about: (id, label).
-    pub ticket: Option<(String, String)>,
+    /// The id of the ticket asked about.
+    pub ticket: Option<String>,
     since: OffsetDateTime,
     now: OffsetDateTime,
     sending: Option<Outstanding>,
@@ -53,12 +53,17 @@ impl RatingModel {
         } = event
         {
             if *counter == self.counter {
-                // A ticket id is the business day and the label: "20261126-1023".
-                let label = ticket.split_once('-').map_or(ticket.as_str(), |(_, l)| l);
-                self.ticket = Some((ticket.clone(), label.to_string()));
+                self.ticket = Some(ticket.clone());
                 self.show(Screen::Ask);
             }
         }
+    }
+
+    /// The number of the ticket asked about: its id is the business day and the label,
+    /// "20261126-1023".
+    pub fn label(&self) -> Option<&str> {
+        let id = self.ticket.as_deref()?;
+        Some(id.split_once('-').map_or(id, |(_, label)| label))
     }
 
     /// A tap on a face: the rating to send; the thank-you shows at once.
@@ -66,7 +71,7 @@ impl RatingModel {
         if self.screen != Screen::Ask {
             return None;
         }
-        let (ticket, _) = self.ticket.clone()?;
+        let ticket = self.ticket.clone()?;
         let envelope = CommandEnvelope::new(
             uuid::Uuid::new_v4().to_string(),
             Command::Rate { ticket, rating },
@@ -132,7 +137,7 @@ mod tests {
         assert_eq!(m.tap(Rating::Satisfied), None);
         m.event(&completed(3));
         assert_eq!(m.screen, Screen::Ask);
-        assert_eq!(m.ticket.as_ref().unwrap().1, "1004");
+        assert_eq!(m.label(), Some("1004"));
         let sent = m.tap(Rating::VerySatisfied).expect("a rating");
         assert_eq!(
             sent.command,

@@ -62,14 +62,7 @@ fn the_officer_calls_and_completes_and_the_citizen_rates() {
     let store = tempfile::tempdir().unwrap();
     let mut authority = QueueOptions::new(config.clone(), &broker);
     authority.store_path = store.path().to_path_buf();
-    std::thread::spawn(move || {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap()
-            .block_on(qms_queue::run(authority, std::future::pending()))
-            .unwrap();
-    });
+    qms_queue::run_on_thread(authority);
     let issue = Command::Issue {
         service: "cu-tru".into(),
         priority: None,

@@ -22,14 +22,7 @@ fn a_tap_on_the_kiosk_gets_a_ticket_from_the_authority() {
     let store = tempfile::tempdir().unwrap();
     let mut authority = QueueOptions::new(config.clone(), &broker.to_string());
     authority.store_path = store.path().to_path_buf();
-    std::thread::spawn(move || {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap()
-            .block_on(qms_queue::run(authority, std::future::pending()))
-            .unwrap();
-    });
+    qms_queue::run_on_thread(authority);
 
     let options = BusOptions::new("kiosk-1", &config.site.id, &broker.to_string());
     let kiosk = qms_kiosk::start(config, options).unwrap();

@@ -86,39 +86,33 @@ const LOWER: [(u8, char); 67] = [
 /// Page 31's own places for the capitals whose lower-case byte it does not reuse.
 const UPPER_MOVED: [(u8, char); 3] = [(0xA1, 'Ă'), (0xA2, 'Â'), (0xA7, 'Đ')];
 
-/// The page and byte of `c`, or None when TCVN-3 has no place for it.
-fn place(c: char) -> Option<(u8, u8)> {
-    if let Some((byte, _)) = LOWER.iter().find(|(_, l)| *l == c) {
-        return Some((LOWER_PAGE, *byte));
-    }
-    if let Some((byte, _)) = UPPER_MOVED.iter().find(|(_, u)| *u == c) {
-        return Some((UPPER_PAGE, *byte));
-    }
-    LOWER
+/// Page 31, by byte: the moved capitals, then the capitals of page 30's letters at their
+/// bytes (ă, â and đ excepted: their capitals are the moved ones).
+fn upper() -> impl Iterator<Item = (u8, char)> {
+    let at_lower_bytes = LOWER
         .iter()
         .filter(|(byte, _)| !matches!(byte, 0xA8 | 0xA9 | 0xAE))
-        .find(|(_, l)| l.to_uppercase().eq(std::iter::once(c)))
-        .map(|(byte, _)| (UPPER_PAGE, *byte))
+        .filter_map(|(byte, c)| c.to_uppercase().next().map(|upper| (*byte, upper)));
+    UPPER_MOVED.into_iter().chain(at_lower_bytes)
+}
+
+/// The page and byte of `c`, or None when TCVN-3 has no place for it.
+fn place(c: char) -> Option<(u8, u8)> {
+    let byte_of = |(byte, t): (u8, char)| (t == c).then_some(byte);
+    LOWER
+        .into_iter()
+        .find_map(byte_of)
+        .map(|byte| (LOWER_PAGE, byte))
+        .or_else(|| upper().find_map(byte_of).map(|byte| (UPPER_PAGE, byte)))
 }
 
 /// The character printed for `byte` on `page`, if any.
 pub fn decode(page: u8, byte: u8) -> Option<char> {
-    if byte < 0x80 {
-        return Some(byte as char);
-    }
+    let char_at = |(b, c): (u8, char)| (b == byte).then_some(c);
     match page {
-        LOWER_PAGE => LOWER.iter().find(|(b, _)| *b == byte).map(|(_, c)| *c),
-        UPPER_PAGE => UPPER_MOVED
-            .iter()
-            .find(|(b, _)| *b == byte)
-            .map(|(_, c)| *c)
-            .or_else(|| {
-                LOWER
-                    .iter()
-                    .filter(|(b, _)| !matches!(b, 0xA8 | 0xA9 | 0xAE))
-                    .find(|(b, _)| *b == byte)
-                    .and_then(|(_, c)| c.to_uppercase().next())
-            }),
+        _ if byte < 0x80 => Some(byte as char),
+        LOWER_PAGE => LOWER.into_iter().find_map(char_at),
+        UPPER_PAGE => upper().find_map(char_at),
         _ => None,
     }
 }
@@ -182,6 +176,17 @@ mod tests {
             assert!(!bytes.contains(&b'?'), "{text}");
             assert_eq!(decode_all(&bytes), text);
         }
+    }
+
+    /// Page 30 against TCVN 5712:1993 VN3 as Vietnamese converters publish it: the bytes
+    /// written as Latin-1 characters, in the order à á ả ã ạ, ă …, ư (0xAD, a soft hyphen).
+    #[test]
+    fn the_lower_case_page_is_tcvn_5712_vn3() {
+        let letters = "àáảãạăằắẳẵặâầấẩẫậđèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵ";
+        let vn3 = "µ¸¶·¹¨»¾¼½Æ©ÇÊÈÉË®ÌÐÎÏÑªÒÕÓÔÖ×ÝØÜÞßãáâä«åèæçé¬êíëìîïóñòô\u{AD}õøö÷ùúýûüþ";
+        let expected: Vec<u8> = vn3.chars().map(|c| c as u32 as u8).collect();
+        let mut page = LOWER_PAGE;
+        assert_eq!(encode(letters, &mut page), expected);
     }
 
     #[test]

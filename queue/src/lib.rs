@@ -12,4 +12,4 @@
 pub mod service;
 pub mod store;
 
-pub use service::{run, Clock, ManualClock, QueueError, QueueOptions, SystemClock};
+pub use service::{run, run_on_thread, Clock, ManualClock, QueueError, QueueOptions, SystemClock};

@@ -92,6 +92,18 @@ pub enum QueueError {
     Bus(#[from] qms_bus::BusError),
 }
 
+/// Runs the authority on a thread of its own, with a runtime of its own, until the
+/// process ends: for a window and its tests, which keep the main thread.
+pub fn run_on_thread(options: QueueOptions) -> std::thread::JoinHandle<Result<(), QueueError>> {
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a tokio runtime can be built")
+            .block_on(run(options, std::future::pending()))
+    })
+}
+
 /// Runs the authority until `shutdown` completes or the store fails.
 pub async fn run(
     options: QueueOptions,

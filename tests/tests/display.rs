@@ -19,14 +19,7 @@ fn the_stale_mark_appears_when_the_broker_stops_and_clears_when_it_returns() {
     let mut authority = QueueOptions::new(config.clone(), &broker.addr.to_string());
     authority.store_path = store.path().to_path_buf();
     authority.clock = Arc::new(SystemClock);
-    std::thread::spawn(move || {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap()
-            .block_on(qms_queue::run(authority, std::future::pending()))
-            .unwrap();
-    });
+    qms_queue::run_on_thread(authority);
 
     let mut options = BusOptions::new("display-hall", &config.site.id, &broker.addr.to_string());
     options.reconnect_delay = Duration::from_millis(50);
