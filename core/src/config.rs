@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
-use time::{OffsetDateTime, Time, UtcOffset, Weekday};
+use time::{Date, OffsetDateTime, Time, UtcOffset, Weekday};
 
 use crate::numwords::Dialect;
 
@@ -64,6 +64,13 @@ pub struct Site {
     pub utc_offset: UtcOffset,
     #[serde(default)]
     pub dialect: Dialect,
+}
+
+impl Site {
+    /// The business day `at` falls in, in the site's time zone.
+    pub fn business_day(&self, at: OffsetDateTime) -> Date {
+        at.to_offset(self.utc_offset).date()
+    }
 }
 
 fn default_offset() -> UtcOffset {

@@ -111,7 +111,8 @@ pub enum Command {
         ticket: String,
         rating: Rating,
     },
-    /// Today's tickets, by place in line; read-only.
+    /// The tickets of a business day (today unless `day` is given), by place in line;
+    /// read-only.
     List {
         #[serde(default)]
         service: Option<String>,
@@ -121,6 +122,9 @@ pub enum Command {
         /// tickets it is serving or marked as no-show.
         #[serde(default)]
         counter: Option<u16>,
+        /// A closed business day ("2026-11-25"), read from the authority's store.
+        #[serde(default)]
+        day: Option<Date>,
     },
 }
 

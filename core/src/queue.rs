@@ -145,6 +145,15 @@ impl QueueState {
         self.tickets.get(id)
     }
 
+    /// The state the events leave, applied in order to an empty one.
+    pub fn replayed<'e>(events: impl IntoIterator<Item = &'e Event>) -> QueueState {
+        let mut state = QueueState::default();
+        for event in events {
+            state.apply(event);
+        }
+        state
+    }
+
     /// Applies a stored or freshly made event.
     pub fn apply(&mut self, event: &Event) {
         self.seq = event.seq;
@@ -327,7 +336,7 @@ impl QueueState {
 
     /// Closes the previous business day and opens today's, when the day has changed.
     pub fn roll_over(&mut self, config: &SiteConfig, now: OffsetDateTime) -> Vec<Event> {
-        let today = now.to_offset(config.site.utc_offset).date();
+        let today = config.site.business_day(now);
         let mut kinds = Vec::new();
         if let Some(day) = self.day {
             if day == today {
@@ -548,23 +557,17 @@ impl QueueState {
                 service,
                 state,
                 counter,
+                day,
             } => {
-                let service = service.clone();
-                let state = *state;
-                let counter = *counter;
+                let (service, state, counter, day) = (service.clone(), *state, *counter, *day);
                 Ok((
                     Vec::new(),
                     Box::new(move |s: &QueueState, config: &SiteConfig| {
-                        let mut list: Vec<Ticket> = s
-                            .tickets
-                            .values()
-                            .filter(|t| service.as_ref().is_none_or(|x| &t.service == x))
-                            .filter(|t| state.is_none_or(|x| t.state == x))
-                            .filter(|t| counter.is_none_or(|c| s.works_with(config, c, t)))
-                            .cloned()
-                            .collect();
-                        list.sort_by_key(|t| t.queue_key);
-                        Answer::Tickets(list)
+                        // Other days are in the authority's store, not in today's state.
+                        if day.is_some_and(|d| s.day != Some(d)) {
+                            return Answer::Tickets(Vec::new());
+                        }
+                        Answer::Tickets(s.list(config, service.as_deref(), state, counter))
                     }),
                 ))
             }
@@ -742,6 +745,27 @@ impl QueueState {
             }
             Err(_) => Vec::new(),
         }
+    }
+
+    /// The day's tickets of a procedure, in a state, that a counter works with (each
+    /// filter when given), by place in line.
+    pub fn list(
+        &self,
+        config: &SiteConfig,
+        service: Option<&str>,
+        state: Option<TicketState>,
+        counter: Option<u16>,
+    ) -> Vec<Ticket> {
+        let mut list: Vec<Ticket> = self
+            .tickets
+            .values()
+            .filter(|t| service.is_none_or(|x| t.service == x))
+            .filter(|t| state.is_none_or(|x| t.state == x))
+            .filter(|t| counter.is_none_or(|c| self.works_with(config, c, t)))
+            .cloned()
+            .collect();
+        list.sort_by_key(|t| t.queue_key);
+        list
     }
 
     /// Whether counter `counter` may call `t`, serves it or marked it as no-show.

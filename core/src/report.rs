@@ -1,8 +1,11 @@
-//! The day's figures from its tickets, for the office head: per procedure and per
-//! counter, how many were issued, served and absent, how long citizens waited and were
-//! served, and how they rated the service.
+//! The figures of a day or a period from its tickets, for the office head: per procedure,
+//! per counter and per day, how many were issued, served and absent, how long citizens
+//! waited and were served, and how they rated the service.
+
+use std::collections::BTreeMap;
 
 use serde::Serialize;
+use time::Date;
 
 use crate::config::SiteConfig;
 use crate::protocol::{Rating, Ticket, TicketState};
@@ -86,17 +89,32 @@ impl Figures {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct DayReport {
+pub struct Report {
+    /// The first and last business day covered.
+    pub from: Date,
+    pub to: Date,
     pub total: Figures,
     /// (procedure id, name, figures), in configuration order.
     pub procedures: Vec<(String, String, Figures)>,
     /// (counter number, name, figures of the tickets it called last), by number.
     pub counters: Vec<(u16, String, Figures)>,
+    /// Each day that had tickets, when the report covers more than one day.
+    pub days: Vec<(Date, Figures)>,
 }
 
-impl DayReport {
-    pub fn of(config: &SiteConfig, tickets: &[Ticket]) -> DayReport {
-        DayReport {
+impl Report {
+    /// The report of the business days `from` to `to` from their tickets.
+    pub fn of(config: &SiteConfig, from: Date, to: Date, tickets: &[Ticket]) -> Report {
+        let mut by_day: BTreeMap<Date, Vec<&Ticket>> = BTreeMap::new();
+        if from != to {
+            for t in tickets {
+                let day = config.site.business_day(t.issued_at);
+                by_day.entry(day).or_default().push(t);
+            }
+        }
+        Report {
+            from,
+            to,
             total: Figures::of(tickets.iter()),
             procedures: config
                 .procedures
@@ -115,14 +133,27 @@ impl DayReport {
                     (c.number, c.name.clone(), figures)
                 })
                 .collect(),
+            days: by_day
+                .into_iter()
+                .map(|(day, tickets)| (day, Figures::of(tickets.into_iter())))
+                .collect(),
         }
     }
 
     /// The report as a table in Vietnamese, for a terminal or a text file.
     pub fn to_text(&self) -> String {
-        let mut out = format!(
-            "{:<44} {:>5} {:>5} {:>5} {:>5} {:>8} {:>8} {:>10}\n",
-            "", "Cấp", "Xong", "Vắng", "Chờ", "Chờ TB", "Xử lý TB", "Hài lòng"
+        let mut out = if self.from == self.to {
+            format!("Báo cáo ngày {}\n", vietnamese_date(self.from))
+        } else {
+            format!(
+                "Báo cáo từ ngày {} đến ngày {}\n",
+                vietnamese_date(self.from),
+                vietnamese_date(self.to)
+            )
+        };
+        out += &format!(
+            "{:<44} {:>5} {:>5} {:>5} {:>5} {:>7} {:>8} {:>8} {:>10}\n",
+            "", "Cấp", "Xong", "Vắng", "Chờ", "Hết giờ", "Chờ TB", "Xử lý TB", "Hài lòng"
         );
         let row = |out: &mut String, name: &str, f: &Figures| {
             let minutes = |m: Option<u32>| m.map_or("—".to_string(), |m| format!("{m} ph"));
@@ -131,11 +162,12 @@ impl DayReport {
             });
             let name: String = name.chars().take(44).collect();
             out.push_str(&format!(
-                "{name:<44} {:>5} {:>5} {:>5} {:>5} {:>8} {:>8} {:>10}\n",
+                "{name:<44} {:>5} {:>5} {:>5} {:>5} {:>7} {:>8} {:>8} {:>10}\n",
                 f.issued,
                 f.served,
                 f.no_show,
                 f.open,
+                f.expired,
                 minutes(f.mean_wait_minutes),
                 minutes(f.mean_service_minutes),
                 satisfied,
@@ -147,7 +179,15 @@ impl DayReport {
         for (_, name, f) in &self.counters {
             row(&mut out, name, f);
         }
-        row(&mut out, "Cả ngày", &self.total);
+        for (day, f) in &self.days {
+            row(&mut out, &format!("Ngày {}", vietnamese_date(*day)), f);
+        }
+        let total = if self.from == self.to {
+            "Cả ngày"
+        } else {
+            "Tổng cộng"
+        };
+        row(&mut out, total, &self.total);
         let r = &self.total.ratings;
         out.push_str(&format!(
             "Đánh giá: {} rất hài lòng, {} hài lòng, {} chưa hài lòng\n",
@@ -155,6 +195,16 @@ impl DayReport {
         ));
         out
     }
+}
+
+/// 25/11/2026.
+pub fn vietnamese_date(day: Date) -> String {
+    format!(
+        "{:02}/{:02}/{}",
+        day.day(),
+        u8::from(day.month()),
+        day.year()
+    )
 }
 
 #[cfg(test)]
@@ -199,11 +249,14 @@ mod tests {
             service: None,
             state: None,
             counter: None,
+            day: None,
         };
         let Answer::Tickets(tickets) = run("admin", list, 30) else {
             panic!("a list");
         };
-        let report = DayReport::of(&config, &tickets);
+        let day = time::macros::date!(2026 - 11 - 26);
+        let report = Report::of(&config, day, day, &tickets);
+        assert!(report.days.is_empty(), "one day has no rows per day");
         let cccd = &report.procedures[0].2;
         assert_eq!(
             (cccd.issued, cccd.served, cccd.no_show, cccd.open),
@@ -221,5 +274,66 @@ mod tests {
         let text = report.to_text();
         assert!(text.contains("Đánh giá: 1 rất hài lòng, 0 hài lòng, 0 chưa hài lòng"));
         assert!(text.lines().any(|l| l.starts_with("Cả ngày")), "{text}");
+        assert!(text.starts_with("Báo cáo ngày 26/11/2026\n"), "{text}");
+    }
+
+    #[test]
+    fn a_period_adds_up_its_days_and_shows_each() {
+        let mut config = SiteConfig::default_site();
+        config.hours = crate::config::Hours::always();
+        let mut state = QueueState::default();
+        let actor = |device: &str| Actor::of(&config, device).unwrap();
+        let mut tickets = Vec::new();
+        // One ticket at 06:30 on the 24th in Hồ Chí Minh City (still the 23rd in UTC), two
+        // on the 26th; nobody came on the 25th.
+        for (at, count) in [
+            (datetime!(2026-11-23 23:30 UTC), 1),
+            (datetime!(2026-11-26 08:00 +7), 2),
+        ] {
+            for _ in 0..count {
+                let issue = Command::Issue {
+                    service: "cu-tru".into(),
+                    priority: None,
+                };
+                state.execute(&config, &actor("kiosk-1"), &issue, at);
+            }
+            let list = Command::List {
+                service: None,
+                state: None,
+                counter: None,
+                day: None,
+            };
+            let outcome = state.execute(&config, &actor("admin"), &list, at);
+            let Ok(Answer::Tickets(day_tickets)) = outcome.answer else {
+                panic!("a list");
+            };
+            tickets.extend(day_tickets);
+        }
+        let (from, to) = (
+            time::macros::date!(2026 - 11 - 24),
+            time::macros::date!(2026 - 11 - 26),
+        );
+        let report = Report::of(&config, from, to, &tickets);
+        assert_eq!(report.total.issued, 3);
+        let days: Vec<(Date, u32)> = report.days.iter().map(|(d, f)| (*d, f.issued)).collect();
+        assert_eq!(days, [(from, 1), (to, 2)]);
+        let text = report.to_text();
+        assert!(
+            text.starts_with("Báo cáo từ ngày 24/11/2026 đến ngày 26/11/2026\n"),
+            "{text}"
+        );
+        let row = |label: &str| {
+            let line = text.lines().find(|l| l.starts_with(label));
+            let line = line.unwrap_or_else(|| panic!("a row {label}: {text}"));
+            line[label.len()..]
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .to_string()
+        };
+        assert_eq!(row("Ngày 24/11/2026"), "1");
+        assert_eq!(row("Ngày 26/11/2026"), "2");
+        assert_eq!(row("Tổng cộng"), "3");
+        assert!(!text.contains("Cả ngày"), "{text}");
     }
 }

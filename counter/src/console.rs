@@ -165,6 +165,7 @@ impl ConsoleModel {
             service: None,
             state: None,
             counter: Some(self.counter),
+            day: None,
         });
         self.listing = Some(Outstanding::sent(envelope.clone(), self.now));
         Some(envelope)

@@ -129,6 +129,7 @@ fn the_officer_calls_and_completes_and_the_citizen_rates() {
         service: None,
         state: None,
         counter: None,
+        day: None,
     };
     let rated = loop {
         let tickets = send(&config, &broker, "admin", list.clone())

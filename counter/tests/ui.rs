@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use i_slint_backend_testing::ElementHandle;
 use qms_core::protocol::{Command, CommandEnvelope, Event, EventKind, TicketState, VERSION};
-use qms_core::report::DayReport;
+use qms_core::report::Report;
 use qms_core::sample::{self, Sample};
 use qms_counter::{Console, ConsoleInput, RatingInput, RatingScreen};
 use slint::platform::{Key, WindowEvent};
@@ -260,10 +260,12 @@ fn the_rating_tap_reaches_the_authority_and_is_counted() {
             service: None,
             state: None,
             counter: None,
+            day: None,
         },
     );
     let tickets = desk.office.answer("admin", &list).tickets.unwrap();
-    let report = DayReport::of(&desk.office.config, &tickets);
+    let today = desk.office.config.site.business_day(desk.office.now);
+    let report = Report::of(&desk.office.config, today, today, &tickets);
     assert_eq!(report.total.ratings.very_satisfied, 1);
     assert_eq!(
         report.counters[0].2.ratings.total(),

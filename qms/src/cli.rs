@@ -11,7 +11,6 @@ use clap::{Parser, Subcommand, ValueEnum};
 use qms_bus::BusOptions;
 use qms_core::config::{Hours, Role as ConfigRole};
 use qms_core::protocol::{Board, Command, Event, EventKind, PriorityReason, Reply, TicketState};
-use qms_core::report::DayReport;
 use qms_core::SiteConfig;
 use qms_queue::QueueOptions;
 use slint::ComponentHandle;
@@ -148,14 +147,9 @@ enum Role {
         #[arg(long)]
         device: Option<String>,
     },
-    /// Today's figures per procedure and counter, with the citizens' ratings
-    Report {
-        /// Print the figures as JSON
-        #[arg(long)]
-        json: bool,
-        #[arg(long, default_value = "admin")]
-        device: String,
-    },
+    /// The figures of today, a day, a month or a period per procedure, counter and day,
+    /// with the citizens' ratings
+    Report(crate::report::ReportArgs),
     /// List today's tickets
     Tickets {
         /// Only this procedure
@@ -279,7 +273,7 @@ pub fn main() -> ExitCode {
                     ..
                 }
                 | Role::Tickets { .. }
-                | Role::Report { .. }
+                | Role::Report(_)
                 | Role::Broker {
                     action: Some(_),
                     ..
@@ -632,30 +626,11 @@ async fn run(cli: Cli, config: SiteConfig, role: Role) -> anyhow::Result<ExitCod
                 service: procedure,
                 state: waiting.then_some(TicketState::Waiting),
                 counter: None,
+                day: None,
             };
             return one_command(&config, &device, command, false).await;
         }
-        Role::Report { json, device } => {
-            let list = Command::List {
-                service: None,
-                state: None,
-                counter: None,
-            };
-            let mut client =
-                DeviceClient::connect(client_options(&config, &device)?, &[], CLIENT_TIMEOUT)
-                    .await?;
-            let reply = client.send(list, CLIENT_TIMEOUT).await?;
-            client.close().await;
-            if let Some(error) = reply.error {
-                bail!("{} ({})", error.message, error.message_en);
-            }
-            let report = DayReport::of(&config, &reply.tickets.unwrap_or_default());
-            if json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
-            } else {
-                print!("{}", report.to_text());
-            }
-        }
+        Role::Report(args) => crate::report::run(&config, args, CLIENT_TIMEOUT).await?,
         Role::Watch { json } => watch(&config, json).await?,
         Role::Bench(args) => crate::bench::run(&config, args).await?,
     }

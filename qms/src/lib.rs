@@ -9,10 +9,12 @@
 //! - [`bench`]: `qms bench`.
 //! - [`broker_setup`]: `qms broker setup`, the office Mosquitto's passwords, ACL,
 //!   configuration and certificates.
+//! - [`report`]: `qms report`, a day's or a period's figures.
 
 pub mod bench;
 pub mod broker_setup;
 pub mod cli;
 pub mod device;
+pub mod report;
 
 pub use cli::main;

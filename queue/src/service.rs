@@ -12,8 +12,11 @@ use std::time::Duration;
 
 use qms_bus::{Bus, BusEvent, BusOptions, Topics};
 use qms_core::config::{Role, SiteConfig};
-use qms_core::protocol::{Command, CommandEnvelope, Event, PrintJob, Reply, VERSION};
-use qms_core::{Actor, Answer, QueueState};
+use qms_core::protocol::{
+    Command, CommandEnvelope, CommandError, ErrorCode, Event, PrintJob, Reply, VERSION,
+};
+use qms_core::report::vietnamese_date;
+use qms_core::{Actor, Answer, Outcome, QueueState};
 use time::OffsetDateTime;
 use tracing::{debug, info, warn};
 
@@ -111,10 +114,7 @@ pub async fn run(
 ) -> Result<(), QueueError> {
     let store = Store::open(&options.store_path)?;
     let loaded = store.load()?;
-    let mut state = QueueState::default();
-    for event in &loaded.events {
-        state.apply(event);
-    }
+    let state = QueueState::replayed(&loaded.events);
     info!(
         path = %options.store_path.display(),
         events = loaded.events.len(),
@@ -307,7 +307,37 @@ impl Service {
                 return self.write_publications(&[], vec![reply], pending);
             }
         };
-        let outcome = self.state.execute(&self.config, &actor, command, now);
+        let outcome = match command {
+            Command::List {
+                service,
+                state,
+                counter,
+                day: Some(day),
+            } if *day < self.config.site.business_day(now) => {
+                // A damaged old record costs that report, never today's service.
+                let answer = match self.store.day_events(*day) {
+                    Ok(events) => Ok(Answer::Tickets(QueueState::replayed(&events).list(
+                        &self.config,
+                        service.as_deref(),
+                        *state,
+                        *counter,
+                    ))),
+                    Err(error) => {
+                        warn!(%day, cause = %error, "a closed day cannot be read back");
+                        Err(CommandError::new(
+                            ErrorCode::Internal,
+                            format!("Không đọc được dữ liệu ngày {}", vietnamese_date(*day)),
+                            format!("the records of {day} cannot be read: {error}"),
+                        ))
+                    }
+                };
+                Outcome {
+                    events: Vec::new(),
+                    answer,
+                }
+            }
+            _ => self.state.execute(&self.config, &actor, command, now),
+        };
         let mut publications = Vec::new();
         match &outcome.answer {
             Ok(answer) => publications.extend(self.print_job(&actor, command, answer)),

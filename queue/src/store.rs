@@ -4,7 +4,9 @@
 //! - `e` + seq: the events, in order;
 //! - `o` + key: the outbox, publications not yet acknowledged by the broker;
 //! - `r` + device + 0 + command id: the reply of a write command, for idempotency;
-//! - `m/day`: the seq of the event that opened the current business day.
+//! - `m/day`: the seq of the event that opened the current business day;
+//! - `d` + date ("2026-11-25"): the seq of the event that opened that business day, so
+//!   that a closed day's events can be read back for its report.
 //!
 //! The writes of the commands that arrive together form one [`Group`], applied as one
 //! atomic `apply_batch` by [`Store::commit`], which also makes it survive a power cut:
@@ -18,6 +20,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use qms_core::protocol::{Event, EventKind};
+use time::Date;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -105,6 +108,12 @@ fn reply_key(device: &str, id: &str) -> Vec<u8> {
     k
 }
 
+fn day_key(day: Date) -> Vec<u8> {
+    let mut k = vec![b'd'];
+    k.extend_from_slice(day.to_string().as_bytes());
+    k
+}
+
 fn seq_of(k: &[u8]) -> u64 {
     u64::from_be_bytes(k[1..9].try_into().expect("keys are 9 bytes"))
 }
@@ -138,35 +147,61 @@ impl Store {
 
     pub fn load(&self) -> Result<Loaded, StoreError> {
         let day_start = match self.db.get(DAY_KEY)? {
-            Some(v) => u64::from_be_bytes(
-                v.as_ref()
-                    .try_into()
-                    .map_err(|_| damaged(DAY_KEY, "not 8 bytes"))?,
-            ),
+            Some(v) => stored_seq(DAY_KEY, &v)?,
             None => 0,
         };
-        let mut loaded = Loaded::default();
-        for item in self.db.range(key(b'e', day_start)..key(b'e', u64::MAX)) {
-            let (k, v) = item?;
-            let event: Event =
-                serde_json::from_slice(&v).map_err(|e| damaged(&k, &e.to_string()))?;
-            loaded.events.push(event);
-        }
+        let mut outbox = Vec::new();
         for item in self.db.scan_prefix([b'o']) {
             let (k, v) = item?;
             let publication =
                 Publication::decode(&v).ok_or_else(|| damaged(&k, "bad publication"))?;
-            loaded.outbox.push((seq_of(&k), publication));
+            outbox.push((seq_of(&k), publication));
         }
-        Ok(loaded)
+        Ok(Loaded {
+            events: self.events(day_start..u64::MAX)?,
+            outbox,
+        })
+    }
+
+    /// The events of business day `day`, from the one that opened it to the last before
+    /// the next day opened; none for a day the authority never opened.
+    pub fn day_events(&self, day: Date) -> Result<Vec<Event>, StoreError> {
+        let start_key = day_key(day);
+        let Some(start) = self.db.get(&start_key)? else {
+            return Ok(Vec::new());
+        };
+        let start = stored_seq(&start_key, &start)?;
+        // The next key in order is the next day's, if the authority opened one since.
+        let end = match self.db.range(start_key.as_slice()..).nth(1) {
+            Some(item) => {
+                let (k, v) = item?;
+                if k.first() == Some(&b'd') {
+                    stored_seq(&k, &v)?
+                } else {
+                    u64::MAX
+                }
+            }
+            None => u64::MAX,
+        };
+        self.events(start..end)
+    }
+
+    fn events(&self, seqs: std::ops::Range<u64>) -> Result<Vec<Event>, StoreError> {
+        let mut events = Vec::new();
+        for item in self.db.range(key(b'e', seqs.start)..key(b'e', seqs.end)) {
+            let (k, v) = item?;
+            events.push(serde_json::from_slice(&v).map_err(|e| damaged(&k, &e.to_string()))?);
+        }
+        Ok(events)
     }
 
     /// Adds one command's writes to a group.
     pub fn add(&self, group: &mut Group, write: Write<'_>) -> Result<(), StoreError> {
         let batch = &mut group.batch;
         for event in write.events {
-            if let EventKind::DayOpened { .. } = event.kind {
+            if let EventKind::DayOpened { day } = event.kind {
                 batch.insert(DAY_KEY, &event.seq.to_be_bytes());
+                batch.insert(day_key(day), &event.seq.to_be_bytes());
                 // Idempotency is per business day: yesterday's replies go.
                 for item in self.db.scan_prefix([b'r']) {
                     batch.remove(item?.0);
@@ -260,6 +295,12 @@ impl Group {
     }
 }
 
+/// A sequence number stored as a value.
+fn stored_seq(key: &[u8], value: &[u8]) -> Result<u64, StoreError> {
+    let bytes = value.try_into().map_err(|_| damaged(key, "not 8 bytes"))?;
+    Ok(u64::from_be_bytes(bytes))
+}
+
 fn damaged(key: &[u8], cause: &str) -> StoreError {
     StoreError::Damaged {
         key: key.to_vec(),
@@ -302,7 +343,7 @@ mod tests {
     }
 
     #[test]
-    fn a_reopened_store_has_the_day_events_outbox_and_replies() {
+    fn a_reopened_store_has_each_days_events_the_outbox_and_replies() {
         let dir = tempfile::tempdir().unwrap();
         {
             let mut store = Store::open(dir.path()).unwrap();
@@ -352,6 +393,13 @@ mod tests {
         let loaded = store.load().unwrap();
         let seqs: Vec<u64> = loaded.events.iter().map(|e| e.seq).collect();
         assert_eq!(seqs, [2, 3], "only the current day is replayed");
+        let day_seqs = |day| -> Vec<u64> {
+            let events = store.day_events(day).unwrap();
+            events.iter().map(|e| e.seq).collect()
+        };
+        assert_eq!(day_seqs(time::macros::date!(2026 - 11 - 25)), [1]);
+        assert_eq!(day_seqs(time::macros::date!(2026 - 11 - 26)), [2, 3]);
+        assert!(day_seqs(time::macros::date!(2026 - 11 - 24)).is_empty());
         assert_eq!(loaded.outbox, vec![(8, publication("b"))]);
         let none = Group::default();
         assert_eq!(

@@ -169,6 +169,7 @@ async fn every_role_does_its_job_through_the_generated_broker() {
         service: None,
         state: None,
         counter: None,
+        day: None,
     };
     let tickets = admin.send(list, WAIT).await.unwrap().tickets.unwrap();
     assert_eq!(tickets[0].rating, Some(Rating::Satisfied));
@@ -234,6 +235,7 @@ async fn what_a_device_may_not_do_is_refused() {
         service: None,
         state: None,
         counter: None,
+        day: None,
     };
     let tickets = admin.send(list, WAIT).await.unwrap().tickets.unwrap();
     assert_eq!(

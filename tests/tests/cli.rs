@@ -4,8 +4,9 @@ use std::process::{Command, Output};
 use std::sync::Arc;
 
 use qms_core::SiteConfig;
-use qms_queue::SystemClock;
+use qms_queue::{ManualClock, SystemClock};
 use qms_tests::{qms_node, Authority, TestOffice};
+use time::{Duration, OffsetDateTime, Time};
 
 fn qms(args: &[&str]) -> Output {
     Command::new(qms_node())
@@ -16,6 +17,24 @@ fn qms(args: &[&str]) -> Output {
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Runs `qms` against the office's broker: whether it succeeded, and what it printed.
+fn run_at(office: &TestOffice, rest: &[&str]) -> (bool, String) {
+    let broker = office.broker.to_string();
+    let config = office.config_file.to_str().unwrap();
+    let mut args = vec!["--config", config, "--broker", &broker];
+    args.extend_from_slice(rest);
+    let out = qms(&args);
+    (out.status.success(), text(&out.stdout) + &text(&out.stderr))
+}
+
+/// The numbers of a report row: issued, served, absent, open, left at closing.
+fn report_row(report: &str, label: &str) -> Vec<u32> {
+    let line = report.lines().find(|l| l.starts_with(label));
+    let line = line.unwrap_or_else(|| panic!("no row \"{label}\" in\n{report}"));
+    let numbers = line[label.len()..].split_whitespace().take(5);
+    numbers.map(|n| n.parse().expect("a count")).collect()
 }
 
 #[test]
@@ -70,18 +89,14 @@ fn the_embedded_broker_on_a_taken_port_says_how_to_use_the_broker_there() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn issue_and_counter_commands_speak_vietnamese() {
     let office = TestOffice::start();
-    let (addr, config_file) = (office.broker, &office.config_file);
-    let authority =
-        Authority::start(&office.config, addr, &office.store, Arc::new(SystemClock)).await;
-    let base = ["--config", config_file.to_str().unwrap(), "--broker"];
-    let run = |rest: &[&str]| {
-        let mut args: Vec<&str> = base.to_vec();
-        let broker = addr.to_string();
-        args.push(&broker);
-        args.extend_from_slice(rest);
-        let out = qms(&args);
-        (out.status.success(), text(&out.stdout))
-    };
+    let authority = Authority::start(
+        &office.config,
+        office.broker,
+        &office.store,
+        Arc::new(SystemClock),
+    )
+    .await;
+    let run = |rest: &[&str]| run_at(&office, rest);
     let (ok, out) = run(&["issue", "cccd"]);
     assert!(ok, "{out}");
     assert!(
@@ -104,5 +119,72 @@ async fn issue_and_counter_commands_speak_vietnamese() {
         !ok && out.contains("Không có thủ tục \"passport\""),
         "{out}"
     );
+    authority.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closed_day_and_a_period_are_reported_from_the_authoritys_store() {
+    let office = TestOffice::start();
+    let offset = office.config.site.utc_offset;
+    let today = OffsetDateTime::now_utc().to_offset(offset).date();
+    let (day1, day2) = (today - Duration::days(2), today - Duration::days(1));
+    let morning = |day: time::Date| day.with_time(Time::from_hms(9, 0, 0).unwrap());
+    let clock = ManualClock::new(morning(day1).assume_offset(offset));
+    let authority =
+        Authority::start(&office.config, office.broker, &office.store, clock.clone()).await;
+    let run = |rest: &[&str]| {
+        let (ok, out) = run_at(&office, rest);
+        assert!(ok, "qms {rest:?}: {out}");
+        out
+    };
+    // Day 1: two citizens for the card, one served; the other is still waiting at closing.
+    run(&["issue", "cccd"]);
+    run(&["issue", "cccd"]);
+    run(&["counter", "1", "call-next"]);
+    run(&["counter", "1", "complete"]);
+    // Day 2: one citizen for residence.
+    clock.set(morning(day2).assume_offset(offset));
+    run(&["issue", "cu-tru"]);
+
+    let (d1, d2) = (day1.to_string(), day2.to_string());
+    let closed = run(&["report", "--day", &d1]);
+    assert_eq!(report_row(&closed, "Cả ngày"), [2, 1, 0, 0, 1], "{closed}");
+    assert_eq!(
+        report_row(&closed, "Cấp, đổi, cấp lại thẻ Căn cước"),
+        [2, 1, 0, 0, 1]
+    );
+    let period = run(&["report", "--from", &d1, "--to", &d2]);
+    let vietnamese =
+        |d: time::Date| format!("{:02}/{:02}/{}", d.day(), u8::from(d.month()), d.year());
+    assert!(
+        period.starts_with(&format!(
+            "Báo cáo từ ngày {} đến ngày {}",
+            vietnamese(day1),
+            vietnamese(day2)
+        )),
+        "{period}"
+    );
+    assert_eq!(
+        report_row(&period, &format!("Ngày {}", vietnamese(day1))),
+        [2, 1, 0, 0, 1]
+    );
+    assert_eq!(
+        report_row(&period, &format!("Ngày {}", vietnamese(day2))),
+        [1, 0, 0, 1, 0]
+    );
+    assert_eq!(
+        report_row(&period, "Tổng cộng"),
+        [3, 1, 0, 1, 1],
+        "{period}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&run(&["report", "--day", &d1, "--json"])).expect("JSON");
+    assert_eq!(json["total"]["served"], 1, "{json}");
+
+    let (ok, out) = run_at(
+        &office,
+        &["report", "--day", &today.next_day().unwrap().to_string()],
+    );
+    assert!(!ok && out.contains("has not come yet"), "{out}");
     authority.stop().await;
 }

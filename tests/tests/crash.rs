@@ -88,6 +88,7 @@ async fn after_kills_at_random_points_no_number_is_issued_twice_and_every_replie
                 service: None,
                 state: None,
                 counter: None,
+                day: None,
             },
             WAIT,
         )

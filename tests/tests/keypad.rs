@@ -113,6 +113,7 @@ async fn a_scripted_keypad_calls_and_completes_and_the_led_follows(kind: BrokerK
                 service: Some("cu-tru".into()),
                 state: Some(qms_core::protocol::TicketState::Waiting),
                 counter: None,
+                day: None,
             },
             WAIT,
         )

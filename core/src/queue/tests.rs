@@ -519,6 +519,7 @@ fn a_counter_lists_what_it_may_call_serves_or_marked_absent() {
             service: None,
             state: None,
             counter: Some(counter),
+            day: None,
         },
     ) {
         Ok(Answer::Tickets(list)) => list
@@ -540,5 +541,30 @@ fn a_counter_lists_what_it_may_call_serves_or_marked_absent() {
         list(&mut o, 2),
         [(third.label, TicketState::Waiting)],
         "another counter's no-show and serving ticket are not counter 2's"
+    );
+}
+
+#[test]
+fn a_list_of_another_day_is_empty_here_and_today_by_date_is_today() {
+    let mut o = Office::new();
+    o.config.hours = Hours::always();
+    let ticket = o.issue("cccd");
+    let today = o.config.site.business_day(o.now);
+    let mut labels = |day: time::Date| match o.run(
+        "admin",
+        Command::List {
+            service: None,
+            state: None,
+            counter: None,
+            day: Some(day),
+        },
+    ) {
+        Ok(Answer::Tickets(list)) => list.into_iter().map(|t| t.label).collect::<Vec<_>>(),
+        other => panic!("list failed: {other:?}"),
+    };
+    assert_eq!(labels(today), [ticket.label]);
+    assert!(
+        labels(today - Duration::days(1)).is_empty(),
+        "yesterday's tickets are in the authority's store, not in today's state"
     );
 }
