@@ -96,7 +96,7 @@ fn disable_nagle_on_listener(addr: SocketAddr) {
 fn config(addr: SocketAddr) -> Config {
     let connections = ConnectionSettings {
         connection_timeout_ms: 5000,
-        max_payload_size: 1024 * 1024,
+        max_payload_size: crate::MAX_PACKET,
         max_inflight_count: 512,
         auth: None,
         external_auth: None,

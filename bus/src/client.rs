@@ -25,7 +25,6 @@ use crate::{TlsFiles, Topics};
 /// Publications the broker may hold unacknowledged; more wait in the request channel.
 const INFLIGHT: u16 = 512;
 const REQUEST_CHANNEL: usize = 8192;
-const MAX_PACKET: usize = 1024 * 1024;
 
 /// How to reach the broker and who this client is.
 #[derive(Debug, Clone)]
@@ -50,7 +49,13 @@ pub struct BusOptions {
     pub manual_acks: bool,
     /// TLS to the broker; plain TCP without it.
     pub tls: Option<TlsFiles>,
+    /// The largest MQTT packet sent or taken, in bytes. Sending a larger one would break
+    /// the connection (and, sent again after the reconnect, break it again).
+    pub max_packet: usize,
 }
+
+/// The default [`BusOptions::max_packet`]: the embedded broker's limit too.
+pub const MAX_PACKET: usize = 1024 * 1024;
 
 impl BusOptions {
     pub fn new(device: &str, site: &str, address: &str) -> BusOptions {
@@ -65,6 +70,7 @@ impl BusOptions {
             announce: true,
             manual_acks: false,
             tls: None,
+            max_packet: MAX_PACKET,
         }
     }
 }
@@ -135,7 +141,7 @@ impl Bus {
         mqtt.set_keep_alive(Duration::from_secs(10))
             .set_clean_session(!options.persistent_session)
             .set_inflight(INFLIGHT)
-            .set_max_packet_size(MAX_PACKET, MAX_PACKET)
+            .set_max_packet_size(options.max_packet, options.max_packet)
             .set_manual_acks(options.manual_acks);
         if options.announce {
             mqtt.set_last_will(LastWill::new(

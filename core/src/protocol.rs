@@ -307,6 +307,8 @@ pub enum ErrorCode {
     InvalidState,
     NobodyWaiting,
     NotServing,
+    /// The answer would not fit one message: ask for less.
+    TooLarge,
     Internal,
 }
 

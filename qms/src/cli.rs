@@ -150,11 +150,14 @@ enum Role {
     /// The figures of today, a day, a month or a period per procedure, counter and day,
     /// with the citizens' ratings
     Report(crate::report::ReportArgs),
-    /// List today's tickets
+    /// List today's tickets, or a closed day's
     Tickets {
         /// Only this procedure
         #[arg(long)]
         procedure: Option<String>,
+        /// A closed business day, e.g. 2026-11-25
+        #[arg(long, value_parser = crate::report::parse_day)]
+        day: Option<time::Date>,
         /// Only waiting tickets
         #[arg(long)]
         waiting: bool,
@@ -619,6 +622,7 @@ async fn run(cli: Cli, config: SiteConfig, role: Role) -> anyhow::Result<ExitCod
         }
         Role::Tickets {
             procedure,
+            day,
             waiting,
             device,
         } => {
@@ -626,7 +630,7 @@ async fn run(cli: Cli, config: SiteConfig, role: Role) -> anyhow::Result<ExitCod
                 service: procedure,
                 state: waiting.then_some(TicketState::Waiting),
                 counter: None,
-                day: None,
+                day,
             };
             return one_command(&config, &device, command, false).await;
         }
@@ -831,18 +835,16 @@ fn print_reply(config: &SiteConfig, reply: &Reply) {
     }
     if let Some(tickets) = &reply.tickets {
         for t in tickets {
-            let waited = t.called_at.unwrap_or(t.issued_at) - t.issued_at;
+            // How long the citizen waited, for those called.
+            let waited = t.called_at.map_or(String::new(), |called| {
+                format!("  (chờ {} phút)", (called - t.issued_at).whole_minutes())
+            });
             println!(
-                "{:>6}  {:<16} {:<10} {}{}",
+                "{:>6}  {:<16} {:<10} {}{waited}",
                 t.label,
                 t.service,
                 format!("{:?}", t.state).to_lowercase(),
                 hh_mm(t.issued_at),
-                if t.state == TicketState::Waiting {
-                    String::new()
-                } else {
-                    format!("  (chờ {} phút)", waited.whole_minutes())
-                }
             );
         }
         println!("{} số", tickets.len());

@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use anyhow::{bail, Context};
-use qms_core::protocol::Command;
+use anyhow::{anyhow, bail, Context};
+use qms_core::protocol::{Command, CommandError, ErrorCode, Ticket};
 use qms_core::report::Report;
 use qms_core::SiteConfig;
 use time::{Date, Month, OffsetDateTime};
@@ -71,20 +71,19 @@ pub async fn run(config: &SiteConfig, args: ReportArgs, timeout: Duration) -> an
     let mut tickets = Vec::new();
     let mut day = from;
     while day <= to {
-        let list = Command::List {
-            service: None,
-            state: None,
-            counter: None,
-            day: Some(day),
+        let day_tickets = match tickets_of(&mut client, day, None, timeout).await? {
+            Ok(all) => all,
+            // A day too busy for one message: one procedure at a time.
+            Err(refused) if refused.code == ErrorCode::TooLarge => {
+                let mut all = Vec::new();
+                for procedure in &config.procedures {
+                    let some = tickets_of(&mut client, day, Some(&procedure.id), timeout);
+                    all.extend(some.await?.map_err(refusal)?);
+                }
+                all
+            }
+            Err(refused) => return Err(refusal(refused)),
         };
-        let reply = client
-            .send(list, timeout)
-            .await
-            .with_context(|| format!("asking for the tickets of {day}"))?;
-        if let Some(error) = reply.error {
-            bail!("{} ({})", error.message, error.message_en);
-        }
-        let day_tickets = reply.tickets.unwrap_or_default();
         // An authority older than `day` ignores it and answers with today's tickets.
         if let Some(t) = day_tickets
             .iter()
@@ -109,7 +108,34 @@ pub async fn run(config: &SiteConfig, args: ReportArgs, timeout: Duration) -> an
     Ok(())
 }
 
-fn parse_day(text: &str) -> Result<Date, String> {
+fn refusal(error: CommandError) -> anyhow::Error {
+    anyhow!("{} ({})", error.message, error.message_en)
+}
+
+/// The tickets of `day` (of one procedure, when given), or the authority's refusal.
+async fn tickets_of(
+    client: &mut DeviceClient,
+    day: Date,
+    service: Option<&str>,
+    timeout: Duration,
+) -> anyhow::Result<Result<Vec<Ticket>, CommandError>> {
+    let list = Command::List {
+        service: service.map(str::to_string),
+        state: None,
+        counter: None,
+        day: Some(day),
+    };
+    let reply = client
+        .send(list, timeout)
+        .await
+        .with_context(|| format!("asking for the tickets of {day}"))?;
+    Ok(match reply.error {
+        Some(error) => Err(error),
+        None => Ok(reply.tickets.unwrap_or_default()),
+    })
+}
+
+pub(crate) fn parse_day(text: &str) -> Result<Date, String> {
     Date::parse(
         text,
         time::macros::format_description!("[year]-[month]-[day]"),

@@ -135,6 +135,7 @@ pub async fn run(
         outbox: Outbox::new(loaded.outbox),
         progress: options.progress,
         delivered: Vec::new(),
+        max_packet: options.bus.max_packet,
     };
     // Catch up with a day change while stopped, and refresh the retained board.
     service.roll_over(true)?;
@@ -181,7 +182,13 @@ struct Service {
     progress: Option<tokio::sync::watch::Sender<u64>>,
     /// Outbox keys to forget: acknowledged, or superseded before they were sent.
     delivered: Vec<u64>,
+    /// The largest packet the connection may send.
+    max_packet: usize,
 }
+
+/// An MQTT PUBLISH's bytes besides its topic and payload: fixed header (at most 5), the
+/// topic's length (2) and the packet id (2).
+const PACKET_HEADER: usize = 9;
 
 /// Writes not yet durable, and what they will publish once they are.
 #[derive(Default)]
@@ -343,8 +350,29 @@ impl Service {
             Ok(answer) => publications.extend(self.print_job(&actor, command, answer)),
             Err(error) => debug!(device, id, cause = %error, "command refused"),
         }
-        let reply = Answer::reply(id, outcome.answer);
-        let reply_bytes = serde_json::to_vec(&reply).expect("replies serialize");
+        let mut reply_bytes =
+            serde_json::to_vec(&Answer::reply(id, outcome.answer)).expect("replies serialize");
+        // A packet over the limit would break the connection each time it went out again.
+        let packet = reply_bytes.len() + reply_topic.len() + PACKET_HEADER;
+        if packet > self.max_packet {
+            warn!(
+                device,
+                id,
+                bytes = packet,
+                "reply too large for one message"
+            );
+            let error = CommandError::new(
+                ErrorCode::TooLarge,
+                "Danh sách quá dài để gửi một lần: hãy lọc theo thủ tục hoặc trạng thái",
+                format!(
+                    "the answer ({packet} bytes) is larger than a message may be ({} bytes): \
+                     ask for less, such as one procedure",
+                    self.max_packet
+                ),
+            );
+            reply_bytes = serde_json::to_vec(&Reply::error(Some(id.into()), error))
+                .expect("replies serialize");
+        }
         publications.push(Publication {
             topic: reply_topic,
             payload: reply_bytes.clone(),

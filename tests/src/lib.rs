@@ -190,6 +190,17 @@ impl Authority {
         store: &Path,
         clock: Arc<dyn Clock>,
     ) -> Authority {
+        Authority::start_with(config, broker, store, clock, |_| {}).await
+    }
+
+    /// [`Authority::start`] with its options changed by `change` first.
+    pub async fn start_with(
+        config: &SiteConfig,
+        broker: SocketAddr,
+        store: &Path,
+        clock: Arc<dyn Clock>,
+        change: impl FnOnce(&mut QueueOptions),
+    ) -> Authority {
         let status = qms_bus::Topics::new(&config.site.id).status("queue");
         let mut watcher = client(
             config,
@@ -198,7 +209,7 @@ impl Authority {
             &[status],
         )
         .await;
-        let authority = Authority::spawn(config, &broker.to_string(), store, clock);
+        let authority = Authority::spawn(config, &broker.to_string(), store, clock, change);
         loop {
             let message = watcher
                 .next_message(WAIT)
@@ -213,7 +224,13 @@ impl Authority {
         authority
     }
 
-    fn spawn(config: &SiteConfig, broker: &str, store: &Path, clock: Arc<dyn Clock>) -> Authority {
+    fn spawn(
+        config: &SiteConfig,
+        broker: &str,
+        store: &Path,
+        clock: Arc<dyn Clock>,
+        change: impl FnOnce(&mut QueueOptions),
+    ) -> Authority {
         let (progress_tx, progress) = watch::channel(0);
         let mut options = QueueOptions::new(Arc::new(config.clone()), broker);
         let addr = broker.parse().expect("the broker is host:port");
@@ -222,6 +239,7 @@ impl Authority {
         options.clock = clock;
         options.tick = Duration::from_millis(20);
         options.progress = Some(progress_tx);
+        change(&mut options);
         let (stop, stopped) = oneshot::channel();
         let task = tokio::spawn(async move {
             qms_queue::run(options, async {

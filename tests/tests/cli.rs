@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use qms_core::SiteConfig;
 use qms_queue::{ManualClock, SystemClock};
-use qms_tests::{qms_node, Authority, TestOffice};
+use qms_tests::{client, qms_node, Authority, TestOffice, WAIT};
 use time::{Duration, OffsetDateTime, Time};
 
 fn qms(args: &[&str]) -> Output {
@@ -147,6 +147,20 @@ async fn a_closed_day_and_a_period_are_reported_from_the_authoritys_store() {
     run(&["issue", "cu-tru"]);
 
     let (d1, d2) = (day1.to_string(), day2.to_string());
+    let tickets = run(&["tickets", "--day", &d1]);
+    let lines: Vec<Vec<&str>> = tickets
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            vec!["1001", "cccd", "completed", "09:00", "(chờ", "0", "phút)"],
+            vec!["1002", "cccd", "expired", "09:00"],
+            vec!["2", "số"],
+        ],
+        "{tickets}"
+    );
     let closed = run(&["report", "--day", &d1]);
     assert_eq!(report_row(&closed, "Cả ngày"), [2, 1, 0, 0, 1], "{closed}");
     assert_eq!(
@@ -186,5 +200,36 @@ async fn a_closed_day_and_a_period_are_reported_from_the_authoritys_store() {
         &["report", "--day", &today.next_day().unwrap().to_string()],
     );
     assert!(!ok && out.contains("has not come yet"), "{out}");
+    authority.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_day_too_busy_for_one_message_is_reported_one_procedure_at_a_time() {
+    let office = TestOffice::start();
+    // A small limit stands for the 1 MiB one: 30 tickets do not fit, 10 or 20 do.
+    let authority = Authority::start_with(
+        &office.config,
+        office.broker,
+        &office.store,
+        Arc::new(SystemClock),
+        |options| options.bus.max_packet = 6 * 1024,
+    )
+    .await;
+    let mut kiosk = client(&office.config, office.broker, "kiosk-1", &[]).await;
+    for service in ["cccd"; 10].into_iter().chain(["cu-tru"; 20]) {
+        let issue = qms_core::protocol::Command::Issue {
+            service: service.into(),
+            priority: None,
+        };
+        assert!(kiosk.send(issue, WAIT).await.unwrap().ok);
+    }
+    let (ok, report) = run_at(&office, &["report"]);
+    assert!(ok, "{report}");
+    assert_eq!(
+        report_row(&report, "Cả ngày"),
+        [30, 0, 0, 30, 0],
+        "{report}"
+    );
+    assert_eq!(report_row(&report, "Đăng ký cư trú"), [20, 0, 0, 20, 0]);
     authority.stop().await;
 }

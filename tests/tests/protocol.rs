@@ -174,9 +174,48 @@ async fn a_bad_payload_gets_an_error_reply_and_the_service_keeps_serving(kind: B
     authority.stop().await;
 }
 
+async fn a_list_too_large_for_one_message_is_refused_and_the_service_keeps_serving(
+    kind: BrokerKind,
+) {
+    let (addr, _broker) = start_broker(kind);
+    let config = office();
+    let store = tempfile::tempdir().unwrap();
+    // A small limit stands for the 1 MiB one, which only thousands of tickets reach.
+    let limit = 6 * 1024;
+    let clock = Arc::new(SystemClock);
+    let authority = Authority::start_with(&config, addr, store.path(), clock, |options| {
+        options.bus.max_packet = limit;
+    })
+    .await;
+    let mut kiosk = client(&config, addr, "kiosk-1", &[]).await;
+    // About 350 bytes a ticket: 30 tickets are twice the limit, 10 are about half.
+    for service in ["cccd"; 10].into_iter().chain(["cu-tru"; 20]) {
+        let reply = kiosk.send(issue(service), WAIT).await.unwrap();
+        assert!(reply.ok, "{reply:?}");
+    }
+    let list = |service: Option<&str>| Command::List {
+        service: service.map(str::to_string),
+        state: None,
+        counter: None,
+        day: None,
+    };
+    let mut admin = client(&config, addr, "admin", &[]).await;
+    let whole = admin.send(list(None), WAIT).await.unwrap();
+    let error = whole.error.expect("the whole day is refused");
+    assert_eq!(error.code, ErrorCode::TooLarge);
+    assert!(error.message.contains("hãy lọc theo thủ tục"), "{error:?}");
+    let cccd = admin.send(list(Some("cccd")), WAIT).await.unwrap();
+    assert_eq!(cccd.tickets.expect("one procedure fits").len(), 10);
+    // The connection survived: the next ticket is issued and answered.
+    let next = kiosk.send(issue("cu-tru"), WAIT).await.unwrap();
+    assert_eq!(next.ticket.unwrap().label, "2021");
+    authority.stop().await;
+}
+
 qms_tests::over_brokers!(
     issue_gets_a_reply_and_a_board_snapshot_that_includes_it,
     two_counters_calling_at_once_never_get_the_same_ticket,
     a_retried_command_gets_the_same_ticket,
     a_bad_payload_gets_an_error_reply_and_the_service_keeps_serving,
+    a_list_too_large_for_one_message_is_refused_and_the_service_keeps_serving,
 );
