@@ -27,6 +27,7 @@ pub fn mosquitto_acl(config: &SiteConfig) -> String {
                 ("write", topics.reply("+")),
                 ("write", topics.job("+")),
                 ("write", topics.board()),
+                ("write", topics.all_counters()),
                 ("write", topics.events()),
             ]),
             Role::Kiosk => {
@@ -40,6 +41,9 @@ pub fn mosquitto_acl(config: &SiteConfig) -> String {
                 rules.extend(commands(&topics, id));
                 rules.push(("read", topics.board()));
                 rules.push(("read", topics.all_statuses()));
+                if let Some(counter) = device.counter {
+                    rules.push(("read", topics.counter(counter)));
+                }
             }
             Role::Rating => {
                 rules.extend(commands(&topics, id));
@@ -47,6 +51,7 @@ pub fn mosquitto_acl(config: &SiteConfig) -> String {
             }
             Role::Display => {
                 rules.push(("read", topics.board()));
+                rules.push(("read", topics.all_counters()));
                 rules.push(("read", topics.all_statuses()));
             }
             Role::Printer => rules.push(("read", topics.job(id))),
@@ -98,6 +103,7 @@ mod tests {
                 format!("topic read {r}/dev/counter-3/reply"),
                 format!("topic read {r}/board"),
                 format!("topic read {r}/dev/+/status"),
+                format!("topic read {r}/counter/3"),
             ]
         );
         let display = block(&acl, "display-hall");

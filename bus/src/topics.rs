@@ -52,6 +52,15 @@ impl Topics {
         format!("{}/events", self.root)
     }
 
+    /// What counter `number` serves now, retained: for the LED display above it.
+    pub fn counter(&self, number: u16) -> String {
+        format!("{}/counter/{number}", self.root)
+    }
+
+    pub fn all_counters(&self) -> String {
+        format!("{}/counter/+", self.root)
+    }
+
     /// The device of a `…/dev/{device}/{leaf}` topic of this site.
     pub fn device_of<'t>(&self, topic: &'t str, leaf: &str) -> Option<&'t str> {
         let rest = topic
@@ -75,6 +84,7 @@ mod tests {
         );
         assert_eq!(t.all_commands(), "qms/v1/cap-phuong-saigon/dev/+/cmd");
         assert_eq!(t.board(), "qms/v1/cap-phuong-saigon/board");
+        assert_eq!(t.counter(3), "qms/v1/cap-phuong-saigon/counter/3");
         assert_eq!(
             t.device_of(&t.command("counter-3"), "cmd"),
             Some("counter-3")

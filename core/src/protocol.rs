@@ -439,6 +439,17 @@ pub struct BoardCounter {
     pub label: Option<String>,
 }
 
+/// What one counter serves now, on its own retained topic: all an LED number display
+/// above the counter needs, in a message small enough for any microcontroller.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CounterDisplay {
+    pub v: u32,
+    /// The board's `seq` when this changed; a subscriber ignores a lower one.
+    pub seq: u64,
+    #[serde(flatten)]
+    pub counter: BoardCounter,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BoardWaiting {
     pub service: String,

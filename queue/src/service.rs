@@ -13,7 +13,8 @@ use std::time::Duration;
 use qms_bus::{Bus, BusEvent, BusOptions, Topics};
 use qms_core::config::{Role, SiteConfig};
 use qms_core::protocol::{
-    Command, CommandEnvelope, CommandError, ErrorCode, Event, PrintJob, Reply, VERSION,
+    BoardCounter, Command, CommandEnvelope, CommandError, CounterDisplay, ErrorCode, Event,
+    PrintJob, Reply, VERSION,
 };
 use qms_core::report::vietnamese_date;
 use qms_core::{Actor, Answer, Outcome, QueueState};
@@ -136,6 +137,7 @@ pub async fn run(
         progress: options.progress,
         delivered: Vec::new(),
         max_packet: options.bus.max_packet,
+        counters_shown: BTreeMap::new(),
     };
     // Catch up with a day change while stopped, and refresh the retained board.
     service.roll_over(true)?;
@@ -184,6 +186,8 @@ struct Service {
     delivered: Vec<u64>,
     /// The largest packet the connection may send.
     max_packet: usize,
+    /// What each counter's own topic says, to publish it only when it changes.
+    counters_shown: BTreeMap<u16, BoardCounter>,
 }
 
 /// An MQTT PUBLISH's bytes besides its topic and payload: fixed header (at most 5), the
@@ -236,8 +240,8 @@ impl Service {
             self.execute_one(received, now, &mut pending)?;
         }
         if self.state.seq() != seq_before {
-            let board = self.board_publication(now);
-            self.write_publications(&[], vec![board], &mut pending)?;
+            let board = self.board_publications(now);
+            self.write_publications(&[], board, &mut pending)?;
         }
         self.commit(pending)
     }
@@ -415,10 +419,27 @@ impl Service {
         Some(json_publication(self.topics.job(printer), &job))
     }
 
-    fn board_publication(&self, now: OffsetDateTime) -> Publication {
-        let mut board = json_publication(self.topics.board(), &self.state.board(&self.config, now));
-        board.retain = true;
-        board
+    /// The board snapshot, and each counter's own topic where it changed, all retained.
+    fn board_publications(&mut self, now: OffsetDateTime) -> Vec<Publication> {
+        let board = self.state.board(&self.config, now);
+        let mut publications = vec![json_publication(self.topics.board(), &board)];
+        for counter in board.counters {
+            if self.counters_shown.get(&counter.number) == Some(&counter) {
+                continue;
+            }
+            let topic = self.topics.counter(counter.number);
+            let display = CounterDisplay {
+                v: VERSION,
+                seq: board.seq,
+                counter: counter.clone(),
+            };
+            publications.push(json_publication(topic, &display));
+            self.counters_shown.insert(counter.number, counter);
+        }
+        for publication in &mut publications {
+            publication.retain = true;
+        }
+        publications
     }
 
     fn write_publications(
@@ -467,8 +488,8 @@ impl Service {
             info!(day = ?self.state.day(), "business day opened");
         }
         let mut pending = Pending::default();
-        let board = self.board_publication(now);
-        self.write_publications(&events, vec![board], &mut pending)?;
+        let board = self.board_publications(now);
+        self.write_publications(&events, board, &mut pending)?;
         self.commit(pending)
     }
 }

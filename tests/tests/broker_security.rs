@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use qms::broker_setup::{setup, SetupOptions};
 use qms_bus::{Bus, BusEvent};
-use qms_core::protocol::{Board, Command, Event, EventKind, Rating, TicketState};
+use qms_core::protocol::{Board, Command, CounterDisplay, Event, EventKind, Rating, TicketState};
 use qms_core::SiteConfig;
 use qms_queue::SystemClock;
 use qms_tests::plain::{PlainClient, PlainOptions};
@@ -121,7 +121,7 @@ async fn every_role_does_its_job_through_the_generated_broker() {
         async move { client(&config, addr, device, &extra).await }
     };
     let mut printer = lan("printer-1", vec![topics.job("printer-1")]).await;
-    let mut display = lan("display-hall", vec![topics.board()]).await;
+    let mut display = lan("display-hall", vec![topics.board(), topics.counter(1)]).await;
     let mut rating = lan("rating-1", vec![topics.events()]).await;
     let mut kiosk = lan("kiosk-1", vec![]).await;
     let mut counter = lan("counter-1", vec![]).await;
@@ -139,6 +139,9 @@ async fn every_role_does_its_job_through_the_generated_broker() {
     assert_eq!(job["ticket"]["id"], ticket.id.as_str());
     loop {
         let message = display.next_message(WAIT).await.expect("the board arrives");
+        if message.topic != topics.board() {
+            continue;
+        }
         let board: Board = serde_json::from_slice(&message.payload).unwrap();
         if board.seq >= ticket.queue_key {
             assert_eq!(board.waiting[0].waiting, 1);
@@ -148,6 +151,19 @@ async fn every_role_does_its_job_through_the_generated_broker() {
     let call = Command::CallNext { counter: None };
     let called = counter.send(call, WAIT).await.unwrap().ticket.unwrap();
     assert_eq!(called.id, ticket.id);
+    // A display may read what a counter serves, as an LED above it does.
+    loop {
+        let message = display
+            .next_message(WAIT)
+            .await
+            .expect("counter 1's state arrives");
+        if message.topic == topics.counter(1) {
+            let shown: CounterDisplay = serde_json::from_slice(&message.payload).unwrap();
+            if shown.counter.label.as_deref() == Some(called.label.as_str()) {
+                break;
+            }
+        }
+    }
     let done = counter
         .send(Command::Complete { counter: None }, WAIT)
         .await;
