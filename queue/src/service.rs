@@ -14,11 +14,11 @@ use qms_bus::{Bus, BusEvent, BusOptions, Topics};
 use qms_core::config::{Role, SiteConfig};
 use qms_core::protocol::{
     BoardCounter, Command, CommandEnvelope, CommandError, CounterDisplay, ErrorCode, Event,
-    PrintJob, Reply, VERSION,
+    PrintJob, Reply, TicketState, VERSION,
 };
 use qms_core::report::vietnamese_date;
 use qms_core::{Actor, Answer, Outcome, QueueState};
-use time::OffsetDateTime;
+use time::{Date, OffsetDateTime};
 use tracing::{debug, info, warn};
 
 use crate::store::{Group, Publication, Store, StoreError, Write};
@@ -324,29 +324,10 @@ impl Service {
                 state,
                 counter,
                 day: Some(day),
-            } if *day < self.config.site.business_day(now) => {
-                // A damaged old record costs that report, never today's service.
-                let answer = match self.store.day_events(*day) {
-                    Ok(events) => Ok(Answer::Tickets(QueueState::replayed(&events).list(
-                        &self.config,
-                        service.as_deref(),
-                        *state,
-                        *counter,
-                    ))),
-                    Err(error) => {
-                        warn!(%day, cause = %error, "a closed day cannot be read back");
-                        Err(CommandError::new(
-                            ErrorCode::Internal,
-                            format!("Không đọc được dữ liệu ngày {}", vietnamese_date(*day)),
-                            format!("the records of {day} cannot be read: {error}"),
-                        ))
-                    }
-                };
-                Outcome {
-                    events: Vec::new(),
-                    answer,
-                }
-            }
+            } if *day < self.config.site.business_day(now) => Outcome {
+                events: Vec::new(),
+                answer: self.closed_day_list(*day, service.as_deref(), *state, *counter),
+            },
             _ => self.state.execute(&self.config, &actor, command, now),
         };
         let mut publications = Vec::new();
@@ -354,29 +335,8 @@ impl Service {
             Ok(answer) => publications.extend(self.print_job(&actor, command, answer)),
             Err(error) => debug!(device, id, cause = %error, "command refused"),
         }
-        let mut reply_bytes =
-            serde_json::to_vec(&Answer::reply(id, outcome.answer)).expect("replies serialize");
-        // A packet over the limit would break the connection each time it went out again.
-        let packet = reply_bytes.len() + reply_topic.len() + PACKET_HEADER;
-        if packet > self.max_packet {
-            warn!(
-                device,
-                id,
-                bytes = packet,
-                "reply too large for one message"
-            );
-            let error = CommandError::new(
-                ErrorCode::TooLarge,
-                "Danh sách quá dài để gửi một lần: hãy lọc theo thủ tục hoặc trạng thái",
-                format!(
-                    "the answer ({packet} bytes) is larger than a message may be ({} bytes): \
-                     ask for less, such as one procedure",
-                    self.max_packet
-                ),
-            );
-            reply_bytes = serde_json::to_vec(&Reply::error(Some(id.into()), error))
-                .expect("replies serialize");
-        }
+        let reply = Answer::reply(id, outcome.answer);
+        let reply_bytes = self.reply_that_fits(&reply_topic, reply);
         publications.push(Publication {
             topic: reply_topic,
             payload: reply_bytes.clone(),
@@ -386,6 +346,53 @@ impl Service {
             .is_write()
             .then_some((device, id, reply_bytes.as_slice()));
         self.write(&outcome.events, publications, stored_reply, pending)
+    }
+
+    /// The tickets of a closed business day, replayed from the store. A damaged old
+    /// record costs that answer, never today's service.
+    fn closed_day_list(
+        &self,
+        day: Date,
+        service: Option<&str>,
+        state: Option<TicketState>,
+        counter: Option<u16>,
+    ) -> Result<Answer, CommandError> {
+        let events = self.store.day_events(day).map_err(|error| {
+            warn!(%day, cause = %error, "a closed day cannot be read back");
+            CommandError::new(
+                ErrorCode::Internal,
+                format!("Không đọc được dữ liệu ngày {}", vietnamese_date(day)),
+                format!("the records of {day} cannot be read: {error}"),
+            )
+        })?;
+        let closed = QueueState::replayed(&events);
+        Ok(Answer::Tickets(closed.list(
+            &self.config,
+            service,
+            state,
+            counter,
+        )))
+    }
+
+    /// The reply's bytes, or a `too_large` refusal in its place when the reply would not
+    /// fit one packet: sent anyway, it would break the connection each time it went out.
+    fn reply_that_fits(&self, topic: &str, reply: Reply) -> Vec<u8> {
+        let bytes = serde_json::to_vec(&reply).expect("replies serialize");
+        let packet = bytes.len() + topic.len() + PACKET_HEADER;
+        if packet <= self.max_packet {
+            return bytes;
+        }
+        warn!(topic, bytes = packet, "reply too large for one message");
+        let error = CommandError::new(
+            ErrorCode::TooLarge,
+            "Danh sách quá dài để gửi một lần: hãy lọc theo thủ tục hoặc trạng thái",
+            format!(
+                "the answer ({packet} bytes) is larger than a message may be ({} bytes): \
+                 ask for less, such as one procedure",
+                self.max_packet
+            ),
+        );
+        serde_json::to_vec(&Reply::error(reply.id, error)).expect("replies serialize")
     }
 
     /// The print job for a ticket issued or reprinted at a kiosk that has a printer.
