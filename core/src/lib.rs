@@ -8,7 +8,9 @@
 //!   sending device and the time, and returns the events to store and publish plus the
 //!   answer; state changes only by applying events, so a replay rebuilds it.
 //! - [`alerts`]: staff alerts from the devices' retained statuses.
-//! - [`report`]: the day's figures per procedure and counter, satisfaction included.
+//! - [`calendar`]: dates written the Vietnamese way.
+//! - [`report`]: a day's or a period's figures per procedure, counter and day,
+//!   satisfaction included.
 //! - [`outstanding`]: a command sent again with its id until answered, for screens.
 //! - [`numwords`]: numbers read aloud by Vietnamese rules, and the call sentence.
 //! - [`sample`]: a morning at the default office, made by the real queue, for
@@ -33,6 +35,7 @@
 //!   serve it, rounded up to whole minutes; none when no such counter is open.
 
 pub mod alerts;
+pub mod calendar;
 pub mod config;
 pub mod numwords;
 pub mod outstanding;

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use time::Date;
 
+use crate::calendar::day_month_year;
 use crate::config::SiteConfig;
 use crate::protocol::{Rating, Ticket, TicketState};
 
@@ -143,12 +144,12 @@ impl Report {
     /// The report as a table in Vietnamese, for a terminal or a text file.
     pub fn to_text(&self) -> String {
         let mut out = if self.from == self.to {
-            format!("Báo cáo ngày {}\n", vietnamese_date(self.from))
+            format!("Báo cáo ngày {}\n", day_month_year(self.from))
         } else {
             format!(
                 "Báo cáo từ ngày {} đến ngày {}\n",
-                vietnamese_date(self.from),
-                vietnamese_date(self.to)
+                day_month_year(self.from),
+                day_month_year(self.to)
             )
         };
         out += &format!(
@@ -180,7 +181,7 @@ impl Report {
             row(&mut out, name, f);
         }
         for (day, f) in &self.days {
-            row(&mut out, &format!("Ngày {}", vietnamese_date(*day)), f);
+            row(&mut out, &format!("Ngày {}", day_month_year(*day)), f);
         }
         let total = if self.from == self.to {
             "Cả ngày"
@@ -195,16 +196,6 @@ impl Report {
         ));
         out
     }
-}
-
-/// 25/11/2026.
-pub fn vietnamese_date(day: Date) -> String {
-    format!(
-        "{:02}/{:02}/{}",
-        day.day(),
-        u8::from(day.month()),
-        day.year()
-    )
 }
 
 #[cfg(test)]

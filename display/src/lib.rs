@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use qms_bus::{BusEvent, BusOptions, Topics};
+use qms_core::calendar::{day_month_year, weekday_vi};
 use qms_core::config::SiteConfig;
 use qms_core::protocol::{Board as Snapshot, CounterStatus};
 use qms_window::{connect, parse, BusWindow};
@@ -103,11 +104,9 @@ impl Display {
         board.set_clock(format!("{:02}:{:02}", local.hour(), local.minute()).into());
         board.set_date(
             format!(
-                "{}, {:02}/{:02}/{}",
-                weekday(local.weekday()),
-                local.day(),
-                u8::from(local.month()),
-                local.year()
+                "{}, {}",
+                weekday_vi(local.weekday()),
+                day_month_year(local.date())
             )
             .into(),
         );
@@ -159,19 +158,6 @@ impl Display {
             })
             .collect();
         board.set_waiting(ModelRc::new(VecModel::from(waiting)));
-    }
-}
-
-fn weekday(day: time::Weekday) -> &'static str {
-    use time::Weekday::*;
-    match day {
-        Monday => "Thứ Hai",
-        Tuesday => "Thứ Ba",
-        Wednesday => "Thứ Tư",
-        Thursday => "Thứ Năm",
-        Friday => "Thứ Sáu",
-        Saturday => "Thứ Bảy",
-        Sunday => "Chủ Nhật",
     }
 }
 

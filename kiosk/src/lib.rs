@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use qms_bus::{BusEvent, BusOptions, Topics};
+use qms_core::calendar::{day_month_year, weekday_vi};
 use qms_core::config::SiteConfig;
 use qms_core::protocol::{Board, CommandEnvelope, Reply};
 use qms_window::{connect, parse, BusWindow};
@@ -235,29 +236,13 @@ impl Kiosk {
 
 /// "Thứ Năm, 26/11/2026" or "Thursday, 26/11/2026".
 fn date_words(local: OffsetDateTime, english: bool) -> String {
-    use time::Weekday::*;
-    let day = match (local.weekday(), english) {
-        (Monday, false) => "Thứ Hai",
-        (Tuesday, false) => "Thứ Ba",
-        (Wednesday, false) => "Thứ Tư",
-        (Thursday, false) => "Thứ Năm",
-        (Friday, false) => "Thứ Sáu",
-        (Saturday, false) => "Thứ Bảy",
-        (Sunday, false) => "Chủ Nhật",
-        (Monday, true) => "Monday",
-        (Tuesday, true) => "Tuesday",
-        (Wednesday, true) => "Wednesday",
-        (Thursday, true) => "Thursday",
-        (Friday, true) => "Friday",
-        (Saturday, true) => "Saturday",
-        (Sunday, true) => "Sunday",
+    let day = if english {
+        // time's English names: "Thursday".
+        local.weekday().to_string()
+    } else {
+        weekday_vi(local.weekday()).to_string()
     };
-    format!(
-        "{day}, {:02}/{:02}/{}",
-        local.day(),
-        u8::from(local.month()),
-        local.year()
-    )
+    format!("{day}, {}", day_month_year(local.date()))
 }
 
 /// Runs the kiosk as device `options.device` until its window is closed: MQTT on a

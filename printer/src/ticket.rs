@@ -1,6 +1,7 @@
 //! The printed ticket: Vietnamese lines as raster images (or, in text mode, TCVN-3 in the
 //! printer's font), the number, date and QR code as the printer's own commands.
 
+use qms_core::calendar::day_month_year;
 use qms_core::protocol::PrintJob;
 
 use qms_core::config::PrinterText;
@@ -54,10 +55,8 @@ impl TicketText {
             number: t.label.clone(),
             procedure: job.service_vi.clone(),
             issued: format!(
-                "{:02}/{:02}/{} {:02}:{:02}",
-                t.issued_at.day(),
-                u8::from(t.issued_at.month()),
-                t.issued_at.year(),
+                "{} {:02}:{:02}",
+                day_month_year(t.issued_at.date()),
                 t.issued_at.hour(),
                 t.issued_at.minute()
             ),

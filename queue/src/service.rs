@@ -11,12 +11,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use qms_bus::{Bus, BusEvent, BusOptions, Topics};
+use qms_core::calendar::day_month_year;
 use qms_core::config::{Role, SiteConfig};
 use qms_core::protocol::{
     BoardCounter, Command, CommandEnvelope, CommandError, CounterDisplay, ErrorCode, Event,
     PrintJob, Reply, TicketState, VERSION,
 };
-use qms_core::report::vietnamese_date;
 use qms_core::{Actor, Answer, Outcome, QueueState};
 use time::{Date, OffsetDateTime};
 use tracing::{debug, info, warn};
@@ -361,7 +361,7 @@ impl Service {
             warn!(%day, cause = %error, "a closed day cannot be read back");
             CommandError::new(
                 ErrorCode::Internal,
-                format!("Không đọc được dữ liệu ngày {}", vietnamese_date(day)),
+                format!("Không đọc được dữ liệu ngày {}", day_month_year(day)),
                 format!("the records of {day} cannot be read: {error}"),
             )
         })?;
