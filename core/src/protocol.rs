@@ -129,6 +129,16 @@ pub enum Command {
 }
 
 impl Command {
+    /// `list` with no filter: every ticket of today.
+    pub fn todays_tickets() -> Command {
+        Command::List {
+            service: None,
+            state: None,
+            counter: None,
+            day: None,
+        }
+    }
+
     /// Whether the command changes the queue (and so is stored for idempotency).
     pub fn is_write(&self) -> bool {
         !matches!(self, Command::List { .. })

@@ -236,12 +236,7 @@ mod tests {
         run("admin", rate, 17);
         run("counter-1", call_next(), 20);
         run("counter-1", Command::NoShow { counter: None }, 22);
-        let list = Command::List {
-            service: None,
-            state: None,
-            counter: None,
-            day: None,
-        };
+        let list = Command::todays_tickets();
         let Answer::Tickets(tickets) = run("admin", list, 30) else {
             panic!("a list");
         };
@@ -288,12 +283,7 @@ mod tests {
                 };
                 state.execute(&config, &actor("kiosk-1"), &issue, at);
             }
-            let list = Command::List {
-                service: None,
-                state: None,
-                counter: None,
-                day: None,
-            };
+            let list = Command::todays_tickets();
             let outcome = state.execute(&config, &actor("admin"), &list, at);
             let Ok(Answer::Tickets(day_tickets)) = outcome.answer else {
                 panic!("a list");

@@ -125,12 +125,7 @@ fn the_officer_calls_and_completes_and_the_citizen_rates() {
     slint::run_event_loop_until_quit().unwrap();
     assert_eq!(steps.get(), 4, "called, completed, asked and rated");
     // The rating reached the authority, with the ticket.
-    let list = Command::List {
-        service: None,
-        state: None,
-        counter: None,
-        day: None,
-    };
+    let list = Command::todays_tickets();
     let rated = loop {
         let tickets = send(&config, &broker, "admin", list.clone())
             .tickets

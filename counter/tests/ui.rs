@@ -254,15 +254,7 @@ fn the_rating_tap_reaches_the_authority_and_is_counted() {
     let reply = desk.office.answer("rating-1", &rate);
     assert!(reply.ok, "{reply:?}");
     screen.handle(RatingInput::Reply(reply));
-    let list = CommandEnvelope::new(
-        "report",
-        Command::List {
-            service: None,
-            state: None,
-            counter: None,
-            day: None,
-        },
-    );
+    let list = CommandEnvelope::new("report", Command::todays_tickets());
     let tickets = desk.office.answer("admin", &list).tickets.unwrap();
     let today = desk.office.config.site.business_day(desk.office.now);
     let report = Report::of(&desk.office.config, today, today, &tickets);

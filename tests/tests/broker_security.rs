@@ -181,12 +181,7 @@ async fn every_role_does_its_job_through_the_generated_broker() {
     };
     assert!(rating.send(rate, WAIT).await.unwrap().ok);
     let mut admin = client(&office.local, office.loopback, "admin", &[]).await;
-    let list = Command::List {
-        service: None,
-        state: None,
-        counter: None,
-        day: None,
-    };
+    let list = Command::todays_tickets();
     let tickets = admin.send(list, WAIT).await.unwrap().tickets.unwrap();
     assert_eq!(tickets[0].rating, Some(Rating::Satisfied));
     authority.stop().await;
@@ -247,12 +242,7 @@ async fn what_a_device_may_not_do_is_refused() {
         .publish(&format!("{root}/dev/counter-4/cmd"), &as_4, false)
         .await;
     // Everything forged was in the broker before this list was sent.
-    let list = Command::List {
-        service: None,
-        state: None,
-        counter: None,
-        day: None,
-    };
+    let list = Command::todays_tickets();
     let tickets = admin.send(list, WAIT).await.unwrap().tickets.unwrap();
     assert_eq!(
         tickets[0].state,

@@ -83,15 +83,7 @@ async fn after_kills_at_random_points_no_number_is_issued_twice_and_every_replie
     assert_eq!(issued.len(), 2 * ROUNDS);
 
     let all = admin
-        .send(
-            Command::List {
-                service: None,
-                state: None,
-                counter: None,
-                day: None,
-            },
-            WAIT,
-        )
+        .send(Command::todays_tickets(), WAIT)
         .await
         .unwrap()
         .tickets
