@@ -5,7 +5,7 @@ use std::io::ErrorKind;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
-use rumqttd::{Broker, Config, ConnectionSettings, RouterConfig, ServerSettings};
+use rumqttd::{Broker, Config, ConnectionSettings, RouterConfig, SegmentConfig, ServerSettings};
 use tracing::{error, warn};
 
 #[derive(Debug, thiserror::Error)]
@@ -90,10 +90,23 @@ fn disable_nagle_on_listener(addr: SocketAddr) {
     warn!(%addr, "embedded broker listener not found: it keeps Nagle's algorithm");
 }
 
-/// Small buffers: an office has a few dozen devices and small messages. rumqttd keeps
-/// each topic's recent messages in memory, `max_segment_count` segments of
-/// `max_segment_size` bytes (a larger message still fits: it starts a segment).
+/// rumqttd keeps each subscription's recent messages in memory, `max_segment_count`
+/// segments of `max_segment_size` bytes (a larger message still fits: it starts a
+/// segment), and a subscriber that falls further behind than that silently skips ahead:
+/// messages the broker acknowledged to their sender are lost. So the commands' log is
+/// large (32 MiB, about 200,000 commands: minutes of an authority paused under a flood,
+/// and every command sent while it restarts), replies' logs hold what a slow screen may
+/// fall behind by, and the rest (boards, statuses, events, where only the newest matters
+/// or the subscriber keeps up) stays small. Memory grows to these bounds and stays there.
 fn config(addr: SocketAddr) -> Config {
+    let segments = |size: usize, count: usize| SegmentConfig {
+        max_segment_size: size,
+        max_segment_count: count,
+    };
+    let custom_segment = HashMap::from([
+        ("qms/v1/+/dev/+/cmd".to_string(), segments(1024 * 1024, 32)),
+        ("qms/v1/+/dev/+/reply".to_string(), segments(256 * 1024, 8)),
+    ]);
     let connections = ConnectionSettings {
         connection_timeout_ms: 5000,
         max_payload_size: crate::MAX_PACKET,
@@ -116,6 +129,7 @@ fn config(addr: SocketAddr) -> Config {
             max_outgoing_packet_count: 512,
             max_segment_size: 128 * 1024,
             max_segment_count: 3,
+            custom_segment: Some(custom_segment),
             ..RouterConfig::default()
         },
         v4: Some(HashMap::from([("v4".to_string(), server)])),

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use qms_core::protocol::{DeviceStatus, VERSION};
+use qms_core::protocol::DeviceStatus;
 use rumqttc::{
     AsyncClient, Event, EventLoop, LastWill, MqttOptions, NetworkOptions, Outgoing, Packet, QoS,
     TlsConfiguration, Transport,
@@ -25,6 +25,9 @@ use crate::{TlsFiles, Topics};
 /// Publications the broker may hold unacknowledged; more wait in the request channel.
 const INFLIGHT: u16 = 512;
 const REQUEST_CHANNEL: usize = 8192;
+/// A PUBLISH's bytes besides topic and payload: fixed header (at most 5), the topic's
+/// length (2), the packet id (2).
+pub const PUBLISH_HEADER: usize = 9;
 
 /// How to reach the broker and who this client is.
 #[derive(Debug, Clone)]
@@ -54,8 +57,14 @@ pub struct BusOptions {
     pub max_packet: usize,
 }
 
-/// The default [`BusOptions::max_packet`]: the embedded broker's limit too.
+/// The default [`BusOptions::max_packet`]: the brokers' limit too (the embedded one's and
+/// `max_packet_size` in the Mosquitto configurations).
 pub const MAX_PACKET: usize = 1024 * 1024;
+
+/// The largest packet taken: the most MQTT allows. A larger limit than the brokers' own
+/// means a message that got through anyway (from a broker set up without a limit) is read
+/// and refused, instead of breaking the connection each time it is delivered again.
+pub const MAX_INCOMING: usize = 268_435_455;
 
 impl BusOptions {
     pub fn new(device: &str, site: &str, address: &str) -> BusOptions {
@@ -88,7 +97,9 @@ pub enum BusError {
 /// What the connection reports, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BusEvent {
-    /// Connected and subscribed; publications made before are not resent by the client.
+    /// Connected, and every subscription acknowledged by the broker (so a reply to a
+    /// command sent from now on cannot be missed); publications made before are not
+    /// resent by the client.
     Connected,
     Disconnected {
         reason: String,
@@ -102,6 +113,9 @@ pub enum BusEvent {
         topic: String,
         payload: Vec<u8>,
         pkid: u16,
+        /// Sent by the broker from its retained store on a new subscription, not because
+        /// someone published it now.
+        retained: bool,
     },
     /// The broker acknowledged the publication with this tag.
     Acked(u64),
@@ -126,6 +140,7 @@ pub struct Bus {
     topics: Topics,
     device: String,
     announce: bool,
+    max_packet: usize,
 }
 
 impl Bus {
@@ -141,7 +156,7 @@ impl Bus {
         mqtt.set_keep_alive(Duration::from_secs(10))
             .set_clean_session(!options.persistent_session)
             .set_inflight(INFLIGHT)
-            .set_max_packet_size(options.max_packet, options.max_packet)
+            .set_max_packet_size(MAX_INCOMING, options.max_packet)
             .set_manual_acks(options.manual_acks);
         if options.announce {
             mqtt.set_last_will(LastWill::new(
@@ -173,6 +188,7 @@ impl Bus {
             topics,
             device: options.device.clone(),
             announce: options.announce,
+            max_packet: options.max_packet,
         };
         let (tx, rx) = mpsc::channel(1024);
         tokio::spawn(drive(eventloop, bus.clone(), options, tx));
@@ -194,6 +210,12 @@ impl Bus {
     /// Publishes at QoS 1 if connected; false means nothing was sent (disconnected or
     /// too much already waiting) and the caller must send it again later.
     pub fn publish(&self, topic: &str, payload: Vec<u8>, retain: bool, tag: Option<u64>) -> bool {
+        // Sent anyway, it would break the connection (and again after each reconnect).
+        let bytes = topic.len() + payload.len() + PUBLISH_HEADER;
+        if bytes > self.max_packet {
+            warn!(topic, bytes, limit = self.max_packet, "publication too large, not sent");
+            return false;
+        }
         let mut link = self.link.lock().expect("link lock");
         if !link.connected {
             return false;
@@ -238,12 +260,7 @@ impl Bus {
 }
 
 fn status_payload(online: bool) -> Vec<u8> {
-    let status = DeviceStatus {
-        v: VERSION,
-        online,
-        at: None,
-    };
-    serde_json::to_vec(&status).expect("status serializes")
+    serde_json::to_vec(&DeviceStatus::online(online)).expect("status serializes")
 }
 
 /// Polls the event loop forever, never cancelling a poll halfway.
@@ -255,16 +272,24 @@ async fn drive(
 ) {
     let mut delay = options.reconnect_delay;
     let mut last_failure = String::new();
+    // Subscriptions of this connection the broker has not acknowledged yet.
+    let mut unacked_subscriptions = 0usize;
     loop {
         let event = eventloop.poll().await;
         let report = match event {
+            Ok(Event::Incoming(Packet::SubAck(_))) if unacked_subscriptions > 0 => {
+                unacked_subscriptions -= 1;
+                (unacked_subscriptions == 0).then_some(BusEvent::Connected)
+            }
             Ok(Event::Incoming(Packet::ConnAck(_))) => {
                 {
                     let mut link = bus.link.lock().expect("link lock");
                     link.connected = true;
+                    unacked_subscriptions = 0;
                     for filter in &options.subscriptions {
-                        if let Err(e) = bus.client.try_subscribe(filter, QoS::AtLeastOnce) {
-                            warn!(cause = %e, filter, "subscription not queued");
+                        match bus.client.try_subscribe(filter, QoS::AtLeastOnce) {
+                            Ok(()) => unacked_subscriptions += 1,
+                            Err(e) => warn!(cause = %e, filter, "subscription not queued"),
                         }
                     }
                     let status = bus.topics.status(&options.device);
@@ -280,13 +305,14 @@ async fn drive(
                 info!(device = %options.device, address = %options.address, "connected to the broker");
                 delay = options.reconnect_delay;
                 last_failure.clear();
-                Some(BusEvent::Connected)
+                (unacked_subscriptions == 0).then_some(BusEvent::Connected)
             }
             Ok(Event::Incoming(Packet::Publish(p))) if options.manual_acks => {
                 Some(BusEvent::Delivery {
                     topic: p.topic,
                     payload: p.payload.to_vec(),
                     pkid: p.pkid,
+                    retained: p.retain,
                 })
             }
             Ok(Event::Incoming(Packet::Publish(p))) => Some(BusEvent::Message {
@@ -318,6 +344,7 @@ async fn drive(
             }
             Ok(_) => None,
             Err(e) => {
+                unacked_subscriptions = 0;
                 let closing = {
                     let mut link = bus.link.lock().expect("link lock");
                     link.connected = false;

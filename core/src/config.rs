@@ -481,9 +481,14 @@ mod offset_text {
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<UtcOffset, D::Error> {
         let text = String::deserialize(d)?;
         let format = time::macros::format_description!("[offset_hour]:[offset_minute]");
-        UtcOffset::parse(&text, &format).map_err(|_| {
-            serde::de::Error::custom(format!("\"{text}\" is not a UTC offset like \"+07:00\""))
-        })
+        UtcOffset::parse(&text, &format)
+            .ok()
+            .filter(|o| (-12 * 3600..=14 * 3600).contains(&o.whole_seconds()))
+            .ok_or_else(|| {
+                serde::de::Error::custom(format!(
+                    "\"{text}\" is not a UTC offset from \"-12:00\" to \"+14:00\", like \"+07:00\""
+                ))
+            })
     }
 }
 
@@ -503,7 +508,10 @@ impl SiteConfig {
     pub fn parse(text: &str) -> Result<SiteConfig, ConfigError> {
         let config: SiteConfig = toml::from_str(text).map_err(|e| ConfigError {
             line: e.span().map(|s| line_at(text, s.start)),
-            field: String::from("qms.toml"),
+            field: e
+                .span()
+                .and_then(|s| field_at(text, s.start))
+                .unwrap_or_else(|| String::from("qms.toml")),
             message: e.message().to_string(),
         })?;
         config.validate(text)?;
@@ -601,24 +609,32 @@ impl SiteConfig {
                     "0 would refuse every citizen; leave it out for no quota, or set enabled = false".into(),
                 ));
             }
-            for (j, q) in self.procedures.iter().enumerate().take(i) {
-                if q.numbers.prefix == p.numbers.prefix
-                    && q.numbers.first <= p.numbers.last
-                    && p.numbers.first <= q.numbers.last
-                {
-                    return Err(err(
-                        "procedure",
-                        Some(i),
-                        "numbers",
-                        format!(
-                            "{} overlaps {} of procedure[{}] \"{}\": a number would mean two procedures",
-                            p.numbers,
-                            q.numbers,
-                            j + 1,
-                            q.id
-                        ),
-                    ));
-                }
+        }
+        // Blocks sorted by prefix and start: two overlap only if neighbours do.
+        let mut blocks: Vec<usize> = (0..self.procedures.len()).collect();
+        blocks.sort_by(|&a, &b| {
+            let (a, b) = (&self.procedures[a].numbers, &self.procedures[b].numbers);
+            (&a.prefix, a.first).cmp(&(&b.prefix, b.first))
+        });
+        for pair in blocks.windows(2) {
+            let (j, i) = (pair[0].min(pair[1]), pair[0].max(pair[1]));
+            let (q, p) = (&self.procedures[j], &self.procedures[i]);
+            if q.numbers.prefix == p.numbers.prefix
+                && q.numbers.first <= p.numbers.last
+                && p.numbers.first <= q.numbers.last
+            {
+                return Err(err(
+                    "procedure",
+                    Some(i),
+                    "numbers",
+                    format!(
+                        "{} overlaps {} of procedure[{}] \"{}\": a number would mean two procedures",
+                        p.numbers,
+                        q.numbers,
+                        j + 1,
+                        q.id
+                    ),
+                ));
             }
         }
         let mut numbers = BTreeSet::new();
@@ -725,17 +741,28 @@ impl SiteConfig {
                 "needs a command, e.g. [\"aplay\", \"-q\"]".into(),
             ));
         }
-        if self.broker.address.parse::<std::net::SocketAddr>().is_err()
-            && !self.broker.address.contains(':')
-        {
+        let port_ok = self
+            .broker
+            .address
+            .rsplit_once(':')
+            .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0));
+        if !port_ok {
             return Err(err(
                 "broker",
                 None,
                 "address",
                 format!(
-                    "\"{}\" is not host:port, e.g. \"127.0.0.1:1883\"",
+                    "\"{}\" is not host:port with a port from 1 to 65535, e.g. \"127.0.0.1:1883\"",
                     self.broker.address
                 ),
+            ));
+        }
+        if self.store.path.trim().is_empty() {
+            return Err(err(
+                "store",
+                None,
+                "path",
+                "must name the database folder, e.g. \"/var/lib/qms\"".into(),
             ));
         }
         if self.broker.embedded && self.broker.ca_file.is_some() {
@@ -788,6 +815,35 @@ impl SiteConfig {
 
 fn line_at(text: &str, byte: usize) -> usize {
     text[..byte.min(text.len())].matches('\n').count() + 1
+}
+
+/// The field whose value starts at `byte`, as `table[n].key`: the key of its line and the
+/// table the line is in.
+fn field_at(text: &str, byte: usize) -> Option<String> {
+    let line = line_at(text, byte);
+    let mut table: Option<(String, Option<usize>)> = None;
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    for row in text.lines().take(line - 1) {
+        let row = row.trim();
+        if let Some(name) = row.strip_prefix("[[").and_then(|r| r.split_once("]]")) {
+            let name = name.0.trim().to_string();
+            let n = seen.entry(name.clone()).or_insert(0);
+            *n += 1;
+            table = Some((name, Some(*n)));
+        } else if let Some(name) = row.strip_prefix('[').and_then(|r| r.split_once(']')) {
+            table = Some((name.0.trim().to_string(), None));
+        }
+    }
+    let row = text.lines().nth(line - 1)?;
+    let key = row.split_once('=')?.0.trim();
+    if key.is_empty() || key.starts_with('[') {
+        return None;
+    }
+    Some(match table {
+        Some((name, Some(n))) => format!("{name}[{n}].{key}"),
+        Some((name, None)) => format!("{name}.{key}"),
+        None => key.to_string(),
+    })
 }
 
 /// The line of `key` inside the `index`-th `[[table]]` (or `[table]`), when present.
@@ -882,6 +938,48 @@ mod tests {
             .unwrap()
             + 1;
         assert_eq!(e.line, Some(line));
+    }
+
+    #[test]
+    fn regression_a_value_of_the_wrong_type_names_its_field() {
+        let text = DEFAULT_CONFIG.replacen("avg_service_minutes = ", "avg_service_minutes = \"x\" #", 1);
+        let e = SiteConfig::parse(&text).unwrap_err();
+        assert_eq!(e.field, "procedure[1].avg_service_minutes", "{e}");
+        assert!(e.line.is_some(), "{e}");
+    }
+
+    #[test]
+    fn regression_an_offset_port_or_store_path_out_of_range_is_refused() {
+        let offset = DEFAULT_CONFIG.replace("utc_offset = \"+07:00\"", "utc_offset = \"+25:00\"");
+        assert_ne!(offset, DEFAULT_CONFIG);
+        let e = SiteConfig::parse(&offset).unwrap_err();
+        assert!(e.message.contains("+14:00"), "{e}");
+        let port = DEFAULT_CONFIG.replace("127.0.0.1:1884", "127.0.0.1:99999");
+        assert_ne!(port, DEFAULT_CONFIG);
+        let e = SiteConfig::parse(&port).unwrap_err();
+        assert_eq!(e.field, "broker.address", "{e}");
+        let store = DEFAULT_CONFIG.replace("path = \"qms-data\"", "path = \"\"");
+        assert_ne!(store, DEFAULT_CONFIG);
+        let e = SiteConfig::parse(&store).unwrap_err();
+        assert_eq!(e.field, "store.path", "{e}");
+    }
+
+    #[test]
+    fn regression_many_procedures_are_checked_without_comparing_every_pair() {
+        let mut config = SiteConfig::default_site();
+        let template = config.procedures[0].clone();
+        config.procedures.extend((0..20_000u32).map(|i| {
+            let mut p = template.clone();
+            p.id = format!("p{i}");
+            p.numbers = format!("Z{:06}-Z{:06}", i * 10 + 1, i * 10 + 9).parse().unwrap();
+            p
+        }));
+        let text = config.to_toml();
+        SiteConfig::parse(&text).unwrap();
+        let clash = text.replacen("\"Z199991-Z199999\"", "\"Z000005-Z000009\"", 1);
+        assert_ne!(clash, text);
+        let e = SiteConfig::parse(&clash).unwrap_err();
+        assert!(e.message.contains("overlaps"), "{e}");
     }
 
     #[test]

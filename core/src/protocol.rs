@@ -164,8 +164,26 @@ impl CommandEnvelope {
     }
 
     /// Parses a command payload; the error carries the command id when one was readable.
+    ///
+    /// Nothing unbounded from the payload comes back: a payload over [`MAX_COMMAND_BYTES`]
+    /// is refused unread, an id longer than [`MAX_ID_CHARS`] is not echoed, and every
+    /// quoted value is cut to a few dozen characters.
     pub fn parse(payload: &[u8]) -> Result<CommandEnvelope, (Option<String>, CommandError)> {
+        if payload.len() > MAX_COMMAND_BYTES {
+            return Err((
+                None,
+                CommandError::new(
+                    ErrorCode::TooLarge,
+                    format!("Lệnh quá dài: tối đa {MAX_COMMAND_BYTES} byte"),
+                    format!(
+                        "the command is {} bytes; a command may be at most {MAX_COMMAND_BYTES}",
+                        payload.len()
+                    ),
+                ),
+            ));
+        }
         let value: serde_json::Value = serde_json::from_slice(payload).map_err(|e| {
+            let e = bounded(&e.to_string());
             (
                 None,
                 CommandError::new(
@@ -175,43 +193,125 @@ impl CommandEnvelope {
                 ),
             )
         })?;
-        let id = value.get("id").and_then(|i| i.as_str()).map(str::to_string);
-        let fail = |message_en: String| {
-            (
-                id.clone(),
-                CommandError::new(
-                    ErrorCode::BadRequest,
-                    format!("Lệnh không hợp lệ: {message_en}"),
-                    message_en,
-                ),
-            )
+        let Some(fields) = value.as_object() else {
+            return Err((None, bad_request("the payload must be a JSON object")));
         };
-        if !value.is_object() {
-            return Err(fail("the payload must be a JSON object".into()));
-        }
-        match value.get("v").and_then(|v| v.as_u64()) {
-            Some(1) => {}
-            Some(other) => {
+        let id = match fields.get("id") {
+            None => Err("field \"id\" (a unique command id, 1 to 128 characters) is missing".into()),
+            Some(serde_json::Value::String(id)) => {
+                let chars = id.chars().count();
+                if (1..=MAX_ID_CHARS).contains(&chars) {
+                    Ok(id.clone())
+                } else {
+                    Err(format!(
+                        "field \"id\" has {chars} characters; a command id has 1 to {MAX_ID_CHARS}"
+                    ))
+                }
+            }
+            Some(other) => Err(format!(
+                "field \"id\" must be a string (a unique command id), not {}",
+                json_kind(other)
+            )),
+        };
+        let id = match id {
+            Ok(id) => id,
+            Err(message) => return Err((None, bad_request(message))),
+        };
+        let fail = |message_en: String| (Some(id.clone()), bad_request(message_en));
+        match fields.get("v") {
+            Some(v) if v.as_u64() == Some(u64::from(VERSION)) => {}
+            Some(serde_json::Value::Number(other)) => {
+                let other = bounded(&other.to_string());
                 return Err((
-                    id.clone(),
+                    Some(id.clone()),
                     CommandError::new(
                         ErrorCode::UnsupportedVersion,
                         format!("Phiên bản giao thức {other} chưa được hỗ trợ"),
                         format!("protocol version {other} is not supported (this is v1)"),
                     ),
-                ))
+                ));
+            }
+            Some(other) => {
+                return Err(fail(format!(
+                    "field \"v\" (protocol version) must be the number 1, not {}",
+                    json_kind(other)
+                )))
             }
             None => return Err(fail("field \"v\" (protocol version, 1) is missing".into())),
         }
-        match &id {
-            Some(i) if !i.is_empty() && i.len() <= 128 => {}
-            _ => {
-                return Err(fail(
-                    "field \"id\" (a unique command id, 1 to 128 characters) is missing".into(),
-                ))
+        match fields.get("op") {
+            Some(serde_json::Value::String(op)) if OPS.contains(&op.as_str()) => {}
+            Some(serde_json::Value::String(op)) => {
+                return Err(fail(format!(
+                    "unknown op \"{}\"; the ops are {}",
+                    bounded(op),
+                    OPS.join(", ")
+                )))
             }
+            Some(other) => {
+                return Err(fail(format!(
+                    "field \"op\" must be the name of an operation, not {}",
+                    json_kind(other)
+                )))
+            }
+            None => return Err(fail("field \"op\" (the operation) is missing".into())),
         }
-        serde_json::from_value(value).map_err(|e| fail(e.to_string()))
+        serde_json::from_value(value).map_err(|e| fail(bounded(&e.to_string())))
+    }
+}
+
+/// The largest command payload read. A command is a few hundred bytes; a longer one is
+/// refused before it is parsed, so nothing large is ever echoed, stored or logged.
+pub const MAX_COMMAND_BYTES: usize = 4096;
+
+/// The longest command id, in characters.
+pub const MAX_ID_CHARS: usize = 128;
+
+/// Every `op` of protocol v1, by name: the only values `op` may have.
+pub const OPS: [&str; 13] = [
+    "issue",
+    "call_next",
+    "call",
+    "recall",
+    "no_show",
+    "reactivate",
+    "transfer",
+    "complete",
+    "pause",
+    "resume",
+    "reprint",
+    "rate",
+    "list",
+];
+
+/// The longest piece of outside text quoted in an error, in characters.
+const QUOTED_CHARS: usize = 60;
+
+/// `text` cut to [`QUOTED_CHARS`] characters, marked when cut.
+pub fn bounded(text: &str) -> String {
+    match text.char_indices().nth(QUOTED_CHARS) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_string(),
+    }
+}
+
+fn bad_request(message_en: impl Into<String>) -> CommandError {
+    let message_en = message_en.into();
+    CommandError::new(
+        ErrorCode::BadRequest,
+        format!("Lệnh không hợp lệ: {message_en}"),
+        message_en,
+    )
+}
+
+fn json_kind(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
     }
 }
 
@@ -501,6 +601,27 @@ pub struct DeviceStatus {
         with = "time::serde::rfc3339::option"
     )]
     pub at: Option<OffsetDateTime>,
+    /// The authority's: how far the system clock is behind the last event it recorded.
+    /// The queue keeps the later time (and its business day) until the clock catches up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clock_behind_seconds: Option<i64>,
+    /// The authority's: publications set aside since it started, because they could not
+    /// be sent (each is in its log).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub set_aside: Option<u64>,
+}
+
+impl DeviceStatus {
+    /// A device's plain availability.
+    pub fn online(online: bool) -> DeviceStatus {
+        DeviceStatus {
+            v: VERSION,
+            online,
+            at: None,
+            clock_behind_seconds: None,
+            set_aside: None,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -528,13 +649,84 @@ mod tests {
         assert_eq!((id, e.code), (None, ErrorCode::BadRequest));
         let (id, e) = CommandEnvelope::parse(br#"{"v":1,"id":"x","op":"fly"}"#).unwrap_err();
         assert_eq!(id.as_deref(), Some("x"));
-        assert!(e.message_en.contains("unknown variant `fly`"), "{e}");
+        assert!(e.message_en.contains("unknown op \"fly\""), "{e}");
         let (_, e) = CommandEnvelope::parse(br#"{"v":2,"id":"x","op":"issue"}"#).unwrap_err();
         assert_eq!(e.code, ErrorCode::UnsupportedVersion);
         let (_, e) = CommandEnvelope::parse(br#"{"v":1,"op":"call_next"}"#).unwrap_err();
         assert!(e.message_en.contains("\"id\""), "{e}");
         let (_, e) = CommandEnvelope::parse(br#"{"v":1,"id":"x","op":"issue"}"#).unwrap_err();
         assert!(e.message_en.contains("missing field `service`"), "{e}");
+    }
+
+    #[test]
+    fn regression_a_huge_id_or_op_is_never_echoed_in_the_refusal() {
+        let huge_id = format!(r#"{{"v":1,"id":"{}","op":"issue"}}"#, "x".repeat(1_048_400));
+        let (id, e) = CommandEnvelope::parse(huge_id.as_bytes()).unwrap_err();
+        assert_eq!((id, e.code), (None, ErrorCode::TooLarge));
+        assert!(e.message_en.len() < 200, "{e}");
+        let long_id = format!(r#"{{"v":1,"id":"{}","op":"issue"}}"#, "x".repeat(3000));
+        let (id, e) = CommandEnvelope::parse(long_id.as_bytes()).unwrap_err();
+        assert_eq!((id, e.code), (None, ErrorCode::BadRequest));
+        assert!(e.message_en.contains("3000 characters"), "{e}");
+        let long_op = format!(r#"{{"v":1,"id":"a","op":"{}"}}"#, "y".repeat(3000));
+        let (id, e) = CommandEnvelope::parse(long_op.as_bytes()).unwrap_err();
+        assert_eq!(id.as_deref(), Some("a"));
+        assert!(e.message_en.len() + e.message.len() < 600, "{e}");
+        assert!(!e.message_en.contains(&"y".repeat(61)), "{e}");
+    }
+
+    #[test]
+    fn regression_ops_are_names_only() {
+        for (op, wrong) in [("0", "a number"), ("9", "a number"), ("null", "null")] {
+            let payload = format!(r#"{{"v":1,"id":"a","op":{op},"service":"cccd"}}"#);
+            let (_, e) = CommandEnvelope::parse(payload.as_bytes()).unwrap_err();
+            assert_eq!(e.code, ErrorCode::BadRequest, "{op}");
+            assert!(e.message_en.contains(wrong), "{op}: {e}");
+        }
+    }
+
+    #[test]
+    fn regression_a_v_or_id_of_the_wrong_type_is_named_as_such_not_missing() {
+        let (_, e) = CommandEnvelope::parse(br#"{"v":"1","id":"a","op":"pause"}"#).unwrap_err();
+        assert!(e.message_en.contains("must be the number 1, not a string"), "{e}");
+        let (id, e) = CommandEnvelope::parse(br#"{"v":1,"id":7,"op":"pause"}"#).unwrap_err();
+        assert_eq!(id, None);
+        assert!(e.message_en.contains("must be a string"), "{e}");
+    }
+
+    #[test]
+    fn regression_the_id_limit_counts_characters_not_bytes() {
+        // 128 Vietnamese letters are 256 bytes in UTF-8, and still a valid id.
+        let id = "đ".repeat(MAX_ID_CHARS);
+        let payload = format!(r#"{{"v":1,"id":"{id}","op":"pause"}}"#);
+        assert_eq!(CommandEnvelope::parse(payload.as_bytes()).unwrap().id, id);
+        let payload = format!(r#"{{"v":1,"id":"{id}đ","op":"pause"}}"#);
+        assert!(CommandEnvelope::parse(payload.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn every_command_serializes_with_an_op_of_the_list() {
+        let commands = [
+            Command::Issue { service: "cccd".into(), priority: None },
+            Command::CallNext { counter: None },
+            Command::Call { ticket: "t".into(), counter: None },
+            Command::Recall { counter: None },
+            Command::NoShow { counter: None },
+            Command::Reactivate { ticket: "t".into(), counter: None },
+            Command::Transfer { counter: None, to_service: None, to_counter: None },
+            Command::Complete { counter: None },
+            Command::Pause { counter: None },
+            Command::Resume { counter: None },
+            Command::Reprint { ticket: "t".into() },
+            Command::Rate { ticket: "t".into(), rating: Rating::Satisfied },
+            Command::todays_tickets(),
+        ];
+        for (command, op) in commands.into_iter().zip(OPS) {
+            let json = serde_json::to_vec(&CommandEnvelope::new("a", command.clone())).unwrap();
+            assert_eq!(CommandEnvelope::parse(&json).unwrap().command, command, "{op}");
+            let value: serde_json::Value = serde_json::from_slice(&json).unwrap();
+            assert_eq!(value["op"], op);
+        }
     }
 
     #[test]

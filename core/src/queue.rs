@@ -125,6 +125,8 @@ pub struct QueueState {
     counters: BTreeMap<u16, CounterState>,
     calls: VecDeque<BoardCall>,
     service_seconds: BTreeMap<String, VecDeque<u32>>,
+    /// When the last event happened: time as the queue has seen it never goes back.
+    last_at: Option<OffsetDateTime>,
 }
 
 fn refuse(code: ErrorCode, vi: impl Into<String>, en: impl Into<String>) -> CommandError {
@@ -139,6 +141,11 @@ impl QueueState {
 
     pub fn day(&self) -> Option<Date> {
         self.day
+    }
+
+    /// When the last event happened.
+    pub fn last_event_at(&self) -> Option<OffsetDateTime> {
+        self.last_at
     }
 
     pub fn ticket(&self, id: &str) -> Option<&Ticket> {
@@ -158,6 +165,7 @@ impl QueueState {
     pub fn apply(&mut self, event: &Event) {
         self.seq = event.seq;
         let at = event.at;
+        self.last_at = Some(self.last_at.map_or(at, |last| last.max(at)));
         match &event.kind {
             EventKind::DayOpened { day } => {
                 self.day = Some(*day);
@@ -334,12 +342,13 @@ impl QueueState {
         }
     }
 
-    /// Closes the previous business day and opens today's, when the day has changed.
+    /// Closes the previous business day and opens today's, when a later day has come.
+    /// The day only moves forward: a clock set back never re-opens a closed day.
     pub fn roll_over(&mut self, config: &SiteConfig, now: OffsetDateTime) -> Vec<Event> {
         let today = config.site.business_day(now);
         let mut kinds = Vec::new();
         if let Some(day) = self.day {
-            if day == today {
+            if day >= today {
                 return Vec::new();
             }
             let expired = self

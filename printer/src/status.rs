@@ -66,6 +66,26 @@ impl Status {
 mod tests {
     use super::*;
 
+    /// Every answer a printer (or line noise) can give, all 2^24 of them: read or refused,
+    /// never a panic, and refused exactly when a byte breaks the fixed bits.
+    #[test]
+    fn every_possible_status_answer_is_read_or_refused() {
+        let fixed_bits_right = |b: u8| b & 0b1001_0011 == 0b0001_0010;
+        let mut read = 0u32;
+        for printer in 0..=255u8 {
+            for offline in 0..=255u8 {
+                let pair_right = fixed_bits_right(printer) && fixed_bits_right(offline);
+                for paper in 0..=255u8 {
+                    let result = Status::from_bytes(printer, offline, paper);
+                    assert_eq!(result.is_ok(), pair_right && fixed_bits_right(paper));
+                    read += u32::from(result.is_ok());
+                }
+            }
+        }
+        // Four free bits in each byte.
+        assert_eq!(read, 16 * 16 * 16);
+    }
+
     #[test]
     fn epson_answers_read_as_measured() {
         let normal = Status::from_bytes(0x12, 0x12, 0x12).unwrap();

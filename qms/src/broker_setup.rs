@@ -9,7 +9,7 @@
 use std::fmt::Write as _;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
@@ -50,9 +50,14 @@ pub struct SetupOptions {
 pub fn setup(config: &SiteConfig, options: &SetupOptions) -> anyhow::Result<Vec<String>> {
     check(config, options)?;
     let out = &options.out;
-    std::fs::create_dir_all(out.join("secrets"))
+    std::fs::create_dir_all(out.join("data"))
         .with_context(|| format!("cannot create {}", out.display()))?;
-    std::fs::create_dir_all(out.join("data"))?;
+    if !out.join("secrets").exists() {
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(out.join("secrets"))?;
+    }
+    // An older folder may have been made with looser rights.
     set_mode(&out.join("secrets"), 0o700)?;
     let out = std::fs::canonicalize(out)?;
     let random = SystemRandom::new();
@@ -165,14 +170,21 @@ fn mosquitto_conf(config: &SiteConfig, options: &SetupOptions, out: &Path) -> St
          password_file {}\n\
          acl_file {}\n\
          user {}\n\n\
+         # Nothing larger than a protocol message is taken, stored or retained.\n\
+         max_packet_size {}\n\n\
+         # On every listener a device connects only as itself: its client id is its user\n\
+         # name, so no password can take another device's connection (least of all the\n\
+         # authority's).\n\n\
          # The roles on this machine (the queue authority, the kiosk PC's own devices).\n\
-         listener {} 127.0.0.1\n",
+         listener {} 127.0.0.1\n\
+         use_username_as_clientid true\n",
         config.site.name,
         config.site.id,
         path("mosquitto.conf"),
         path("passwords"),
         path("acl"),
         options.broker_user,
+        qms_bus::MAX_PACKET,
         options.loopback_port,
     );
     if options.tls {
@@ -184,6 +196,7 @@ fn mosquitto_conf(config: &SiteConfig, options: &SetupOptions, out: &Path) -> St
              certfile {}\n\
              keyfile {}\n\
              tls_version tlsv1.2\n\
+             use_username_as_clientid true\n\
              require_certificate {}\n",
             options.lan_port,
             path("ca.crt"),
@@ -191,6 +204,12 @@ fn mosquitto_conf(config: &SiteConfig, options: &SetupOptions, out: &Path) -> St
             path("server.key"),
             options.require_client_certificates,
         );
+        if options.require_client_certificates {
+            conf.push_str(
+                "# The certificate names the device: it connects as that device only.\n\
+                 use_identity_as_username true\n",
+            );
+        }
     }
     let _ = write!(
         conf,
@@ -202,6 +221,7 @@ fn mosquitto_conf(config: &SiteConfig, options: &SetupOptions, out: &Path) -> St
          autosave_interval 30\n\
          # A printer away for a week loses its session; one away for a night does not.\n\
          persistent_client_expiration 7d\n\
+         # Commands wait here for an authority that is slow or restarting.\n\
          max_queued_messages 10000\n\n\
          log_dest stderr\n\
          log_type error\n\
@@ -360,10 +380,20 @@ fn hash_with_salt(password: &str, salt: &[u8]) -> String {
     )
 }
 
-/// Writes a file only its owner may read.
+/// Writes a file only its owner may read, from the moment it exists.
 fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
-    std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
-    set_mode(path, 0o600)
+    use std::io::Write as _;
+    let cannot = || format!("cannot write {}", path.display());
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(cannot)?;
+    // A file that existed before keeps its mode on open.
+    set_mode(path, 0o600)?;
+    file.write_all(text.as_bytes()).with_context(cannot)
 }
 
 fn set_mode(path: &Path, mode: u32) -> anyhow::Result<()> {

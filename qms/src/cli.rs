@@ -412,6 +412,7 @@ fn demo(
         info!("demo: open all day (pass --real-hours for the configured hours)");
     }
     let address = start_broker_if_embedded(&config, listen)?;
+    let broker_here = config.broker.embedded;
     config.broker.address = address.clone();
     let office_config = config.clone();
     let office = std::thread::Builder::new()
@@ -426,7 +427,7 @@ fn demo(
                     std::future::pending(),
                 );
                 tokio::select! {
-                    served = serve(office_config.clone(), &address, data) => served,
+                    served = serve(office_config.clone(), &address, data, broker_here) => served,
                     printed = printing => printed,
                 }
             });
@@ -512,7 +513,8 @@ async fn run(cli: Cli, config: SiteConfig, role: Role) -> anyhow::Result<ExitCod
             } else {
                 config.broker.address.clone()
             };
-            serve(config, &address, data).await?;
+            let broker_here = with_broker && config.broker.embedded;
+            serve(config, &address, data, broker_here).await?;
         }
         Role::Printer { device, tickets } => {
             printer(&config, &device, &tickets, shutdown_signal()).await?;
@@ -678,11 +680,21 @@ fn start_broker_if_embedded(
     Ok(addr.to_string())
 }
 
-async fn serve(config: SiteConfig, address: &str, data: Option<PathBuf>) -> anyhow::Result<()> {
+/// Runs the authority; `broker_here` when this process has just started its broker, so
+/// no other authority can be on it.
+async fn serve(
+    config: SiteConfig,
+    address: &str,
+    data: Option<PathBuf>,
+    broker_here: bool,
+) -> anyhow::Result<()> {
     let mut bus = device_options(&config, "queue")?;
     bus.address = address.to_string();
     let mut options = QueueOptions::new(Arc::new(config), address);
     options.bus = bus;
+    if broker_here {
+        options.alone_check = Duration::ZERO;
+    }
     if let Some(data) = data {
         options.store_path = data;
     }

@@ -54,6 +54,15 @@ impl DeviceClient {
             match timeout_at(deadline, client.events.recv()).await {
                 Ok(Some(BusEvent::Connected)) => return Ok(client),
                 Ok(Some(BusEvent::Disconnected { reason })) => last_error = reason,
+                // Retained messages of the first subscriptions come before the last one
+                // is acknowledged.
+                Ok(Some(BusEvent::Message { topic, payload })) if client.keep_messages => {
+                    client.messages.push_back(Message {
+                        at: Instant::now(),
+                        topic,
+                        payload,
+                    })
+                }
                 Ok(Some(_)) => {}
                 Ok(None) | Err(_) => bail!("cannot reach the broker at {address}: {last_error}"),
             }
@@ -103,13 +112,15 @@ impl DeviceClient {
         within: Duration,
     ) -> anyhow::Result<Reply> {
         let payload = serde_json::to_vec(&CommandEnvelope::new(id, command))?;
-        self.send_raw(id, &payload, within).await
+        self.send_raw(Some(id), &payload, within).await
     }
 
-    /// Sends a payload as it is; the reply is matched by `id`.
+    /// Sends a payload as it is and waits for the reply with `id`: only the reply to this
+    /// command, never another's and never a refusal of someone's garbage. `None` (for a
+    /// payload sent without a readable id) waits for a refusal without an id.
     pub async fn send_raw(
         &mut self,
-        id: &str,
+        id: Option<&str>,
         payload: &[u8],
         within: Duration,
     ) -> anyhow::Result<Reply> {
@@ -135,7 +146,7 @@ impl DeviceClient {
                     BusEvent::Message { topic, payload } if topic == reply_topic => {
                         let reply: Reply = serde_json::from_slice(&payload)
                             .with_context(|| format!("unreadable reply on {topic}"))?;
-                        if reply.id.as_deref() == Some(id) || (reply.id.is_none() && !reply.ok) {
+                        if reply.id.as_deref() == id {
                             return Ok(reply);
                         }
                     }

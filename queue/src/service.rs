@@ -1,32 +1,38 @@
 //! The service loop: commands in from MQTT, durable writes, publications out.
 //!
 //! Commands that arrive together are executed one by one (each its own atomic write) and
-//! made durable by one `sync` for the group; only then do their replies, events, print
-//! jobs and the new board snapshot go out, in order, through the outbox.
+//! made durable by one `sync` for the group; only then are they acknowledged to the
+//! broker (so one the authority never wrote is delivered again) and do their replies,
+//! events, print jobs and the new board snapshot go out, in order, through the
+//! [`Outbox`](crate::outbox::Outbox).
+//!
+//! The authority keeps a persistent session: commands sent while it restarts wait at the
+//! broker. A command the broker replays from its retained store is never executed. The
+//! business day and the time of events only move forward, whatever the system clock does.
+//! It refuses to start while another authority is connected to its broker.
 
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use qms_bus::{Bus, BusEvent, BusOptions, Topics};
 use qms_core::calendar::day_month_year;
 use qms_core::config::{Role, SiteConfig};
 use qms_core::protocol::{
-    BoardCounter, Command, CommandEnvelope, CommandError, CounterDisplay, ErrorCode, Event,
-    PrintJob, Reply, TicketState, VERSION,
+    bounded, BoardCounter, Command, CommandEnvelope, CommandError, CounterDisplay, ErrorCode,
+    Event, PrintJob, Reply, TicketState, VERSION,
 };
 use qms_core::{Actor, Answer, Outcome, QueueState};
 use time::{Date, OffsetDateTime};
-use tracing::{debug, info, warn};
+use tracing::{debug, error, info, warn};
 
+use crate::outbox::{packet_size, Outbox, SetAside};
 use crate::store::{Group, Publication, Store, StoreError, Write};
 
 /// Commands taken from the connection before one durable write.
 const MAX_GROUP: usize = 256;
-/// Publications handed to the broker before acknowledgements are awaited.
-const WINDOW: usize = 256;
 
 /// Where the time comes from; tests move it by hand.
 pub trait Clock: Send + Sync + 'static {
@@ -70,6 +76,9 @@ pub struct QueueOptions {
     /// Told the `seq` of the last event each time writes become durable (for health checks
     /// and tests).
     pub progress: Option<tokio::sync::watch::Sender<u64>>,
+    /// How long to watch for another authority on the broker before serving; zero skips
+    /// the check (an embedded broker this process has just started has nobody else).
+    pub alone_check: Duration,
 }
 
 impl QueueOptions {
@@ -84,9 +93,13 @@ impl QueueOptions {
             clock: Arc::new(SystemClock),
             tick: Duration::from_secs(10),
             progress: None,
+            alone_check: ALONE_CHECK,
         }
     }
 }
+
+/// The default [`QueueOptions::alone_check`]: several reconnections of another authority.
+pub const ALONE_CHECK: Duration = Duration::from_millis(1500);
 
 #[derive(Debug, thiserror::Error)]
 pub enum QueueError {
@@ -94,6 +107,12 @@ pub enum QueueError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Bus(#[from] qms_bus::BusError),
+    #[error(
+        "another queue authority is connected to the broker at {0} as \"queue\": an office \
+         has one authority. Stop the other one first (or, for a second office, give it a \
+         broker of its own)"
+    )]
+    AnotherAuthority(String),
 }
 
 /// Runs the authority on a thread of its own, with a runtime of its own, until the
@@ -126,6 +145,13 @@ pub async fn run(
     let mut bus_options = options.bus.clone();
     let topics = Topics::new(&options.config.site.id);
     bus_options.subscriptions = vec![topics.all_commands()];
+    // Commands wait at the broker while the authority is away, and one is acknowledged
+    // only once its write is durable.
+    bus_options.persistent_session = true;
+    bus_options.manual_acks = true;
+    if !options.alone_check.is_zero() {
+        ensure_alone(&bus_options, options.alone_check).await?;
+    }
     let (bus, mut events) = Bus::connect(bus_options)?;
     let mut service = Service {
         config: options.config,
@@ -133,11 +159,14 @@ pub async fn run(
         store,
         state,
         topics,
-        outbox: Outbox::new(loaded.outbox),
+        outbox: Outbox::new(loaded.outbox, options.bus.max_packet),
         progress: options.progress,
         delivered: Vec::new(),
-        max_packet: options.bus.max_packet,
         counters_shown: BTreeMap::new(),
+        connection: 0,
+        to_ack: Vec::new(),
+        clock_behind: None,
+        junk_log: LogLimit::default(),
     };
     // Catch up with a day change while stopped, and refresh the retained board.
     service.roll_over(true)?;
@@ -151,16 +180,22 @@ pub async fn run(
             event = events.recv() => {
                 let Some(event) = event else { break };
                 let mut commands = Vec::new();
-                service.take(event, &mut commands)?;
+                let mut reconnected = service.take(event, &bus, &mut commands);
                 while commands.len() < MAX_GROUP {
                     match events.try_recv() {
-                        Ok(event) => service.take(event, &mut commands)?,
+                        Ok(event) => reconnected |= service.take(event, &bus, &mut commands),
                         Err(_) => break,
                     }
                 }
                 if !commands.is_empty() {
                     service.execute(&commands)?;
                 }
+                if reconnected {
+                    // A broker that restarted may have lost the retained state, or kept
+                    // an older one.
+                    service.roll_over(true)?;
+                }
+                service.ack_executed(&bus);
             }
             _ = tick.tick() => {
                 service.roll_over(false)?;
@@ -168,7 +203,35 @@ pub async fn run(
             }
         }
         service.forget_delivered()?;
-        service.outbox.pump(&bus);
+        service.pump(&bus);
+    }
+    bus.close().await;
+    Ok(())
+}
+
+/// Watches the broker for `window` as `queue` without serving: another authority connected
+/// there takes the connection back at once, again and again. Nothing is acknowledged, so
+/// every command delivered meanwhile goes to whichever authority serves.
+async fn ensure_alone(options: &BusOptions, window: Duration) -> Result<(), QueueError> {
+    let mut probe = options.clone();
+    probe.announce = false;
+    probe.reconnect_delay = window / 4;
+    let (bus, mut events) = Bus::connect(probe)?;
+    let deadline = tokio::time::Instant::now() + window;
+    let (mut up, mut taken_back) = (false, 0);
+    while let Ok(Some(event)) = tokio::time::timeout_at(deadline, events.recv()).await {
+        match event {
+            BusEvent::Connected => up = true,
+            BusEvent::Disconnected { .. } if up => {
+                up = false;
+                taken_back += 1;
+                if taken_back >= 2 {
+                    bus.close().await;
+                    return Err(QueueError::AnotherAuthority(options.address.clone()));
+                }
+            }
+            _ => {}
+        }
     }
     bus.close().await;
     Ok(())
@@ -182,17 +245,18 @@ struct Service {
     topics: Topics,
     outbox: Outbox,
     progress: Option<tokio::sync::watch::Sender<u64>>,
-    /// Outbox keys to forget: acknowledged, or superseded before they were sent.
+    /// Outbox keys to forget: acknowledged, superseded before they were sent, or set aside.
     delivered: Vec<u64>,
-    /// The largest packet the connection may send.
-    max_packet: usize,
     /// What each counter's own topic says, to publish it only when it changes.
     counters_shown: BTreeMap<u16, BoardCounter>,
+    /// Counts connections: a packet id belongs to the connection that delivered it.
+    connection: u64,
+    /// Deliveries to acknowledge once what they asked is durable: (connection, packet id).
+    to_ack: Vec<(u64, u16)>,
+    /// How far the system clock was behind the last event, when it last was.
+    clock_behind: Option<time::Duration>,
+    junk_log: LogLimit,
 }
-
-/// An MQTT PUBLISH's bytes besides its topic and payload: fixed header (at most 5), the
-/// topic's length (2) and the packet id (2).
-const PACKET_HEADER: usize = 9;
 
 /// Writes not yet durable, and what they will publish once they are.
 #[derive(Default)]
@@ -207,33 +271,134 @@ struct Received {
     payload: Vec<u8>,
 }
 
-impl Service {
-    /// Sorts one bus event: commands are collected, the rest handled at once.
-    fn take(&mut self, event: BusEvent, commands: &mut Vec<Received>) -> Result<(), StoreError> {
-        match event {
-            BusEvent::Message { topic, payload } => {
-                if let Some(device) = self.topics.device_of(&topic, "cmd") {
-                    commands.push(Received {
-                        device: device.to_string(),
-                        payload,
-                    });
-                }
+/// Bounds what outsiders can make the authority write to its log: a few lines a minute,
+/// then one line saying how many more were left out.
+#[derive(Default)]
+struct LogLimit {
+    window_start: Option<Instant>,
+    written: u32,
+    left_out: u64,
+}
+
+impl LogLimit {
+    const LINES: u32 = 10;
+    const WINDOW: Duration = Duration::from_secs(60);
+
+    /// Whether to write one more line now.
+    fn allow(&mut self) -> bool {
+        let now = Instant::now();
+        let fresh = self
+            .window_start
+            .is_none_or(|start| now.duration_since(start) >= Self::WINDOW);
+        if fresh {
+            if self.left_out > 0 {
+                warn!(left_out = self.left_out, "more bad commands were not logged");
             }
+            *self = LogLimit {
+                window_start: Some(now),
+                ..LogLimit::default()
+            };
+        }
+        if self.written < Self::LINES {
+            self.written += 1;
+            true
+        } else {
+            self.left_out += 1;
+            false
+        }
+    }
+}
+
+impl Service {
+    /// Sorts one bus event: commands are collected, the rest handled at once. True on a
+    /// new connection.
+    fn take(&mut self, event: BusEvent, bus: &Bus, commands: &mut Vec<Received>) -> bool {
+        match event {
+            BusEvent::Delivery {
+                topic,
+                payload,
+                pkid,
+                retained,
+            } => {
+                let device = self.topics.device_of(&topic, "cmd").map(str::to_string);
+                match device {
+                    // An empty payload is how a retained message is cleared: nothing to do.
+                    Some(_) if payload.is_empty() => {}
+                    Some(device) if retained => {
+                        if self.junk_log.allow() {
+                            warn!(%device, bytes = payload.len(), "a retained command is never executed; cleared");
+                        }
+                        // Replayed to every new subscription until cleared.
+                        bus.publish(&topic, Vec::new(), true, None);
+                    }
+                    Some(device) => {
+                        commands.push(Received { device, payload });
+                    }
+                    None => {}
+                }
+                self.to_ack.push((self.connection, pkid));
+                false
+            }
+            BusEvent::Message { .. } => false,
             BusEvent::Acked(key) => {
                 if self.outbox.acked(key) {
                     self.delivered.push(key);
                 }
+                false
             }
-            BusEvent::Connected | BusEvent::Disconnected { .. } => self.outbox.rewind(),
-            // The authority acknowledges automatically.
-            BusEvent::Delivery { .. } => {}
+            BusEvent::Connected => {
+                self.connection += 1;
+                self.outbox.connected();
+                true
+            }
+            BusEvent::Disconnected { .. } => {
+                self.connection += 1;
+                self.outbox.connection_lost();
+                false
+            }
         }
-        Ok(())
+    }
+
+    /// Acknowledges the deliveries of this connection that are now durable (or were
+    /// nothing to execute); those of a lost connection are delivered again.
+    fn ack_executed(&mut self, bus: &Bus) {
+        for (connection, pkid) in self.to_ack.drain(..) {
+            if connection == self.connection {
+                bus.ack(pkid);
+            }
+        }
+    }
+
+    /// The time for what happens now: never before the last event, so the business day
+    /// only moves forward and no duration comes out negative when the clock is set back.
+    fn now(&mut self) -> OffsetDateTime {
+        let wall = self.clock.now();
+        match self.state.last_event_at() {
+            Some(last) if wall < last => {
+                let behind = last - wall;
+                if self.clock_behind.is_none() {
+                    warn!(
+                        clock = %wall,
+                        last_event = %last,
+                        "the system clock is behind the last recorded event: keeping the \
+                         queue's time and business day until it catches up"
+                    );
+                }
+                self.clock_behind = Some(behind);
+                last
+            }
+            _ => {
+                if self.clock_behind.take().is_some() {
+                    info!("the system clock caught up with the queue");
+                }
+                wall
+            }
+        }
     }
 
     /// Executes a group of commands with one durable write, then queues what to publish.
     fn execute(&mut self, commands: &[Received]) -> Result<(), StoreError> {
-        let now = self.clock.now();
+        let now = self.now();
         let seq_before = self.state.seq();
         let mut pending = Pending::default();
         for received in commands {
@@ -264,12 +429,38 @@ impl Service {
     /// the outbox: a missed heartbeat is replaced by the next one.
     fn heartbeat(&self, bus: &Bus) {
         let status = qms_core::protocol::DeviceStatus {
-            v: VERSION,
-            online: true,
             at: Some(self.clock.now()),
+            clock_behind_seconds: self.clock_behind.map(|d| d.whole_seconds()),
+            set_aside: Some(self.outbox.set_aside_total()).filter(|&n| n > 0),
+            ..qms_core::protocol::DeviceStatus::online(true)
         };
         let payload = serde_json::to_vec(&status).expect("status serializes");
         bus.publish(&self.topics.status(bus.device()), payload, true, None);
+    }
+
+    /// Hands the outbox's entries to the connection, in order, as far as it takes them.
+    fn pump(&mut self, bus: &Bus) {
+        while let Some((key, p)) = self.outbox.next() {
+            if !bus.publish(&p.topic, p.payload.clone(), p.retain, Some(key)) {
+                break;
+            }
+            self.outbox.handed_over(key);
+        }
+        for (key, publication, why) in self.outbox.take_set_aside() {
+            let topic = publication.topic.as_str();
+            match why {
+                SetAside::TooLarge { bytes } => error!(
+                    key, topic, bytes, limit = self.outbox.max_packet(),
+                    "a publication too large for one message is set aside, not sent"
+                ),
+                SetAside::BreaksTheConnection { times } => error!(
+                    key, topic, bytes = publication.payload.len(), times,
+                    "a publication the broker refuses (the connection was lost each time it \
+                     was sent) is set aside, not sent: check the broker's max_packet_size"
+                ),
+            }
+            self.delivered.push(key);
+        }
     }
 
     fn forget_delivered(&mut self) -> Result<(), StoreError> {
@@ -291,9 +482,15 @@ impl Service {
         let envelope = match CommandEnvelope::parse(&received.payload) {
             Ok(envelope) => envelope,
             Err((id, error)) => {
-                warn!(device, cause = %error, "bad command payload");
-                let reply = Reply::error(id, error);
-                let publication = json_publication(reply_topic, &reply);
+                if self.junk_log.allow() {
+                    warn!(device = %bounded(device), cause = %error, "bad command payload");
+                }
+                let reply = self.reply_that_fits(&reply_topic, Reply::error(id, error));
+                let publication = Publication {
+                    topic: reply_topic,
+                    payload: reply,
+                    retain: false,
+                };
                 return self.write_publications(&[], vec![publication], pending);
             }
         };
@@ -313,7 +510,9 @@ impl Service {
         let actor = match Actor::of(&self.config, device) {
             Ok(actor) => actor,
             Err(error) => {
-                warn!(device, cause = %error, "command from an unknown device");
+                if self.junk_log.allow() {
+                    warn!(device = %bounded(device), cause = %error, "command from an unknown device");
+                }
                 let reply = json_publication(reply_topic, &Reply::error(Some(id.into()), error));
                 return self.write_publications(&[], vec![reply], pending);
             }
@@ -378,8 +577,8 @@ impl Service {
     /// fit one packet: sent anyway, it would break the connection each time it went out.
     fn reply_that_fits(&self, topic: &str, reply: Reply) -> Vec<u8> {
         let bytes = serde_json::to_vec(&reply).expect("replies serialize");
-        let packet = bytes.len() + topic.len() + PACKET_HEADER;
-        if packet <= self.max_packet {
+        let packet = packet_size(topic, &bytes);
+        if packet <= self.outbox.max_packet() {
             return bytes;
         }
         warn!(topic, bytes = packet, "reply too large for one message");
@@ -389,7 +588,7 @@ impl Service {
             format!(
                 "the answer ({packet} bytes) is larger than a message may be ({} bytes): \
                  ask for less, such as one procedure",
-                self.max_packet
+                self.outbox.max_packet()
             ),
         );
         serde_json::to_vec(&Reply::error(reply.id, error)).expect("replies serialize")
@@ -471,7 +670,18 @@ impl Service {
             .iter()
             .map(|e| json_publication(event_topic.clone(), e))
             .chain(publications);
-        let outbox: Vec<(u64, Publication)> = all.map(|p| (self.outbox.next_key(), p)).collect();
+        // Stored, one that cannot be sent would only be set aside later.
+        let max_packet = self.outbox.max_packet();
+        let outbox: Vec<(u64, Publication)> = all
+            .filter(|p| {
+                let fits = packet_size(&p.topic, &p.payload) <= max_packet;
+                if !fits {
+                    error!(topic = %p.topic, bytes = p.payload.len(), "a publication too large for one message is not sent");
+                }
+                fits
+            })
+            .map(|p| (self.outbox.next_key(), p))
+            .collect();
         self.store.add(
             &mut pending.group,
             Write {
@@ -486,7 +696,11 @@ impl Service {
 
     /// Applies a day change if there is one; `always` also refreshes the board.
     fn roll_over(&mut self, always: bool) -> Result<(), StoreError> {
-        let now = self.clock.now();
+        let now = self.now();
+        if always {
+            // Every counter's topic too: the broker may have none of them.
+            self.counters_shown.clear();
+        }
         let events = self.state.roll_over(&self.config, now);
         if events.is_empty() && !always {
             return Ok(());
@@ -506,85 +720,5 @@ fn json_publication<T: serde::Serialize>(topic: String, value: &T) -> Publicatio
         topic,
         payload: serde_json::to_vec(value).expect("protocol types serialize"),
         retain: false,
-    }
-}
-
-/// Durable publications waiting for the broker's acknowledgement, in order.
-struct Outbox {
-    pending: BTreeMap<u64, Publication>,
-    /// Keys below this were handed to the current connection.
-    cursor: u64,
-    in_flight: usize,
-    next_key: u64,
-    /// The newest board snapshot not yet sent; an older one is dropped, not sent.
-    unsent_board: Option<u64>,
-}
-
-impl Outbox {
-    fn new(stored: Vec<(u64, Publication)>) -> Outbox {
-        let next_key = stored.last().map_or(0, |(k, _)| k + 1);
-        Outbox {
-            pending: stored.into_iter().collect(),
-            cursor: 0,
-            in_flight: 0,
-            next_key,
-            unsent_board: None,
-        }
-    }
-
-    fn next_key(&mut self) -> u64 {
-        self.next_key += 1;
-        self.next_key - 1
-    }
-
-    /// Adds publications that are now durable; returns the keys of board snapshots they
-    /// supersede before those were sent.
-    fn extend(&mut self, durable: Vec<(u64, Publication)>) -> Vec<u64> {
-        let mut superseded = Vec::new();
-        for (key, publication) in durable {
-            if publication.retain && publication.topic.ends_with("/board") {
-                if let Some(old) = self.unsent_board.replace(key) {
-                    if old >= self.cursor && self.pending.remove(&old).is_some() {
-                        superseded.push(old);
-                    }
-                }
-            }
-            self.pending.insert(key, publication);
-        }
-        superseded
-    }
-
-    /// Hands publications to the broker, in order, up to the window.
-    fn pump(&mut self, bus: &Bus) {
-        let cursor = self.cursor;
-        for (key, p) in self.pending.range(cursor..) {
-            if self.in_flight >= WINDOW {
-                break;
-            }
-            if !bus.publish(&p.topic, p.payload.clone(), p.retain, Some(*key)) {
-                break;
-            }
-            self.in_flight += 1;
-            self.cursor = key + 1;
-            if self.unsent_board == Some(*key) {
-                self.unsent_board = None;
-            }
-        }
-    }
-
-    /// The broker has it; true if it was still pending.
-    fn acked(&mut self, key: u64) -> bool {
-        if self.pending.remove(&key).is_some() {
-            self.in_flight = self.in_flight.saturating_sub(1);
-            true
-        } else {
-            false
-        }
-    }
-
-    /// A new connection: everything not acknowledged goes out again, in order.
-    fn rewind(&mut self) {
-        self.cursor = 0;
-        self.in_flight = 0;
     }
 }

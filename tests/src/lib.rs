@@ -239,6 +239,8 @@ impl Authority {
         options.clock = clock;
         options.tick = Duration::from_millis(20);
         options.progress = Some(progress_tx);
+        // One authority per broker in every test; the check has a test of its own.
+        options.alone_check = Duration::ZERO;
         change(&mut options);
         let (stop, stopped) = oneshot::channel();
         let task = tokio::spawn(async move {

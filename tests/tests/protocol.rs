@@ -157,13 +157,13 @@ async fn a_bad_payload_gets_an_error_reply_and_the_service_keeps_serving(kind: B
         ),
     ];
     for (id, payload, code) in bad {
-        let reply: Reply = kiosk.send_raw(id, payload, WAIT).await.unwrap();
+        let reply: Reply = kiosk.send_raw(Some(id), payload, WAIT).await.unwrap();
         assert!(!reply.ok);
         let error = reply.error.unwrap();
         assert_eq!(error.code, code, "{id}: {error:?}");
         assert!(!error.message.is_empty() && !error.message_en.is_empty());
     }
-    let garbage = kiosk.send_raw("", b"\xff not json", WAIT).await.unwrap();
+    let garbage = kiosk.send_raw(None, b"\xff not json", WAIT).await.unwrap();
     assert_eq!(
         (garbage.id, garbage.error.unwrap().code),
         (None, ErrorCode::BadRequest)

@@ -568,3 +568,34 @@ fn a_list_of_another_day_is_empty_here_and_today_by_date_is_today() {
         "yesterday's tickets are in the authority's store, not in today's state"
     );
 }
+
+#[test]
+fn regression_the_clock_stepping_back_across_midnight_never_reopens_a_closed_day() {
+    let mut office = Office::new();
+    office.config.hours = Hours::always();
+    office.now = datetime!(2026-12-03 00:10 +7);
+    assert_eq!(office.issue("cccd").id, "20261203-1001");
+    // The clock is corrected back to the evening before.
+    office.now = datetime!(2026-12-02 23:50 +7);
+    assert_eq!(office.issue("cccd").id, "20261203-1002");
+    assert_eq!(office.state.day(), Some(time::macros::date!(2026 - 12 - 03)));
+    assert!(
+        !office
+            .log
+            .iter()
+            .any(|e| matches!(e.kind, EventKind::DayOpened { day } if day.day() == 2)),
+        "no day of the 2nd was opened: {:?}",
+        office.log
+    );
+    office.now = datetime!(2026-12-03 00:20 +7);
+    assert_eq!(office.issue("cccd").id, "20261203-1003");
+}
+
+#[test]
+fn the_last_event_time_never_goes_back() {
+    let mut office = Office::new();
+    office.issue("cccd");
+    office.now = MORNING - Duration::minutes(30);
+    office.issue("cccd");
+    assert_eq!(office.state.last_event_at(), Some(MORNING));
+}
