@@ -213,7 +213,12 @@ impl Bus {
         // Sent anyway, it would break the connection (and again after each reconnect).
         let bytes = topic.len() + payload.len() + PUBLISH_HEADER;
         if bytes > self.max_packet {
-            warn!(topic, bytes, limit = self.max_packet, "publication too large, not sent");
+            warn!(
+                topic,
+                bytes,
+                limit = self.max_packet,
+                "publication too large, not sent"
+            );
             return false;
         }
         let mut link = self.link.lock().expect("link lock");

@@ -512,7 +512,10 @@ impl SiteConfig {
                 .span()
                 .and_then(|s| field_at(text, s.start))
                 .unwrap_or_else(|| String::from("qms.toml")),
-            message: e.message().to_string(),
+            // Some syntax errors have no message of their own, only their display.
+            message: Some(e.message().trim())
+                .filter(|m| !m.is_empty())
+                .map_or_else(|| e.to_string(), str::to_string),
         })?;
         config.validate(text)?;
         Ok(config)
@@ -745,7 +748,9 @@ impl SiteConfig {
             .broker
             .address
             .rsplit_once(':')
-            .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0));
+            .is_some_and(|(host, port)| {
+                !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0)
+            });
         if !port_ok {
             return Err(err(
                 "broker",
@@ -942,7 +947,8 @@ mod tests {
 
     #[test]
     fn regression_a_value_of_the_wrong_type_names_its_field() {
-        let text = DEFAULT_CONFIG.replacen("avg_service_minutes = ", "avg_service_minutes = \"x\" #", 1);
+        let text =
+            DEFAULT_CONFIG.replacen("avg_service_minutes = ", "avg_service_minutes = \"x\" #", 1);
         let e = SiteConfig::parse(&text).unwrap_err();
         assert_eq!(e.field, "procedure[1].avg_service_minutes", "{e}");
         assert!(e.line.is_some(), "{e}");
@@ -971,7 +977,9 @@ mod tests {
         config.procedures.extend((0..20_000u32).map(|i| {
             let mut p = template.clone();
             p.id = format!("p{i}");
-            p.numbers = format!("Z{:06}-Z{:06}", i * 10 + 1, i * 10 + 9).parse().unwrap();
+            p.numbers = format!("Z{:06}-Z{:06}", i * 10 + 1, i * 10 + 9)
+                .parse()
+                .unwrap();
             p
         }));
         let text = config.to_toml();

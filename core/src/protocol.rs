@@ -197,7 +197,9 @@ impl CommandEnvelope {
             return Err((None, bad_request("the payload must be a JSON object")));
         };
         let id = match fields.get("id") {
-            None => Err("field \"id\" (a unique command id, 1 to 128 characters) is missing".into()),
+            None => {
+                Err("field \"id\" (a unique command id, 1 to 128 characters) is missing".into())
+            }
             Some(serde_json::Value::String(id)) => {
                 let chars = id.chars().count();
                 if (1..=MAX_ID_CHARS).contains(&chars) {
@@ -688,7 +690,10 @@ mod tests {
     #[test]
     fn regression_a_v_or_id_of_the_wrong_type_is_named_as_such_not_missing() {
         let (_, e) = CommandEnvelope::parse(br#"{"v":"1","id":"a","op":"pause"}"#).unwrap_err();
-        assert!(e.message_en.contains("must be the number 1, not a string"), "{e}");
+        assert!(
+            e.message_en.contains("must be the number 1, not a string"),
+            "{e}"
+        );
         let (id, e) = CommandEnvelope::parse(br#"{"v":1,"id":7,"op":"pause"}"#).unwrap_err();
         assert_eq!(id, None);
         assert!(e.message_en.contains("must be a string"), "{e}");
@@ -707,23 +712,43 @@ mod tests {
     #[test]
     fn every_command_serializes_with_an_op_of_the_list() {
         let commands = [
-            Command::Issue { service: "cccd".into(), priority: None },
+            Command::Issue {
+                service: "cccd".into(),
+                priority: None,
+            },
             Command::CallNext { counter: None },
-            Command::Call { ticket: "t".into(), counter: None },
+            Command::Call {
+                ticket: "t".into(),
+                counter: None,
+            },
             Command::Recall { counter: None },
             Command::NoShow { counter: None },
-            Command::Reactivate { ticket: "t".into(), counter: None },
-            Command::Transfer { counter: None, to_service: None, to_counter: None },
+            Command::Reactivate {
+                ticket: "t".into(),
+                counter: None,
+            },
+            Command::Transfer {
+                counter: None,
+                to_service: None,
+                to_counter: None,
+            },
             Command::Complete { counter: None },
             Command::Pause { counter: None },
             Command::Resume { counter: None },
             Command::Reprint { ticket: "t".into() },
-            Command::Rate { ticket: "t".into(), rating: Rating::Satisfied },
+            Command::Rate {
+                ticket: "t".into(),
+                rating: Rating::Satisfied,
+            },
             Command::todays_tickets(),
         ];
         for (command, op) in commands.into_iter().zip(OPS) {
             let json = serde_json::to_vec(&CommandEnvelope::new("a", command.clone())).unwrap();
-            assert_eq!(CommandEnvelope::parse(&json).unwrap().command, command, "{op}");
+            assert_eq!(
+                CommandEnvelope::parse(&json).unwrap().command,
+                command,
+                "{op}"
+            );
             let value: serde_json::Value = serde_json::from_slice(&json).unwrap();
             assert_eq!(value["op"], op);
         }

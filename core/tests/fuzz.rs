@@ -62,8 +62,7 @@ fn command_like() -> impl Strategy<Value = Vec<u8>> {
         prop::collection::btree_map(field_name(), json(), 0..6),
     )
         .prop_map(|(v, id, op, rest)| {
-            let mut object: serde_json::Map<String, serde_json::Value> =
-                rest.into_iter().collect();
+            let mut object: serde_json::Map<String, serde_json::Value> = rest.into_iter().collect();
             object.insert("v".into(), v);
             object.insert("id".into(), id);
             object.insert("op".into(), op);

@@ -868,8 +868,13 @@ fn print_reply(config: &SiteConfig, reply: &Reply) {
 
 async fn watch(config: &SiteConfig, json: bool) -> anyhow::Result<()> {
     let topics = qms_bus::Topics::new(&config.site.id);
-    // Admin's credentials, a client id of its own: a watch beside `qms issue` is fine.
-    let mut options = client_options(config, "admin")?;
+    // An account of its own, where the site has one: a watch beside `qms issue` is fine.
+    let device = if config.device("watch").is_some() {
+        "watch"
+    } else {
+        "admin"
+    };
+    let mut options = client_options(config, device)?;
     options.device = format!("watch-{}", std::process::id());
     let mut client =
         DeviceClient::connect(options, &[topics.board(), topics.events()], CLIENT_TIMEOUT).await?;

@@ -1,7 +1,7 @@
 //! The outbox: durable publications waiting for the broker's acknowledgement, in order.
 //!
 //! A state machine without I/O, in the style of rumqttc's `state.rs`: the service asks
-//! [`Outbox::next`] what may go out now, reports what it handed over, what the broker
+//! [`Outbox::sendable`] what may go out now, reports what it handed over, what the broker
 //! acknowledged and when the connection was lost; the outbox answers which stored entries
 //! can be forgotten. An entry that can never be sent (larger than a packet may be, or lost
 //! with the connection again and again as the oldest unacknowledged one) is set aside, so
@@ -109,7 +109,7 @@ impl Outbox {
 
     /// The next entry that may be handed over now, if any: in order, within the window.
     /// One too large to send is set aside on the way.
-    pub fn next(&mut self) -> Option<(u64, &Publication)> {
+    pub fn sendable(&mut self) -> Option<(u64, &Publication)> {
         if self.in_flight >= WINDOW {
             return None;
         }
@@ -125,7 +125,7 @@ impl Outbox {
         Some((key, publication))
     }
 
-    /// The entry `key` (the one [`Outbox::next`] gave) went to the connection.
+    /// The entry `key` (the one [`Outbox::sendable`] gave) went to the connection.
     pub fn handed_over(&mut self, key: u64) {
         self.in_flight += 1;
         self.cursor = key + 1;
@@ -224,7 +224,7 @@ mod tests {
     /// Hands over everything it may, as the service's pump does; returns the keys.
     fn pump(outbox: &mut Outbox) -> Vec<u64> {
         let mut sent = Vec::new();
-        while let Some((key, _)) = outbox.next() {
+        while let Some((key, _)) = outbox.sendable() {
             outbox.handed_over(key);
             sent.push(key);
         }
@@ -255,7 +255,9 @@ mod tests {
     fn a_board_not_yet_handed_over_is_superseded_by_a_newer_one() {
         let mut outbox = Outbox::new(Vec::new(), 1024);
         let first = outbox.next_key();
-        assert!(outbox.extend(vec![(first, publication("a/board", 5))]).is_empty());
+        assert!(outbox
+            .extend(vec![(first, publication("a/board", 5))])
+            .is_empty());
         let second = outbox.next_key();
         let superseded = outbox.extend(vec![(second, publication("a/board", 6))]);
         assert_eq!(superseded, [first]);
@@ -269,7 +271,9 @@ mod tests {
         outbox.extend(vec![(first, publication("a/board", 5))]);
         assert_eq!(pump(&mut outbox), [first]);
         let second = outbox.next_key();
-        assert!(outbox.extend(vec![(second, publication("a/board", 6))]).is_empty());
+        assert!(outbox
+            .extend(vec![(second, publication("a/board", 6))])
+            .is_empty());
         outbox.connection_lost();
         outbox.connected();
         assert_eq!(pump(&mut outbox), [first, second]);
@@ -287,7 +291,12 @@ mod tests {
         let aside = outbox.take_set_aside();
         assert_eq!(aside.len(), 1);
         assert_eq!(aside[0].0, 1);
-        assert_eq!(aside[0].2, SetAside::TooLarge { bytes: 2000 + 7 + 9 });
+        assert_eq!(
+            aside[0].2,
+            SetAside::TooLarge {
+                bytes: 2000 + 7 + 9
+            }
+        );
         assert_eq!(outbox.set_aside_total(), 1);
         assert!(outbox.take_set_aside().is_empty(), "reported once");
     }
@@ -305,8 +314,16 @@ mod tests {
         outbox.connection_lost();
         let aside = outbox.take_set_aside();
         assert_eq!(
-            aside.iter().map(|(k, _, why)| (*k, *why)).collect::<Vec<_>>(),
-            [(0, SetAside::BreaksTheConnection { times: STUCK_CONNECTIONS })]
+            aside
+                .iter()
+                .map(|(k, _, why)| (*k, *why))
+                .collect::<Vec<_>>(),
+            [(
+                0,
+                SetAside::BreaksTheConnection {
+                    times: STUCK_CONNECTIONS
+                }
+            )]
         );
         outbox.connected();
         assert_eq!(pump(&mut outbox), [1]);

@@ -249,7 +249,7 @@ struct Service {
     delivered: Vec<u64>,
     /// What each counter's own topic says, to publish it only when it changes.
     counters_shown: BTreeMap<u16, BoardCounter>,
-    /// Counts connections: a packet id belongs to the connection that delivered it.
+    /// Counts lost connections: a packet id belongs to the connection that delivered it.
     connection: u64,
     /// Deliveries to acknowledge once what they asked is durable: (connection, packet id).
     to_ack: Vec<(u64, u16)>,
@@ -292,7 +292,10 @@ impl LogLimit {
             .is_none_or(|start| now.duration_since(start) >= Self::WINDOW);
         if fresh {
             if self.left_out > 0 {
-                warn!(left_out = self.left_out, "more bad commands were not logged");
+                warn!(
+                    left_out = self.left_out,
+                    "more bad commands were not logged"
+                );
             }
             *self = LogLimit {
                 window_start: Some(now),
@@ -347,7 +350,8 @@ impl Service {
                 false
             }
             BusEvent::Connected => {
-                self.connection += 1;
+                // Not a new count: deliveries of a persistent session may come before the
+                // subscriptions are acknowledged, and belong to this connection.
                 self.outbox.connected();
                 true
             }
@@ -440,7 +444,7 @@ impl Service {
 
     /// Hands the outbox's entries to the connection, in order, as far as it takes them.
     fn pump(&mut self, bus: &Bus) {
-        while let Some((key, p)) = self.outbox.next() {
+        while let Some((key, p)) = self.outbox.sendable() {
             if !bus.publish(&p.topic, p.payload.clone(), p.retain, Some(key)) {
                 break;
             }
@@ -450,11 +454,17 @@ impl Service {
             let topic = publication.topic.as_str();
             match why {
                 SetAside::TooLarge { bytes } => error!(
-                    key, topic, bytes, limit = self.outbox.max_packet(),
+                    key,
+                    topic,
+                    bytes,
+                    limit = self.outbox.max_packet(),
                     "a publication too large for one message is set aside, not sent"
                 ),
                 SetAside::BreaksTheConnection { times } => error!(
-                    key, topic, bytes = publication.payload.len(), times,
+                    key,
+                    topic,
+                    bytes = publication.payload.len(),
+                    times,
                     "a publication the broker refuses (the connection was lost each time it \
                      was sent) is set aside, not sent: check the broker's max_packet_size"
                 ),

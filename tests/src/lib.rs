@@ -134,6 +134,11 @@ impl BrokerProcess {
         wait_listening(self.addr);
     }
 
+    /// The broker's process id (0 when it is not running).
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map_or(0, Child::id)
+    }
+
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();

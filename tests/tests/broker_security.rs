@@ -335,3 +335,53 @@ async fn tls_trusts_the_office_ca_only_and_can_require_device_certificates() {
         BusEvent::Disconnected { .. }
     ));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn regression_another_devices_password_cannot_take_the_authoritys_connection() {
+    if !mosquitto_available() {
+        return;
+    }
+    let office = office_broker(false);
+    let store = tempfile::tempdir().unwrap();
+    let authority = Authority::start(
+        &office.local,
+        office.loopback,
+        store.path(),
+        Arc::new(SystemClock),
+    )
+    .await;
+    let status = qms_bus::Topics::new(&office.local.site.id).status("queue");
+    let mut display = plain(&office, "display-hall").await;
+    assert!(display.subscribe(&status).await);
+    display.next(&status, |s| s["online"] == true).await;
+    // A counter's password with the authority's client id, again and again.
+    let password = password(&office, "counter-3");
+    for _ in 0..5 {
+        let how = PlainOptions {
+            credentials: Some(("counter-3", &password)),
+            last_will: None,
+        };
+        let imposter = PlainClient::connect(office.loopback, "queue", how)
+            .await
+            .expect("counter-3 may connect, as itself");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        imposter.pull_the_plug();
+    }
+    // The authority never went offline and still answers.
+    let offline = timeout(
+        std::time::Duration::from_millis(800),
+        display.next(&status, |s| s["online"] == false),
+    )
+    .await;
+    assert!(
+        offline.is_err(),
+        "the authority was knocked off: {offline:?}"
+    );
+    let mut kiosk = client(&office.lan, office.lan_addr, "kiosk-1", &[]).await;
+    let issue = Command::Issue {
+        service: "cccd".into(),
+        priority: None,
+    };
+    assert!(kiosk.send(issue, WAIT).await.unwrap().ok);
+    authority.stop().await;
+}

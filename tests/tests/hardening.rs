@@ -59,7 +59,10 @@ async fn regression_a_retained_command_is_never_executed_and_is_cleared(kind: Br
     assert!(kiosk
         .bus()
         .publish(&topics.command("kiosk-1"), ghost, true, None));
-    let large = format!(r#"{{"v":1,"id":"big","op":"issue","x":"{}"}}"#, "z".repeat(600_000));
+    let large = format!(
+        r#"{{"v":1,"id":"big","op":"issue","x":"{}"}}"#,
+        "z".repeat(600_000)
+    );
     assert!(kiosk
         .bus()
         .publish(&topics.command("kiosk-2"), large.into_bytes(), true, None));
@@ -92,10 +95,20 @@ async fn regression_the_clock_stepping_back_across_midnight_keeps_the_business_d
     let authority = Authority::start(&config, addr, store.path(), clock.clone()).await;
     let status_topic = qms_bus::Topics::new(&config.site.id).status("queue");
     let mut kiosk = client(&config, addr, "kiosk-1", &[]).await;
-    let first = kiosk.send(issue("cccd"), WAIT).await.unwrap().ticket.unwrap();
+    let first = kiosk
+        .send(issue("cccd"), WAIT)
+        .await
+        .unwrap()
+        .ticket
+        .unwrap();
     assert_eq!(first.id, "20261203-1001");
     clock.set(datetime!(2026-12-02 23:10 +7));
-    let second = kiosk.send(issue("cccd"), WAIT).await.unwrap().ticket.unwrap();
+    let second = kiosk
+        .send(issue("cccd"), WAIT)
+        .await
+        .unwrap()
+        .ticket
+        .unwrap();
     assert_eq!(second.id, "20261203-1002");
     assert!(second.issued_at >= first.issued_at);
     // The retained status says the clock is behind.
@@ -108,7 +121,12 @@ async fn regression_the_clock_stepping_back_across_midnight_keeps_the_business_d
         }
     }
     clock.set(datetime!(2026-12-03 00:20 +7));
-    let third = kiosk.send(issue("cccd"), WAIT).await.unwrap().ticket.unwrap();
+    let third = kiosk
+        .send(issue("cccd"), WAIT)
+        .await
+        .unwrap()
+        .ticket
+        .unwrap();
     assert_eq!(third.id, "20261203-1003");
     authority.stop().await;
 }
@@ -150,10 +168,12 @@ async fn regression_a_burst_is_answered_whole_while_the_authority_falls_behind(k
             r#"{{"v":1,"id":"burst-{n}","op":"list","service":"cccd","pad":"{}"}}"#,
             "p".repeat(300)
         );
-        while !counter
-            .bus()
-            .publish(&topics.command("counter-1"), payload.clone().into_bytes(), false, None)
-        {
+        while !counter.bus().publish(
+            &topics.command("counter-1"),
+            payload.clone().into_bytes(),
+            false,
+            None,
+        ) {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
     }
@@ -238,9 +258,7 @@ async fn regression_a_client_acts_only_on_the_reply_to_its_own_command(kind: Bro
     authority.stop().await;
 }
 
-async fn regression_a_bad_payload_refusal_names_what_is_wrong_without_echoing_it(
-    kind: BrokerKind,
-) {
+async fn regression_a_bad_payload_refusal_names_what_is_wrong_without_echoing_it(kind: BrokerKind) {
     let (addr, _broker) = start_broker(kind);
     let config = office();
     let store = tempfile::tempdir().unwrap();
@@ -254,7 +272,10 @@ async fn regression_a_bad_payload_refusal_names_what_is_wrong_without_echoing_it
     let error = reply.error.unwrap();
     assert_eq!(error.code, ErrorCode::BadRequest, "{error:?}");
     assert!(error.message_en.len() < 600, "{error:?}");
-    let huge = format!(r#"{{"v":1,"id":"h","op":"issue","x":"{}"}}"#, "q".repeat(9000));
+    let huge = format!(
+        r#"{{"v":1,"id":"h","op":"issue","x":"{}"}}"#,
+        "q".repeat(9000)
+    );
     let reply = kiosk.send_raw(None, huge.as_bytes(), WAIT).await.unwrap();
     assert_eq!(reply.error.unwrap().code, ErrorCode::TooLarge);
     let op = br#"{"v":1,"id":"n","op":0,"service":"cccd"}"#;
@@ -271,7 +292,12 @@ async fn regression_the_board_is_published_again_after_a_broker_restart(kind: Br
     let authority = Authority::start(&config, addr, store.path(), Arc::new(SystemClock)).await;
     let board_topic = qms_bus::Topics::new(&config.site.id).board();
     let mut kiosk = client(&config, addr, "kiosk-1", &[]).await;
-    let ticket = kiosk.send(issue("cccd"), WAIT).await.unwrap().ticket.unwrap();
+    let ticket = kiosk
+        .send(issue("cccd"), WAIT)
+        .await
+        .unwrap()
+        .ticket
+        .unwrap();
     // A broker without persistence forgets every retained message.
     broker.kill();
     broker.restart();
@@ -284,7 +310,12 @@ async fn regression_the_board_is_published_again_after_a_broker_restart(kind: Br
             .payload,
     )
     .unwrap();
-    assert!(board.seq >= ticket.queue_key, "{} < {}", board.seq, ticket.queue_key);
+    assert!(
+        board.seq >= ticket.queue_key,
+        "{} < {}",
+        board.seq,
+        ticket.queue_key
+    );
     authority.stop().await;
 }
 

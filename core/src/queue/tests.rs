@@ -578,7 +578,10 @@ fn regression_the_clock_stepping_back_across_midnight_never_reopens_a_closed_day
     // The clock is corrected back to the evening before.
     office.now = datetime!(2026-12-02 23:50 +7);
     assert_eq!(office.issue("cccd").id, "20261203-1002");
-    assert_eq!(office.state.day(), Some(time::macros::date!(2026 - 12 - 03)));
+    assert_eq!(
+        office.state.day(),
+        Some(time::macros::date!(2026 - 12 - 03))
+    );
     assert!(
         !office
             .log
