@@ -97,7 +97,7 @@ impl Outbox {
         for (key, publication) in durable {
             if is_board(&publication) {
                 if let Some(old) = self.unsent_board.replace(key) {
-                    if old >= self.cursor && self.pending.remove(&old).is_some() {
+                    if self.pending.remove(&old).is_some() {
                         superseded.push(old);
                     }
                 }

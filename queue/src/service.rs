@@ -732,3 +732,20 @@ fn json_publication<T: serde::Serialize>(topic: String, value: &T) -> Publicatio
         retain: false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regression_junk_writes_a_few_log_lines_a_minute_not_one_per_command() {
+        let mut limit = LogLimit::default();
+        let written = (0..10_000).filter(|_| limit.allow()).count();
+        assert_eq!(written, LogLimit::LINES as usize);
+        assert_eq!(limit.left_out, 10_000 - u64::from(LogLimit::LINES));
+        // A new minute starts a new allowance.
+        limit.window_start = Some(Instant::now() - LogLimit::WINDOW);
+        assert!(limit.allow());
+        assert_eq!(limit.left_out, 0);
+    }
+}
