@@ -298,7 +298,19 @@ pub fn main() -> ExitCode {
         data: None,
         real_hours: false,
     });
-    let result = site_config(&cli).and_then(|config| match role {
+    // `qms config print > qms.toml` has the shell make an empty ./qms.toml first.
+    let printing_default = matches!(
+        role,
+        Role::Config {
+            action: ConfigAction::Print
+        }
+    ) && cli.config.is_none();
+    let config = if printing_default {
+        Ok(SiteConfig::default_site())
+    } else {
+        site_config(&cli)
+    };
+    let result = config.and_then(|config| match role {
         Role::Demo {
             listen,
             data,

@@ -233,3 +233,19 @@ async fn a_day_too_busy_for_one_message_is_reported_one_procedure_at_a_time() {
     assert_eq!(report_row(&report, "Đăng ký cư trú"), [20, 0, 0, 20, 0]);
     authority.stop().await;
 }
+
+#[test]
+fn regression_config_print_into_qms_toml_does_not_read_the_empty_file_the_shell_made() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = std::fs::File::create(dir.path().join("qms.toml")).unwrap();
+    let out = Command::new(qms_node())
+        .args(["config", "print"])
+        .current_dir(dir.path())
+        .stdout(file)
+        .output()
+        .expect("qms runs");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let written = std::fs::read_to_string(dir.path().join("qms.toml")).unwrap();
+    let config = SiteConfig::parse(&written).expect("the printed configuration is valid");
+    assert_eq!(config.site.id, SiteConfig::default_site().site.id);
+}
