@@ -27,7 +27,12 @@ const INFLIGHT: u16 = 512;
 const REQUEST_CHANNEL: usize = 8192;
 /// A PUBLISH's bytes besides topic and payload: fixed header (at most 5), the topic's
 /// length (2), the packet id (2).
-pub const PUBLISH_HEADER: usize = 9;
+const PUBLISH_HEADER: usize = 9;
+
+/// The size of a QoS 1 publication as one MQTT packet, at most.
+pub fn packet_size(topic: &str, payload: &[u8]) -> usize {
+    topic.len() + payload.len() + PUBLISH_HEADER
+}
 
 /// How to reach the broker and who this client is.
 #[derive(Debug, Clone)]
@@ -211,7 +216,7 @@ impl Bus {
     /// too much already waiting) and the caller must send it again later.
     pub fn publish(&self, topic: &str, payload: Vec<u8>, retain: bool, tag: Option<u64>) -> bool {
         // Sent anyway, it would break the connection (and again after each reconnect).
-        let bytes = topic.len() + payload.len() + PUBLISH_HEADER;
+        let bytes = packet_size(topic, &payload);
         if bytes > self.max_packet {
             warn!(
                 topic,

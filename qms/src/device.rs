@@ -57,16 +57,21 @@ impl DeviceClient {
                 // Retained messages of the first subscriptions come before the last one
                 // is acknowledged.
                 Ok(Some(BusEvent::Message { topic, payload })) if client.keep_messages => {
-                    client.messages.push_back(Message {
-                        at: Instant::now(),
-                        topic,
-                        payload,
-                    })
+                    client.keep(topic, payload)
                 }
                 Ok(Some(_)) => {}
                 Ok(None) | Err(_) => bail!("cannot reach the broker at {address}: {last_error}"),
             }
         }
+    }
+
+    /// Keeps a message of an extra subscription for [`DeviceClient::next_message`].
+    fn keep(&mut self, topic: String, payload: Vec<u8>) {
+        self.messages.push_back(Message {
+            at: Instant::now(),
+            topic,
+            payload,
+        });
     }
 
     pub fn bus(&self) -> &Bus {
@@ -84,13 +89,7 @@ impl DeviceClient {
         loop {
             match timeout_at(deadline, self.events.recv()).await {
                 Ok(Some(BusEvent::Connected)) => return true,
-                Ok(Some(BusEvent::Message { topic, payload })) => {
-                    self.messages.push_back(Message {
-                        at: Instant::now(),
-                        topic,
-                        payload,
-                    })
-                }
+                Ok(Some(BusEvent::Message { topic, payload })) => self.keep(topic, payload),
                 Ok(Some(_)) => {}
                 Ok(None) | Err(_) => return false,
             }
@@ -151,11 +150,7 @@ impl DeviceClient {
                         }
                     }
                     BusEvent::Message { topic, payload } if self.keep_messages => {
-                        self.messages.push_back(Message {
-                            at: Instant::now(),
-                            topic,
-                            payload,
-                        });
+                        self.keep(topic, payload)
                     }
                     // A new connection: send again at once.
                     BusEvent::Connected => break,

@@ -9,6 +9,8 @@
 
 use std::collections::BTreeMap;
 
+use qms_bus::packet_size;
+
 use crate::store::Publication;
 
 /// Publications handed to the broker before acknowledgements are awaited.
@@ -17,11 +19,6 @@ pub const WINDOW: usize = 256;
 /// Connections lost in a row with the same oldest entry unacknowledged, after which that
 /// entry is taken to be what breaks them.
 pub const STUCK_CONNECTIONS: u32 = 3;
-
-/// The size of `publication` as one MQTT packet.
-pub fn packet_size(topic: &str, payload: &[u8]) -> usize {
-    topic.len() + payload.len() + qms_bus::PUBLISH_HEADER
-}
 
 /// Why an entry was set aside.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

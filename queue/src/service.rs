@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use qms_bus::{Bus, BusEvent, BusOptions, Topics};
+use qms_bus::{packet_size, Bus, BusEvent, BusOptions, Topics};
 use qms_core::calendar::day_month_year;
 use qms_core::config::{Role, SiteConfig};
 use qms_core::protocol::{
@@ -28,7 +28,7 @@ use qms_core::{Actor, Answer, Outcome, QueueState};
 use time::{Date, OffsetDateTime};
 use tracing::{debug, error, info, warn};
 
-use crate::outbox::{packet_size, Outbox, SetAside};
+use crate::outbox::{Outbox, SetAside};
 use crate::store::{Group, Publication, Store, StoreError, Write};
 
 /// Commands taken from the connection before one durable write.
