@@ -10,8 +10,8 @@ pub fn compile(entry: &str, translations: Option<&str>) {
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     let fonts = out.join("fonts");
     std::fs::create_dir_all(&fonts).expect("OUT_DIR is writable");
-    std::fs::write(fonts.join("DejaVuSans.ttf"), dejavu::sans::regular()).expect("font written");
-    std::fs::write(fonts.join("DejaVuSans-Bold.ttf"), dejavu::sans::bold()).expect("font written");
+    write_unchanged_or_new(&fonts.join("DejaVuSans.ttf"), dejavu::sans::regular());
+    write_unchanged_or_new(&fonts.join("DejaVuSans-Bold.ttf"), dejavu::sans::bold());
     let mut config = slint_build::CompilerConfiguration::new().with_include_paths(vec![fonts]);
     if let Some(folder) = translations {
         config = config
@@ -21,4 +21,14 @@ pub fn compile(entry: &str, translations: Option<&str>) {
     }
     slint_build::compile_with_config(entry, config)
         .unwrap_or_else(|e| panic!("{entry} does not compile: {e}"));
+}
+
+/// Writes `bytes` unless the file already holds them. The UI compiler asks cargo to rerun
+/// the build script when an imported font changes: a font rewritten on every run would be
+/// newer than that run and rebuild the windows (and `qms`) on every `cargo run`.
+fn write_unchanged_or_new(path: &std::path::Path, bytes: &[u8]) {
+    if std::fs::read(path).is_ok_and(|old| old == bytes) {
+        return;
+    }
+    std::fs::write(path, bytes).expect("font written");
 }
