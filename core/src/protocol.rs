@@ -582,12 +582,27 @@ pub struct BoardWaiting {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PrintJob {
     pub v: u32,
+    /// Unique to this printing: the ticket's id for the ticket as issued, another for each
+    /// reprint. Empty in jobs of older authorities: the ticket's id then.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub job: String,
     pub ticket: Ticket,
     pub site_name: String,
     pub service_vi: String,
     pub service_en: String,
     pub ahead: u32,
     pub wait_minutes: Option<u32>,
+}
+
+impl PrintJob {
+    /// What the printer keeps to print each job once.
+    pub fn key(&self) -> &str {
+        if self.job.is_empty() {
+            &self.ticket.id
+        } else {
+            &self.job
+        }
+    }
 }
 
 /// A device's retained availability on `…/dev/{device}/status`. Devices add fields of

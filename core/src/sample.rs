@@ -93,6 +93,7 @@ pub fn morning(quota: Option<u32>) -> Sample {
 pub fn print_job(label: &str) -> PrintJob {
     PrintJob {
         v: VERSION,
+        job: String::new(),
         ticket: Ticket {
             id: format!("20261126-{label}"),
             label: label.into(),

@@ -8,7 +8,8 @@
 //!   (the text mode a printer can be given in `qms.toml`).
 //! - [`ticket`]: the ticket layout for 58 mm and 80 mm paper.
 //! - [`status`]: the `DLE EOT` status bytes.
-//! - [`serial`]: the printer on a serial port, and the spool of tickets already printed.
+//! - [`serial`]: the printer on a serial port.
+//! - [`spool`]: what became of each job, so that no ticket prints twice on its own.
 //! - [`service`]: `qms printer`: jobs from MQTT, acknowledged once printed, status out.
 //! - [`virtual_printer`]: a printer on a pseudo-terminal that decodes what it gets,
 //!   answers status like an Epson, and draws tickets to PNG.
@@ -17,6 +18,7 @@ pub mod escpos;
 pub mod raster;
 pub mod serial;
 pub mod service;
+pub mod spool;
 pub mod status;
 pub mod tcvn3;
 pub mod ticket;

@@ -2,7 +2,6 @@
 //! it says it can print them, and reported printed only when it still says so after.
 
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serialport::SerialPort;
@@ -123,19 +122,31 @@ impl SerialPrinter {
         })
     }
 
-    /// Prints `bytes` if the printer is ready, and returns its status after: the ticket
-    /// counts as printed only when that is ready too.
+    /// Prints `bytes` if the printer is ready, and returns its status after them.
     pub fn print(&mut self, bytes: &[u8]) -> Result<Status, PrinterError> {
-        let before = self.status()?;
-        if !before.ready() {
-            return Err(PrinterError::NotReady { status: before });
-        }
-        self.write(bytes)?;
-        let after = self.status()?;
+        self.ready()?;
+        let after = self.write_ticket(bytes)?;
         if !after.ready() {
             return Err(PrinterError::NotReady { status: after });
         }
         Ok(after)
+    }
+
+    /// The status, or `NotReady` when it says the printer cannot print now.
+    pub fn ready(&mut self) -> Result<Status, PrinterError> {
+        let status = self.status()?;
+        if status.ready() {
+            Ok(status)
+        } else {
+            Err(PrinterError::NotReady { status })
+        }
+    }
+
+    /// Writes a ticket's bytes and returns the status after them: the ticket counts as
+    /// printed only when that is ready. Ask [`SerialPrinter::status`] first.
+    pub fn write_ticket(&mut self, bytes: &[u8]) -> Result<Status, PrinterError> {
+        self.write(bytes)?;
+        self.status()
     }
 
     fn write(&mut self, bytes: &[u8]) -> Result<(), PrinterError> {
@@ -153,42 +164,5 @@ impl SerialPrinter {
             path: self.path.clone(),
             waited: self.timeout,
         }
-    }
-}
-
-/// Tickets already printed, kept in a file so that a job delivered again after a restart
-/// is not printed twice.
-pub struct Spool {
-    path: PathBuf,
-    printed: std::collections::HashSet<String>,
-}
-
-impl Spool {
-    pub fn open(path: &Path) -> std::io::Result<Spool> {
-        let printed = match std::fs::read_to_string(path) {
-            Ok(text) => text.lines().map(str::to_string).collect(),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Default::default(),
-            Err(e) => return Err(e),
-        };
-        Ok(Spool {
-            path: path.to_path_buf(),
-            printed,
-        })
-    }
-
-    pub fn contains(&self, ticket: &str) -> bool {
-        self.printed.contains(ticket)
-    }
-
-    /// Records a printed ticket durably.
-    pub fn record(&mut self, ticket: &str) -> std::io::Result<()> {
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.path)?;
-        writeln!(file, "{ticket}")?;
-        file.sync_data()?;
-        self.printed.insert(ticket.to_string());
-        Ok(())
     }
 }

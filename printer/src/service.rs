@@ -1,24 +1,28 @@
 //! `qms printer`: takes print jobs from the printer's topic and prints them.
 //!
 //! Jobs come with a persistent session and manual acknowledgement: a job is acknowledged
-//! only once its bytes went out and the printer's status read back fine (or once it is
-//! dropped after `drop_after`, when the citizen has had the number on the kiosk's screen
-//! for minutes). The spool keeps printed ticket ids, so a job delivered again after a
-//! restart is not printed twice. The printer's status, polled every few seconds and
-//! before each job, is published on the device's retained status for the kiosk and staff.
+//! once it is done with (printed, unsure, or dropped after `drop_after`, when the citizen
+//! has had the number on the kiosk's screen for minutes). The spool keeps what became of
+//! each job, so a job delivered again after a restart is not printed twice, and a ticket
+//! whose printing had begun when the driver stopped is reported, never printed again on
+//! its own. The printer's status, polled every `poll` and before each job, is published
+//! on the device's retained status; a job waits while the printer cannot print, and is
+//! tried again once a poll finds it ready. Each change of status is logged once.
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use qms_bus::{Bus, BusEvent, BusOptions, Topics};
 use qms_core::protocol::PrintJob;
 use serde_json::json;
 use tokio::sync::mpsc;
-use tracing::{error, info, warn};
+use tracing::{error, info, warn, Instrument};
 
 use crate::raster::Fonts;
-use crate::serial::{describe, PortSettings, PrinterError, SerialPrinter, Spool};
+use crate::serial::{describe, PortSettings, PrinterError, SerialPrinter};
+use crate::spool::{JobState, Spool};
 use crate::status::{Paper as PaperState, Status};
 use crate::ticket::{ticket_bytes, Paper, TicketText};
 use qms_core::config::PrinterText;
@@ -31,33 +35,65 @@ pub struct PrinterOptions {
     /// How Vietnamese lines are printed.
     pub text: PrinterText,
     pub drop_after: Duration,
-    /// File of printed ticket ids.
+    /// File of what became of each job.
     pub spool: PathBuf,
-    /// How often the status is read when there is nothing to print.
+    /// How often the status is read while there is nothing to print, or while a job
+    /// waits for the printer.
     pub poll: Duration,
 }
+
+type SharedSpool = Arc<Mutex<Spool>>;
 
 /// What the serial thread is asked to do.
 enum Work {
     Poll,
-    Print { bytes: Vec<u8> },
+    Print { job: Started, bytes: Vec<u8> },
+}
+
+/// A job about to go to the printer, recorded as started just before its bytes do.
+struct Started {
+    spool: SharedSpool,
+    job: String,
+    ticket: String,
+    label: String,
+}
+
+impl Started {
+    fn record(&self) -> std::io::Result<()> {
+        let mut spool = self.spool.lock().expect("spool lock");
+        spool.record(&self.job, &self.ticket, &self.label, JobState::Started)
+    }
 }
 
 /// What the serial thread answers.
 enum Report {
     Status(Result<Status, String>),
+    /// Not started: the printer could not print, the job waits.
+    NotStarted(Result<Status, String>),
     Printed(Status),
-    NotPrinted(PrinterError),
+    /// The bytes went out (some or all) but the printer did not then read ready.
+    Unsure(Result<Status, String>),
 }
 
 struct Job {
     pkid: u16,
+    job: String,
     ticket: String,
+    label: String,
     bytes: Vec<u8>,
     received: Instant,
 }
 
+/// Runs the driver until `shutdown`; its log lines carry the device's id.
 pub async fn run(
+    options: PrinterOptions,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> std::io::Result<()> {
+    let span = tracing::info_span!("printer", device = %options.bus.device);
+    serve(options, shutdown).instrument(span).await
+}
+
+async fn serve(
     mut options: PrinterOptions,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> std::io::Result<()> {
@@ -66,8 +102,11 @@ pub async fn run(
     options.bus.subscriptions.push(topics.job(&device));
     options.bus.persistent_session = true;
     options.bus.manual_acks = true;
+    let spool = Arc::new(Mutex::new(Spool::open(&options.spool)?));
+    for unsure in spool.lock().expect("spool lock").unsure() {
+        warn!(ticket = %unsure.ticket, "ticket {} may not have been printed: the driver stopped while printing it; reprint it if the citizen has no ticket", unsure.label);
+    }
     let (bus, mut events) = Bus::connect(options.bus.clone()).map_err(std::io::Error::other)?;
-    let mut spool = Spool::open(&options.spool)?;
     let fonts = Fonts::load();
     let (work_tx, work_rx) = std::sync::mpsc::channel::<Work>();
     let (report_tx, mut reports) = mpsc::unbounded_channel::<Report>();
@@ -77,34 +116,47 @@ pub async fn run(
         .spawn(move || serial_worker(port, work_rx, report_tx))?;
 
     let mut jobs: VecDeque<Job> = VecDeque::new();
+    // Work sent to the serial thread and not yet answered; `printing` when it is the
+    // front job, which stays in place until its answer.
     let mut busy = false;
-    let mut last_status: Option<Result<Status, String>> = None;
+    let mut printing = false;
+    let mut status = StatusLog::default();
     let mut dropped = 0u32;
     let mut poll = tokio::time::interval(options.poll);
+    poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     tokio::pin!(shutdown);
     loop {
+        let mut changed = false;
         tokio::select! {
             _ = &mut shutdown => break,
             event = events.recv() => {
                 let Some(event) = event else { break };
                 match event {
-                    BusEvent::Connected => {
-                        if let Some(status) = &last_status {
-                            publish_status(&bus, &topics, status, dropped);
-                        }
-                    }
+                    BusEvent::Connected => changed = status.known(),
                     BusEvent::Delivery { payload, pkid, .. } => match serde_json::from_slice::<PrintJob>(&payload) {
-                        Ok(job) if spool.contains(&job.ticket.id) => {
-                            info!(ticket = %job.ticket.id, "job already printed: not printed again");
-                            bus.ack(pkid);
+                        Ok(job) => {
+                            let key = job.key().to_string();
+                            let done = spool.lock().expect("spool lock").state(&key);
+                            if let Some(done) = done {
+                                if done == JobState::Printed {
+                                    info!(ticket = %job.ticket.id, "job already printed: not printed again");
+                                } else {
+                                    warn!(ticket = %job.ticket.id, "job not printed again: its printing had begun; reprint it if the citizen has no ticket");
+                                }
+                                bus.ack(pkid);
+                            } else if jobs.iter().any(|j| j.job == key) {
+                                bus.ack(pkid);
+                            } else {
+                                jobs.push_back(Job {
+                                    pkid,
+                                    job: key,
+                                    ticket: job.ticket.id.clone(),
+                                    label: job.ticket.label.clone(),
+                                    bytes: ticket_bytes(&TicketText::of(&job), options.paper, &fonts, options.text),
+                                    received: Instant::now(),
+                                });
+                            }
                         }
-                        Ok(job) if jobs.iter().any(|j| j.ticket == job.ticket.id) => bus.ack(pkid),
-                        Ok(job) => jobs.push_back(Job {
-                            pkid,
-                            ticket: job.ticket.id.clone(),
-                            bytes: ticket_bytes(&TicketText::of(&job), options.paper, &fonts, options.text),
-                            received: Instant::now(),
-                        }),
                         Err(e) => {
                             error!(cause = %e, "unreadable print job dropped");
                             bus.ack(pkid);
@@ -115,52 +167,67 @@ pub async fn run(
             }
             report = reports.recv() => {
                 let Some(report) = report else { break };
-                busy = false;
-                let status = match report {
-                    Report::Status(status) => status,
-                    Report::Printed(status) => {
-                        if let Some(job) = jobs.pop_front() {
-                            spool.record(&job.ticket)?;
-                            bus.ack(job.pkid);
-                            info!(ticket = %job.ticket, "ticket printed");
-                        }
-                        Ok(status)
+                (busy, printing) = (false, false);
+                let now = match report {
+                    Report::Status(now) | Report::NotStarted(now) => now,
+                    Report::Printed(after) => {
+                        let job = jobs.pop_front().expect("a job was printing");
+                        let mut spool = spool.lock().expect("spool lock");
+                        spool.record(&job.job, &job.ticket, &job.label, JobState::Printed)?;
+                        bus.ack(job.pkid);
+                        info!(ticket = %job.ticket, "ticket printed");
+                        changed = true;
+                        Ok(after)
                     }
-                    Report::NotPrinted(e) => {
-                        warn!(cause = %e, "ticket not printed yet");
-                        match e {
-                            PrinterError::NotReady { status } => Ok(status),
-                            other => Err(other.to_string()),
-                        }
+                    Report::Unsure(after) => {
+                        let job = jobs.pop_front().expect("a job was printing");
+                        let mut spool = spool.lock().expect("spool lock");
+                        spool.record(&job.job, &job.ticket, &job.label, JobState::Unsure)?;
+                        bus.ack(job.pkid);
+                        let cause = match &after { Ok(s) => describe(s), Err(e) => e.clone() };
+                        warn!(ticket = %job.ticket, %cause, "ticket {} may not have come out: not printed again on its own; reprint it if the citizen has no ticket", job.label);
+                        changed = true;
+                        after
                     }
                 };
-                if last_status.as_ref() != Some(&status) {
-                    publish_status(&bus, &topics, &status, dropped);
-                    last_status = Some(status);
-                }
+                changed |= status.update(now);
             }
             _ = poll.tick() => {
-                while jobs.front().is_some_and(|j| j.received.elapsed() >= options.drop_after) {
+                while !printing && jobs.front().is_some_and(|j| j.received.elapsed() >= options.drop_after) {
                     let job = jobs.pop_front().expect("checked");
                     dropped += 1;
                     warn!(ticket = %job.ticket, "ticket dropped: not printed in time");
                     bus.ack(job.pkid);
-                    if let Some(status) = &last_status {
-                        publish_status(&bus, &topics, status, dropped);
-                    }
+                    changed = true;
                 }
-                if !busy && jobs.is_empty() {
+                if !busy && !(status.ready() && !jobs.is_empty()) {
                     busy = work_tx.send(Work::Poll).is_ok();
                 }
             }
         }
-        if !busy {
+        if changed {
+            if let Some(now) = &status.last {
+                let unsure = spool.lock().expect("spool lock").unsure();
+                publish_status(&bus, &topics, now, dropped, &unsure);
+            }
+        }
+        // A job goes out while the printer was last seen ready; otherwise the next poll
+        // says when it is back.
+        if !busy && status.ready() {
             if let Some(job) = jobs.front() {
+                let started = Started {
+                    spool: spool.clone(),
+                    job: job.job.clone(),
+                    ticket: job.ticket.clone(),
+                    label: job.label.clone(),
+                };
                 busy = work_tx
                     .send(Work::Print {
+                        job: started,
                         bytes: job.bytes.clone(),
                     })
                     .is_ok();
+                printing = busy;
             }
         }
     }
@@ -168,7 +235,47 @@ pub async fn run(
     Ok(())
 }
 
+/// The last status read, and its changes logged once each.
+#[derive(Default)]
+struct StatusLog {
+    last: Option<Result<Status, String>>,
+}
+
+impl StatusLog {
+    fn known(&self) -> bool {
+        self.last.is_some()
+    }
+
+    /// True until a status says otherwise: the first job tries the printer.
+    fn ready(&self) -> bool {
+        match &self.last {
+            None => true,
+            Some(Ok(s)) => s.ready(),
+            Some(Err(_)) => false,
+        }
+    }
+
+    /// Takes a status read; whether it changed.
+    fn update(&mut self, now: Result<Status, String>) -> bool {
+        if self.last.as_ref() == Some(&now) {
+            return false;
+        }
+        let was_ready = self.last.is_some().then(|| self.ready());
+        match &now {
+            Ok(s) if s.ready() && was_ready == Some(false) => {
+                info!(detail = %describe(s), "printer back: it can print")
+            }
+            Ok(s) if s.ready() => info!(detail = %describe(s), "printer status"),
+            Ok(s) => warn!(detail = %describe(s), "printer cannot print; jobs wait"),
+            Err(e) => warn!(cause = %e, "printer unreachable; jobs wait"),
+        }
+        self.last = Some(now);
+        true
+    }
+}
+
 /// Owns the serial port: opens it (again) when needed, answers each piece of work.
+/// After an I/O error the port is opened again next time (a USB adapter replugged).
 fn serial_worker(
     settings: PortSettings,
     work: std::sync::mpsc::Receiver<Work>,
@@ -176,42 +283,71 @@ fn serial_worker(
 ) {
     let mut port: Option<SerialPrinter> = None;
     for item in work {
-        if port.is_none() {
-            match SerialPrinter::open(&settings) {
-                Ok(opened) => port = Some(opened),
-                Err(e) => {
-                    let report = match item {
-                        Work::Poll => Report::Status(Err(e.to_string())),
-                        Work::Print { .. } => Report::NotPrinted(e),
-                    };
-                    if reports.send(report).is_err() {
-                        return;
-                    }
-                    std::thread::sleep(Duration::from_secs(1));
-                    continue;
-                }
-            }
-        }
-        let printer = port.as_mut().expect("opened above");
-        let report = match item {
-            Work::Poll => Report::Status(printer.status().map_err(|e| e.to_string())),
-            Work::Print { bytes } => match printer.print(&bytes) {
-                Ok(status) => Report::Printed(status),
-                Err(e) => Report::NotPrinted(e),
-            },
+        let opened = match port.take() {
+            Some(printer) => Ok(printer),
+            None => SerialPrinter::open(&settings),
         };
-        // After an I/O error the port is opened again next time (a USB adapter replugged).
-        if matches!(report, Report::NotPrinted(PrinterError::Io { .. })) {
-            port = None;
-        }
+        let report = match opened {
+            Err(e) => match item {
+                Work::Poll => Report::Status(Err(e.to_string())),
+                Work::Print { .. } => Report::NotStarted(Err(e.to_string())),
+            },
+            Ok(mut printer) => {
+                let (report, broken) = match item {
+                    Work::Poll => match printer.status() {
+                        Ok(s) => (Report::Status(Ok(s)), false),
+                        Err(e) => (Report::Status(Err(e.to_string())), is_io(&e)),
+                    },
+                    Work::Print { job, bytes } => print(&mut printer, &job, &bytes),
+                };
+                if !broken {
+                    port = Some(printer);
+                }
+                report
+            }
+        };
         if reports.send(report).is_err() {
             return;
         }
     }
 }
 
+/// One job: the status first, the job recorded as started, its bytes, the status after.
+/// Also whether the port broke.
+fn print(printer: &mut SerialPrinter, job: &Started, bytes: &[u8]) -> (Report, bool) {
+    match printer.ready() {
+        Ok(_) => {}
+        Err(PrinterError::NotReady { status }) => return (Report::NotStarted(Ok(status)), false),
+        Err(e) => return (Report::NotStarted(Err(e.to_string())), is_io(&e)),
+    }
+    if let Err(e) = job.record() {
+        error!(cause = %e, "the spool cannot be written: the job waits");
+        return (Report::NotStarted(Err(format!("spool: {e}"))), false);
+    }
+    match printer.write_ticket(bytes) {
+        Ok(after) if after.ready() => (Report::Printed(after), false),
+        Ok(after) => (Report::Unsure(Ok(after)), false),
+        Err(e) => (Report::Unsure(Err(e.to_string())), is_io(&e)),
+    }
+}
+
+fn is_io(error: &PrinterError) -> bool {
+    matches!(error, PrinterError::Io { .. })
+}
+
 /// The retained status: `ready` says whether a ticket can be printed now.
-fn publish_status(bus: &Bus, topics: &Topics, status: &Result<Status, String>, dropped: u32) {
+/// `unsure` lists the tickets that may not have come out, for staff to reprint.
+fn publish_status(
+    bus: &Bus,
+    topics: &Topics,
+    status: &Result<Status, String>,
+    dropped: u32,
+    unsure: &[crate::spool::Unsure],
+) {
+    let unsure: Vec<_> = unsure
+        .iter()
+        .map(|u| json!({"ticket": u.ticket, "label": u.label}))
+        .collect();
     let payload = match status {
         Ok(s) => json!({
             "v": 1,
@@ -221,6 +357,7 @@ fn publish_status(bus: &Bus, topics: &Topics, status: &Result<Status, String>, d
             "cover": if s.cover_open { "open" } else { "closed" },
             "detail": describe(s),
             "dropped": dropped,
+            "unsure": unsure,
         }),
         Err(detail) => json!({
             "v": 1,
@@ -228,6 +365,7 @@ fn publish_status(bus: &Bus, topics: &Topics, status: &Result<Status, String>, d
             "ready": false,
             "detail": detail,
             "dropped": dropped,
+            "unsure": unsure,
         }),
     };
     let topic = topics.status(bus.device());

@@ -3,7 +3,8 @@
 //! and cover-open faults), and draws each ticket to a PNG and a text dump.
 
 use std::io::{Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
@@ -71,6 +72,11 @@ impl Decoder {
         }
         self.pending.drain(..at);
         out
+    }
+
+    /// Whether part of a ticket has come and its cut has not.
+    pub fn mid_ticket(&self) -> bool {
+        !self.pending.is_empty() || !self.elements.is_empty() || !self.line.is_empty()
     }
 
     fn align(&self) -> Align {
@@ -218,6 +224,9 @@ pub struct Faults {
     pub cover_open: bool,
     /// The printer says nothing at all (switched off, cable out).
     pub silent: bool,
+    /// The printer takes no more bytes once a ticket has begun, as a slow line does: the
+    /// driver's write waits in the middle of the ticket.
+    pub stalled: bool,
 }
 
 impl Faults {
@@ -264,12 +273,35 @@ impl Printed {
 }
 
 pub struct VirtualPrinter {
-    /// The device the driver opens, e.g. `/dev/pts/4`.
+    /// The device the driver opens: the pseudo-terminal, e.g. `/dev/pts/4`, or the link
+    /// to it given to [`VirtualPrinter::start_at`].
     pub path: String,
     pub faults: Arc<Mutex<Faults>>,
     pub printed: mpsc::Receiver<Printed>,
+    /// `DLE EOT` requests answered or not, since the start.
+    pub status_requests: Arc<AtomicU64>,
+    link: Option<PathBuf>,
+    shared: Shared,
+    plugged: Option<Plugged>,
+}
+
+/// What every pseudo-terminal the printer is plugged in through shares.
+#[derive(Clone)]
+struct Shared {
+    faults: Arc<Mutex<Faults>>,
+    status_requests: Arc<AtomicU64>,
+    tickets: Arc<AtomicUsize>,
+    printed: mpsc::Sender<Printed>,
+    png_dir: Option<PathBuf>,
+    paper_dots: usize,
+}
+
+/// The printer's pseudo-terminal and the thread serving it.
+struct Plugged {
     /// Held open so the pseudo-terminal stays usable while the driver reopens it.
     _driver_end: TTYPort,
+    stop: Arc<AtomicBool>,
+    thread: std::thread::JoinHandle<()>,
 }
 
 impl VirtualPrinter {
@@ -279,41 +311,104 @@ impl VirtualPrinter {
         png_dir: Option<PathBuf>,
         paper_dots: usize,
     ) -> serialport::Result<VirtualPrinter> {
-        let (mut printer_end, driver_end) = TTYPort::pair()?;
-        let path = driver_end.name().unwrap_or_default();
-        printer_end.set_timeout(Duration::from_millis(50))?;
-        let faults = Arc::new(Mutex::new(Faults::default()));
+        VirtualPrinter::new(None, png_dir, paper_dots)
+    }
+
+    /// Starts the printer behind the symbolic link `link`, as a USB adapter appears
+    /// under `/dev/serial/by-id`: it can then be unplugged and plugged in again.
+    pub fn start_at(
+        link: &Path,
+        png_dir: Option<PathBuf>,
+        paper_dots: usize,
+    ) -> serialport::Result<VirtualPrinter> {
+        VirtualPrinter::new(Some(link.to_path_buf()), png_dir, paper_dots)
+    }
+
+    fn new(
+        link: Option<PathBuf>,
+        png_dir: Option<PathBuf>,
+        paper_dots: usize,
+    ) -> serialport::Result<VirtualPrinter> {
         let (tx, printed) = mpsc::channel();
-        let shared = faults.clone();
-        std::thread::Builder::new()
-            .name("virtual-printer".into())
-            .spawn(move || serve(printer_end, shared, tx, png_dir, paper_dots))
-            .expect("a thread can be spawned");
-        info!(%path, "virtual printer ready");
-        Ok(VirtualPrinter {
-            path,
-            faults,
+        let shared = Shared {
+            faults: Arc::new(Mutex::new(Faults::default())),
+            status_requests: Arc::new(AtomicU64::new(0)),
+            tickets: Arc::new(AtomicUsize::new(0)),
+            printed: tx,
+            png_dir,
+            paper_dots,
+        };
+        let mut printer = VirtualPrinter {
+            path: String::new(),
+            faults: shared.faults.clone(),
             printed,
-            _driver_end: driver_end,
-        })
+            status_requests: shared.status_requests.clone(),
+            link,
+            shared,
+            plugged: None,
+        };
+        printer.plug()?;
+        info!(path = %printer.path, "virtual printer ready");
+        Ok(printer)
     }
 
     pub fn set_faults(&self, faults: Faults) {
         *self.faults.lock().expect("faults lock") = faults;
     }
+
+    /// Pulls the cable: the pseudo-terminal closes and its link goes away.
+    pub fn unplug(&mut self) {
+        if let Some(plugged) = self.plugged.take() {
+            plugged.stop.store(true, Ordering::Relaxed);
+            let _ = plugged.thread.join();
+        }
+        if let Some(link) = &self.link {
+            let _ = std::fs::remove_file(link);
+        }
+    }
+
+    /// Plugs the printer in (again) on a new pseudo-terminal, behind the same link.
+    pub fn plug(&mut self) -> serialport::Result<()> {
+        self.unplug();
+        let (mut printer_end, driver_end) = TTYPort::pair()?;
+        let pty = driver_end.name().unwrap_or_default();
+        printer_end.set_timeout(Duration::from_millis(50))?;
+        self.path = match &self.link {
+            Some(link) => {
+                std::os::unix::fs::symlink(&pty, link)?;
+                link.display().to_string()
+            }
+            None => pty,
+        };
+        let stop = Arc::new(AtomicBool::new(false));
+        let (shared, stopped) = (self.shared.clone(), stop.clone());
+        let thread = std::thread::Builder::new()
+            .name("virtual-printer".into())
+            .spawn(move || serve(printer_end, shared, stopped))
+            .expect("a thread can be spawned");
+        self.plugged = Some(Plugged {
+            _driver_end: driver_end,
+            stop,
+            thread,
+        });
+        Ok(())
+    }
 }
 
-fn serve(
-    mut port: TTYPort,
-    faults: Arc<Mutex<Faults>>,
-    tx: mpsc::Sender<Printed>,
-    png_dir: Option<PathBuf>,
-    paper_dots: usize,
-) {
+impl Drop for VirtualPrinter {
+    fn drop(&mut self) {
+        self.unplug();
+    }
+}
+
+fn serve(mut port: TTYPort, shared: Shared, stop: Arc<AtomicBool>) {
     let mut decoder = Decoder::default();
     let mut buf = [0u8; 4096];
-    let mut count = 0;
-    loop {
+    while !stop.load(Ordering::Relaxed) {
+        if shared.faults.lock().expect("faults lock").stalled && decoder.mid_ticket() {
+            std::thread::sleep(Duration::from_millis(20));
+            continue;
+        }
         let n = match port.read(&mut buf) {
             Ok(0) => continue,
             Ok(n) => n,
@@ -329,23 +424,26 @@ fn serve(
                 continue;
             }
         };
-        let state = *faults.lock().expect("faults lock");
+        let state = *shared.faults.lock().expect("faults lock");
         for decoded in decoder.push(&buf[..n]) {
             match decoded {
-                Decoded::StatusRequest(_) if state.silent => {}
                 Decoded::StatusRequest(request) => {
-                    let _ = port.write_all(&[state.status_byte(request)]);
+                    shared.status_requests.fetch_add(1, Ordering::Relaxed);
+                    if !state.silent {
+                        let _ = port.write_all(&[state.status_byte(request)]);
+                    }
                 }
                 // A printer out of paper or with its cover open prints nothing.
                 Decoded::Ticket(_) if state.paper_out || state.cover_open || state.silent => {}
                 Decoded::Ticket(elements) => {
-                    count += 1;
-                    let png = png_dir
+                    let count = shared.tickets.fetch_add(1, Ordering::Relaxed) + 1;
+                    let png = shared
+                        .png_dir
                         .as_ref()
                         .map(|dir| dir.join(format!("ticket-{count:04}.png")));
                     let printed = Printed { elements, png };
                     if let Some(path) = &printed.png {
-                        let written = save_png(&draw(&printed.elements, paper_dots), path)
+                        let written = save_png(&draw(&printed.elements, shared.paper_dots), path)
                             .and_then(|()| {
                                 std::fs::write(path.with_extension("txt"), printed.dump())
                             });
@@ -353,7 +451,7 @@ fn serve(
                             warn!(cause = %e, path = %path.display(), "ticket image not written");
                         }
                     }
-                    if tx.send(printed).is_err() {
+                    if shared.printed.send(printed).is_err() {
                         return;
                     }
                 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 use qms_core::config::PrinterText;
 use qms_core::sample::print_job;
 use qms_printer::raster::{render_line, wrap, Fonts};
-use qms_printer::serial::{Flow, PortSettings, PrinterError, SerialPrinter, Spool};
+use qms_printer::serial::{Flow, PortSettings, PrinterError, SerialPrinter};
 use qms_printer::status::Paper;
 use qms_printer::ticket::{self, ticket_bytes, TicketText};
 use qms_printer::virtual_printer::{Element, Faults, Printed, VirtualPrinter};
@@ -203,17 +203,4 @@ fn a_printer_that_never_answers_gives_a_clear_timeout_and_the_port_stays_usable(
     );
     printer.set_faults(Faults::default());
     assert!(port.status().unwrap().ready(), "answers again once back");
-}
-
-#[test]
-fn the_spool_remembers_printed_tickets_across_restarts() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("printed.txt");
-    let mut spool = Spool::open(&path).unwrap();
-    assert!(!spool.contains("20261126-1023"));
-    spool.record("20261126-1023").unwrap();
-    drop(spool);
-    let spool = Spool::open(&path).unwrap();
-    assert!(spool.contains("20261126-1023"));
-    assert!(!spool.contains("20261126-1024"));
 }
