@@ -200,7 +200,7 @@ async fn serve(
                     bus.ack(job.pkid);
                     changed = true;
                 }
-                if !busy && !(status.ready() && !jobs.is_empty()) {
+                if !busy && (jobs.is_empty() || !status.ready()) {
                     busy = work_tx.send(Work::Poll).is_ok();
                 }
             }
