@@ -504,8 +504,12 @@ pub struct ConfigError {
 }
 
 impl SiteConfig {
-    /// Parses and validates a configuration text.
+    /// Parses and validates a configuration text. The text is first brought to Unicode
+    /// NFC: a name typed with combining marks (`a` + U+0306 + U+0300) is then the same
+    /// letters (`ằ`) as everywhere else, which a printer's code page can print.
     pub fn parse(text: &str) -> Result<SiteConfig, ConfigError> {
+        use unicode_normalization::UnicodeNormalization;
+        let text = &text.nfc().collect::<String>();
         let config: SiteConfig = toml::from_str(text).map_err(|e| ConfigError {
             line: e.span().map(|s| line_at(text, s.start)),
             field: e

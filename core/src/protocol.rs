@@ -31,6 +31,18 @@ impl PriorityReason {
         }
     }
 
+    /// What the ticket and the kiosk's ticket screen say: "Ưu tiên: người cao tuổi".
+    pub fn mark(self, english: bool) -> String {
+        let (word, name) = if english {
+            ("Priority", self.name_en())
+        } else {
+            ("Ưu tiên", self.name_vi())
+        };
+        let mut chars = name.chars();
+        let first = chars.next().map(|c| c.to_lowercase().collect::<String>());
+        format!("{word}: {}{}", first.unwrap_or_default(), chars.as_str())
+    }
+
     pub fn name_en(self) -> &'static str {
         match self {
             PriorityReason::Elderly => "Elderly person",
@@ -58,6 +70,13 @@ pub enum Command {
         service: String,
         #[serde(default)]
         priority: Option<PriorityReason>,
+        /// The citizen read the kiosk in English: the ticket carries the English name too.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        english: bool,
+        /// For a device with no printer of its own (the command line): the printer the
+        /// ticket is printed on.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        printer: Option<String>,
     },
     CallNext {
         #[serde(default)]
@@ -104,8 +123,11 @@ pub enum Command {
         #[serde(default)]
         counter: Option<u16>,
     },
+    /// Print a ticket again: on the printer named, or else on the issuing kiosk's.
     Reprint {
         ticket: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        printer: Option<String>,
     },
     Rate {
         ticket: String,
@@ -129,6 +151,16 @@ pub enum Command {
 }
 
 impl Command {
+    /// A ticket for `service`, printed where the device prints.
+    pub fn issue(service: impl Into<String>, priority: Option<PriorityReason>) -> Command {
+        Command::Issue {
+            service: service.into(),
+            priority,
+            english: false,
+            printer: None,
+        }
+    }
+
     /// `list` with no filter: every ticket of today.
     pub fn todays_tickets() -> Command {
         Command::List {
@@ -590,6 +622,9 @@ pub struct PrintJob {
     pub site_name: String,
     pub service_vi: String,
     pub service_en: String,
+    /// The citizen chose English: the English name is printed under the Vietnamese.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub english: bool,
     pub ahead: u32,
     pub wait_minutes: Option<u32>,
 }
@@ -646,18 +681,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_priority_mark_names_the_reason_in_running_text() {
+        assert_eq!(
+            PriorityReason::Elderly.mark(false),
+            "Ưu tiên: người cao tuổi"
+        );
+        assert_eq!(
+            PriorityReason::Merit.mark(true),
+            "Priority: person of meritorious service"
+        );
+    }
+
+    #[test]
     fn the_documented_issue_command_parses() {
         let c = CommandEnvelope::parse(
             br#"{"v":1,"id":"a1","op":"issue","service":"cccd","priority":null,"extra":7}"#,
         )
         .unwrap();
-        assert_eq!(
-            c.command,
-            Command::Issue {
-                service: "cccd".into(),
-                priority: None
-            }
-        );
+        assert_eq!(c.command, Command::issue("cccd", None));
     }
 
     #[test]
@@ -727,10 +768,7 @@ mod tests {
     #[test]
     fn every_command_serializes_with_an_op_of_the_list() {
         let commands = [
-            Command::Issue {
-                service: "cccd".into(),
-                priority: None,
-            },
+            Command::issue("cccd", None),
             Command::CallNext { counter: None },
             Command::Call {
                 ticket: "t".into(),
@@ -750,7 +788,10 @@ mod tests {
             Command::Complete { counter: None },
             Command::Pause { counter: None },
             Command::Resume { counter: None },
-            Command::Reprint { ticket: "t".into() },
+            Command::Reprint {
+                ticket: "t".into(),
+                printer: None,
+            },
             Command::Rate {
                 ticket: "t".into(),
                 rating: Rating::Satisfied,

@@ -407,7 +407,13 @@ impl QueueState {
             Box::new(move |s: &QueueState, c: &SiteConfig| s.answer_ticket(c, &id))
         };
         match command {
-            Command::Issue { service, priority } => {
+            Command::Issue {
+                service,
+                priority,
+                printer,
+                ..
+            } => {
+                known_printer(config, printer.as_deref())?;
                 let ticket = self.new_ticket(config, actor, service, *priority, now)?;
                 let id = ticket.id.clone();
                 Ok((vec![EventKind::Issued { ticket }], show(id)))
@@ -538,7 +544,8 @@ impl QueueState {
                 let counter = self.acting_counter(config, actor, *counter)?;
                 Ok((vec![EventKind::CounterResumed { counter }], done()))
             }
-            Command::Reprint { ticket } => {
+            Command::Reprint { ticket, printer } => {
+                known_printer(config, printer.as_deref())?;
                 let t = self.today_ticket(ticket)?;
                 Ok((Vec::new(), show(t.id.clone())))
             }
@@ -881,7 +888,7 @@ impl QueueState {
     fn answer_ticket(&self, config: &SiteConfig, id: &str) -> Answer {
         let ticket = self.tickets[id].clone();
         let ahead = if ticket.state == TicketState::Waiting {
-            self.ahead_of(&ticket)
+            self.ahead_of(config, &ticket)
         } else {
             0
         };
@@ -893,22 +900,48 @@ impl QueueState {
         }
     }
 
-    /// People before this ticket in its procedure's line.
-    fn ahead_of(&self, ticket: &Ticket) -> u32 {
-        let line = match ticket.target_counter {
-            Some(c) => self.counter_lines.get(&c),
-            None => self.lines.get(&ticket.service),
+    /// People called before this ticket: in its line, those before it; for a priority
+    /// ticket, the priority ones before it and the normal ones the calling rule puts
+    /// between them (`priority.every` after each), at the counter nearest to its turn.
+    fn ahead_of(&self, config: &SiteConfig, ticket: &Ticket) -> u32 {
+        let (line, counters): (_, Vec<u16>) = match ticket.target_counter {
+            Some(c) => (self.counter_lines.get(&c), vec![c]),
+            None => (
+                self.lines.get(&ticket.service),
+                config
+                    .counters
+                    .iter()
+                    .filter(|c| c.procedures.contains(&ticket.service))
+                    .map(|c| c.number)
+                    .collect(),
+            ),
         };
-        line.map_or(0, |l| {
-            let before = |set: &BTreeSet<(u64, String)>| match set.last() {
-                // The newest ticket, as after an issue: everyone else is ahead.
-                Some((last, _)) if *last <= ticket.queue_key => {
-                    set.len() - usize::from(*last == ticket.queue_key)
-                }
-                _ => set.range(..(ticket.queue_key, String::new())).count(),
-            };
-            (before(&l.normal) + before(&l.priority)) as u32
-        })
+        let Some(line) = line else { return 0 };
+        let before = |set: &BTreeSet<(u64, String)>| match set.last() {
+            // The newest ticket, as after an issue: everyone else is ahead.
+            Some((last, _)) if *last <= ticket.queue_key => {
+                set.len() - usize::from(*last == ticket.queue_key)
+            }
+            _ => set.range(..(ticket.queue_key, String::new())).count(),
+        } as u32;
+        if ticket.priority.is_none() {
+            return before(&line.normal) + before(&line.priority);
+        }
+        let every = config.priority.every;
+        let normal_since = counters
+            .iter()
+            .map(|n| {
+                self.counters
+                    .get(n)
+                    .map_or(u32::MAX, |c| c.normal_since_priority)
+            })
+            .max()
+            .unwrap_or(u32::MAX);
+        let priority_before = before(&line.priority);
+        let normal_between = every
+            .saturating_sub(normal_since)
+            .saturating_add(priority_before.saturating_mul(every));
+        priority_before + normal_between.min(line.normal.len() as u32)
     }
 
     /// The retained board snapshot.
@@ -995,15 +1028,24 @@ fn known_counter(
     })
 }
 
-/// What each role may do.
+/// A printer a command names must be one of the office's printers.
+fn known_printer(config: &SiteConfig, printer: Option<&str>) -> Result<(), CommandError> {
+    match printer {
+        Some(id) if !config.device(id).is_some_and(|d| d.role == Role::Printer) => Err(refuse(
+            ErrorCode::UnknownDevice,
+            format!("Không có máy in \"{id}\""),
+            format!("no printer \"{id}\" in this office"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// What each role may do. An officer may reprint the ticket of a citizen at the counter.
 fn authorize(actor: &Actor, command: &Command) -> Result<(), CommandError> {
     let allowed = match actor.role {
         Role::Admin => true,
         Role::Kiosk => matches!(command, Command::Issue { .. } | Command::Reprint { .. }),
-        Role::Counter => !matches!(
-            command,
-            Command::Issue { .. } | Command::Reprint { .. } | Command::Rate { .. }
-        ),
+        Role::Counter => !matches!(command, Command::Issue { .. } | Command::Rate { .. }),
         Role::Rating => matches!(command, Command::Rate { .. }),
         Role::Display | Role::Printer | Role::Queue => false,
     };

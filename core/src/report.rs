@@ -218,10 +218,7 @@ mod tests {
             state.execute(&config, &actor, &command, at).answer.unwrap()
         };
         for minute in 0..3 {
-            let issue = Command::Issue {
-                service: "cccd".into(),
-                priority: None,
-            };
+            let issue = Command::issue("cccd", None);
             run("kiosk-1", issue, minute);
         }
         let call_next = || Command::CallNext { counter: None };
@@ -277,10 +274,7 @@ mod tests {
             (datetime!(2026-11-26 08:00 +7), 2),
         ] {
             for _ in 0..count {
-                let issue = Command::Issue {
-                    service: "cu-tru".into(),
-                    priority: None,
-                };
+                let issue = Command::issue("cu-tru", None);
                 state.execute(&config, &actor("kiosk-1"), &issue, at);
             }
             let list = Command::todays_tickets();

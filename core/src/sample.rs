@@ -56,10 +56,7 @@ pub fn morning(quota: Option<u32>) -> Sample {
     ];
     for (i, service) in services.iter().cycle().take(13).enumerate() {
         let priority = (i == 4).then_some(PriorityReason::Elderly);
-        let issue = Command::Issue {
-            service: service.to_string(),
-            priority,
-        };
+        let issue = Command::issue(service.to_string(), priority);
         let _ = run(
             &mut state,
             &kiosk,
@@ -73,10 +70,7 @@ pub fn morning(quota: Option<u32>) -> Sample {
         let call = Command::CallNext { counter: None };
         let _ = run(&mut state, &officer, call, now - Duration::minutes(2));
     }
-    let issue = Command::Issue {
-        service: "cccd".into(),
-        priority: None,
-    };
+    let issue = Command::issue("cccd", None);
     let reply = Answer::reply("sample", run(&mut state, &kiosk, issue, now));
     let board = state.board(&config, now);
     Sample {
@@ -113,6 +107,7 @@ pub fn print_job(label: &str) -> PrintJob {
         site_name: "Công an phường Sài Gòn".into(),
         service_vi: "Cấp, đổi, cấp lại thẻ Căn cước".into(),
         service_en: "Citizen ID card: issue, renew, replace".into(),
+        english: false,
         ahead: 5,
         wait_minutes: Some(25),
     }

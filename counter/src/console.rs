@@ -115,6 +115,11 @@ impl ConsoleModel {
         self.alerts.alerts()
     }
 
+    /// Tickets a printer may not have printed, for a reprint with one press.
+    pub fn unprinted(&self) -> Vec<qms_core::alerts::Unprinted> {
+        self.alerts.unprinted()
+    }
+
     /// The broker connection came or went; a new connection lists again.
     pub fn connected(&mut self, connected: bool) -> Option<CommandEnvelope> {
         self.connected = connected;
@@ -257,6 +262,7 @@ impl ConsoleModel {
             Command::NoShow { .. } => format!("Số {label}: công dân vắng mặt"),
             Command::Complete { .. } => format!("Đã hoàn thành số {label}"),
             Command::Reactivate { .. } => format!("Số {label} đã vào lại hàng chờ"),
+            Command::Reprint { .. } => format!("Đã gửi lệnh in lại phiếu số {label}"),
             Command::Transfer {
                 to_service,
                 to_counter,

@@ -42,13 +42,22 @@ pub enum ConsoleInput {
     Reply(Reply),
 }
 
+/// The lists on the console's screen.
+#[derive(Default)]
+struct Shown {
+    waiting: Vec<WaitingRow>,
+    absent: Vec<WaitingRow>,
+    alerts: Vec<SharedString>,
+    unprinted: Vec<UnprintedRow>,
+}
+
 /// The console window bound to its model.
 pub struct Console {
     window: ConsoleWindow,
     model: RefCell<ConsoleModel>,
     send: Box<dyn Fn(CommandEnvelope)>,
     /// The lists on screen, set again only when they change.
-    shown: RefCell<(Vec<WaitingRow>, Vec<WaitingRow>, Vec<SharedString>)>,
+    shown: RefCell<Shown>,
 }
 
 impl Console {
@@ -174,11 +183,20 @@ impl Console {
                 })
             })
         });
+        let a = act.clone();
         api.on_reactivate(move |ticket| {
-            act(&|m| {
+            a(&|m| {
                 m.press(Command::Reactivate {
                     ticket: ticket.to_string(),
                     counter: None,
+                })
+            })
+        });
+        api.on_reprint(move |printer, ticket| {
+            act(&|m| {
+                m.press(Command::Reprint {
+                    ticket: ticket.to_string(),
+                    printer: Some(printer.to_string()),
                 })
             })
         });
@@ -238,17 +256,30 @@ impl Console {
         let absent: Vec<WaitingRow> = model.absent().map(row).collect();
         let alerts: Vec<SharedString> = model.alerts().into_iter().map(Into::into).collect();
         let mut shown = self.shown.borrow_mut();
-        if shown.0 != waiting {
+        if shown.waiting != waiting {
             api.set_waiting(ModelRc::new(VecModel::from(waiting.clone())));
-            shown.0 = waiting;
+            shown.waiting = waiting;
         }
-        if shown.1 != absent {
+        if shown.absent != absent {
             api.set_absent(ModelRc::new(VecModel::from(absent.clone())));
-            shown.1 = absent;
+            shown.absent = absent;
         }
-        if shown.2 != alerts {
+        let unprinted: Vec<UnprintedRow> = model
+            .unprinted()
+            .into_iter()
+            .map(|u| UnprintedRow {
+                printer: u.printer.into(),
+                ticket: u.ticket.into(),
+                label: u.label.into(),
+            })
+            .collect();
+        if shown.unprinted != unprinted {
+            api.set_unprinted(ModelRc::new(VecModel::from(unprinted.clone())));
+            shown.unprinted = unprinted;
+        }
+        if shown.alerts != alerts {
             api.set_alerts(ModelRc::new(VecModel::from(alerts.clone())));
-            shown.2 = alerts;
+            shown.alerts = alerts;
         }
         let notice = model.notice.clone();
         api.set_result(notice.as_ref().map_or("", |n| n.text.as_str()).into());

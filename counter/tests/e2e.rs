@@ -63,10 +63,7 @@ fn the_officer_calls_and_completes_and_the_citizen_rates() {
     let mut authority = QueueOptions::new(config.clone(), &broker);
     authority.store_path = store.path().to_path_buf();
     qms_queue::run_on_thread(authority);
-    let issue = Command::Issue {
-        service: "cu-tru".into(),
-        priority: None,
-    };
+    let issue = Command::issue("cu-tru", None);
     let ticket = send(&config, &broker, "kiosk-1", issue).ticket.unwrap();
 
     let options = |device: &str| BusOptions::new(device, &config.site.id, &broker);

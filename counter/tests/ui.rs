@@ -267,3 +267,37 @@ fn the_rating_tap_reaches_the_authority_and_is_counted() {
     screen.tick(desk.office.now + Duration::seconds(5));
     assert!(rating_find("Xin chào!").len() == 1, "back to the welcome");
 }
+
+/// The defect: a ticket the printer may not have printed was told to nobody.
+#[test]
+fn a_ticket_the_printer_is_unsure_of_is_reprinted_from_the_console_with_one_press() {
+    let mut desk = Desk::open();
+    let ticket = desk.office.state.ticket("20261126-1002").unwrap().clone();
+    desk.console.handle(ConsoleInput::Status {
+        device: "printer-1".into(),
+        payload: format!(
+            r#"{{"v":1,"online":true,"ready":true,"unsure":[{{"ticket":"{}","label":"{}"}}]}}"#,
+            ticket.id, ticket.label
+        )
+        .into_bytes(),
+    });
+    assert!(desk.sees(&format!("⚠ Phiếu số {} có thể chưa in ra", ticket.label)));
+    desk.tap(&format!("In lại số {}", ticket.label));
+    desk.answer_all();
+    assert_eq!(
+        desk.actions.last(),
+        Some(&Command::Reprint {
+            ticket: ticket.id.clone(),
+            printer: Some("printer-1".into()),
+        })
+    );
+    let api = desk.console.window().global::<qms_counter::ConsoleApi>();
+    assert_eq!(
+        (api.get_result().as_str(), api.get_result_is_error()),
+        (
+            format!("Đã gửi lệnh in lại phiếu số {}", ticket.label).as_str(),
+            false
+        ),
+        "an officer may reprint"
+    );
+}

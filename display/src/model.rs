@@ -113,9 +113,9 @@ impl BoardModel {
         !self.connected || !self.authority_online || silent
     }
 
-    /// Staff alerts: devices offline or not ready, in words.
+    /// Printer faults in words, without device ids: the board is public.
     pub fn alerts(&self) -> Vec<String> {
-        self.devices.alerts()
+        self.devices.public_notices()
     }
 }
 

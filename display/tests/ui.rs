@@ -109,8 +109,9 @@ fn the_stale_mark_follows_the_connection_and_the_authority() {
     assert!(shown(&display, "Mất kết nối"));
 }
 
+/// The defect: device ids ("printer-1") appeared in the alerts on the public TV.
 #[test]
-fn a_printer_out_of_paper_is_a_staff_alert() {
+fn device_ids_appear_in_staff_alerts_on_a_public_tv() {
     let (display, _, s) = display();
     assert!(!shown(&display, "Cảnh báo cho cán bộ"));
     display.handle(
@@ -122,5 +123,9 @@ fn a_printer_out_of_paper_is_a_staff_alert() {
         s.now,
     );
     assert!(shown(&display, "Cảnh báo cho cán bộ"));
-    assert!(shown(&display, "⚠ printer-1: hết giấy"));
+    assert!(shown(
+        &display,
+        "⚠ Máy in phiếu: hết giấy — cán bộ đang xử lý"
+    ));
+    assert!(!shown(&display, "⚠ printer-1: hết giấy"));
 }

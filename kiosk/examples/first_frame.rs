@@ -17,7 +17,7 @@ fn main() {
     let s = sample::morning(None);
     let kiosk = Kiosk::new(s.config.clone(), "kiosk-1", s.now, |_| {}).expect("the kiosk builds");
     kiosk.handle(Input::Online(true));
-    kiosk.handle(Input::Printer(Printer::Ready));
+    kiosk.handle(Input::Printer(Printer::ready()));
     kiosk.handle(Input::Board(s.board));
     kiosk
         .window()

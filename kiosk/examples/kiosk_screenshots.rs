@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use qms_core::protocol::{Command, CommandEnvelope, PriorityReason};
 use qms_core::sample;
 use qms_kiosk::model::Printer;
 use qms_kiosk::{Input, Kiosk};
@@ -23,17 +24,21 @@ fn main() {
                 let name = format!("{screen}-{orientation}-{language}.png");
                 save(kiosk, width, height, &out.join(name));
             };
-            let s = sample::morning(None);
+            let mut s = sample::morning(None);
             let kiosk = Kiosk::new(s.config.clone(), "kiosk-1", s.now, |_| {}).unwrap();
             kiosk.handle(Input::Online(true));
-            kiosk.handle(Input::Printer(Printer::Ready));
+            kiosk.handle(Input::Printer(Printer::ready()));
             kiosk.handle(Input::Board(s.board.clone()));
-            if english {
-                kiosk
-                    .window()
-                    .global::<qms_kiosk::Api>()
-                    .invoke_toggle_language();
-            }
+            // Home is always Vietnamese: the English shots choose English again each time.
+            let speak = |kiosk: &Kiosk| {
+                if english {
+                    kiosk
+                        .window()
+                        .global::<qms_kiosk::Api>()
+                        .invoke_toggle_language();
+                }
+            };
+            speak(&kiosk);
             shoot(&kiosk, "home");
             kiosk
                 .window()
@@ -59,7 +64,29 @@ fn main() {
             kiosk.handle(Input::Reply(reply.clone()));
             shoot(&kiosk, "ticket");
             kiosk.window().global::<qms_kiosk::Api>().invoke_done();
-            kiosk.handle(Input::Printer(Printer::NotReady));
+            speak(&kiosk);
+            // A priority ticket, then the printer unsure whether it came out.
+            let api = kiosk.window().global::<qms_kiosk::Api>();
+            api.invoke_open_priority();
+            api.invoke_choose_priority("elderly".into());
+            api.invoke_choose_procedure("cccd".into());
+            let issue = CommandEnvelope::new(
+                last_id(&kiosk),
+                Command::issue("cccd", Some(PriorityReason::Elderly)),
+            );
+            let priority = s.answer("kiosk-1", &issue);
+            let id = priority.ticket.as_ref().expect("issued").id.clone();
+            kiosk.handle(Input::Reply(priority));
+            shoot(&kiosk, "ticket-priority");
+            kiosk.handle(Input::Printer(Printer {
+                ready: true,
+                unsure: vec![id],
+            }));
+            shoot(&kiosk, "ticket-unsure");
+            kiosk.handle(Input::Printer(Printer::ready()));
+            api.invoke_done();
+            speak(&kiosk);
+            kiosk.handle(Input::Printer(Printer::not_ready()));
             kiosk
                 .window()
                 .global::<qms_kiosk::Api>()
@@ -68,6 +95,7 @@ fn main() {
             kiosk.handle(Input::Reply(reply));
             shoot(&kiosk, "ticket-printer-fault");
             kiosk.window().global::<qms_kiosk::Api>().invoke_done();
+            speak(&kiosk);
             kiosk
                 .window()
                 .global::<qms_kiosk::Api>()
@@ -76,8 +104,10 @@ fn main() {
             kiosk.handle(Input::Online(false));
             shoot(&kiosk, "unreachable");
             kiosk.window().global::<qms_kiosk::Api>().invoke_done();
+            speak(&kiosk);
             kiosk.handle(Input::Online(true));
             kiosk.tick(s.now + time::Duration::hours(4));
+            speak(&kiosk);
             shoot(&kiosk, "home-closed");
             let full = sample::morning(Some(7));
             kiosk.handle(Input::Board(full.board));

@@ -99,6 +99,12 @@ impl Kiosk {
         self.render();
     }
 
+    fn send_if(&self, command: Option<CommandEnvelope>) {
+        if let Some(command) = command {
+            (self.send)(command);
+        }
+    }
+
     fn bind(self: &Rc<Self>) {
         let api = self.window.global::<Api>();
         let weak = Rc::downgrade(self);
@@ -112,18 +118,14 @@ impl Kiosk {
         api.on_choose_procedure(move |id| {
             w(&|k| {
                 let command = k.model.borrow_mut().choose_procedure(&id);
-                if let Some(command) = command {
-                    (k.send)(command);
-                }
+                k.send_if(command);
             })
         });
         let w = with.clone();
         api.on_retry(move || {
             w(&|k| {
                 let command = k.model.borrow_mut().retry();
-                if let Some(command) = command {
-                    (k.send)(command);
-                }
+                k.send_if(command);
             })
         });
         let w = with.clone();
@@ -143,7 +145,14 @@ impl Kiosk {
         });
         let w = with.clone();
         api.on_cancel_priority(move || w(&|k| k.model.borrow_mut().cancel_priority()));
-        api.on_toggle_language(move || with(&|k| k.model.borrow_mut().toggle_language()));
+        let w = with.clone();
+        api.on_toggle_language(move || w(&|k| k.model.borrow_mut().toggle_language()));
+        api.on_reprint(move || {
+            with(&|k| {
+                let command = k.model.borrow_mut().reprint();
+                k.send_if(command);
+            })
+        });
     }
 
     /// Shows the model.
@@ -163,7 +172,8 @@ impl Kiosk {
         api.set_date(date_words(local, english).into());
         api.set_english(english);
         api.set_online(model.online);
-        api.set_printer_ok(model.printer == Printer::Ready);
+        api.set_printer_ok(model.printer.ready);
+        api.set_ticket_unsure(model.shown_unsure());
         api.set_screen(match model.screen {
             model::Screen::Home => Screen::Home,
             model::Screen::Priority => Screen::Priority,
@@ -227,6 +237,11 @@ impl Kiosk {
         if let Some((ticket, ahead, wait)) = &model.shown {
             api.set_ticket_label(ticket.label.clone().into());
             api.set_ticket_procedure(model.procedure_name(&ticket.service).into());
+            api.set_ticket_priority(
+                ticket
+                    .priority
+                    .map_or(SharedString::new(), |r| r.mark(english).into()),
+            );
             api.set_ticket_ahead(*ahead as i32);
             api.set_ticket_wait_minutes(wait.map_or(-1, |m| m as i32));
         }

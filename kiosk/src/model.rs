@@ -45,25 +45,44 @@ pub struct ProcedureView {
 }
 
 /// The printer as its retained status describes it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Printer {
-    /// Online, with paper and the cover closed.
-    Ready,
-    /// Offline, out of paper, cover open, or never heard from: the number is shown on
-    /// screen to be noted down.
-    NotReady,
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Printer {
+    /// Online, with paper and the cover closed. Not ready (offline, out of paper, cover
+    /// open, or never heard from): the number is shown on screen to be noted down.
+    pub ready: bool,
+    /// Tickets whose printing began but may not have come out, by id.
+    pub unsure: Vec<String>,
 }
 
 impl Printer {
-    /// Reads a printer's retained status: `{"v":1,"online":true,"ready":true,…}`.
+    pub fn ready() -> Printer {
+        Printer {
+            ready: true,
+            unsure: Vec::new(),
+        }
+    }
+
+    pub fn not_ready() -> Printer {
+        Printer::default()
+    }
+
+    /// Reads a printer's retained status:
+    /// `{"v":1,"online":true,"ready":true,"unsure":[{"ticket":…,"label":…}],…}`.
     pub fn from_status(payload: &[u8]) -> Printer {
         let Ok(status) = serde_json::from_slice::<serde_json::Value>(payload) else {
-            return Printer::NotReady;
+            return Printer::not_ready();
         };
-        if status["online"] == true && status["ready"] == true {
-            Printer::Ready
-        } else {
-            Printer::NotReady
+        let unsure = status["unsure"]
+            .as_array()
+            .map(|u| {
+                u.iter()
+                    .filter_map(|t| t["ticket"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Printer {
+            ready: status["online"] == true && status["ready"] == true,
+            unsure,
         }
     }
 }
@@ -120,7 +139,7 @@ impl KioskModel {
             screen: Screen::Home,
             priority: None,
             board: None,
-            printer: Printer::NotReady,
+            printer: Printer::not_ready(),
             online: false,
             pending: None,
             shown: None,
@@ -225,6 +244,34 @@ impl KioskModel {
             Command::Issue {
                 service: service.to_string(),
                 priority: self.priority,
+                english: self.english,
+                printer: None,
+            },
+        );
+        self.pending = Some(Outstanding::sent(envelope.clone(), self.now));
+        self.screen = Screen::Sending;
+        Some(envelope)
+    }
+
+    /// Whether the ticket on screen may not have come out of the printer.
+    pub fn shown_unsure(&self) -> bool {
+        self.shown
+            .as_ref()
+            .is_some_and(|(t, _, _)| self.printer.unsure.contains(&t.id))
+    }
+
+    /// "Print again" on the ticket screen: the `reprint` command to send.
+    pub fn reprint(&mut self) -> Option<CommandEnvelope> {
+        self.touched();
+        if self.pending.is_some() {
+            return None;
+        }
+        let (ticket, _, _) = self.shown.as_ref()?;
+        let envelope = CommandEnvelope::new(
+            uuid::Uuid::new_v4().to_string(),
+            Command::Reprint {
+                ticket: ticket.id.clone(),
+                printer: None,
             },
         );
         self.pending = Some(Outstanding::sent(envelope.clone(), self.now));
@@ -279,7 +326,10 @@ impl KioskModel {
             return None;
         }
         let limit = match self.screen {
-            Screen::Home => return None,
+            // A home screen left in English or with a priority chosen is reset for the
+            // next citizen.
+            Screen::Home if !self.english && self.priority.is_none() => return None,
+            Screen::Home => IDLE_AFTER,
             Screen::Ticket => TICKET_SHOWN_FOR,
             _ => IDLE_AFTER,
         };
@@ -297,8 +347,10 @@ impl KioskModel {
         Some(envelope)
     }
 
-    /// "Done" or "back to start": home, with a command that got no reply forgotten.
+    /// "Done" or "back to start": home, in Vietnamese for the next citizen, with a
+    /// command that got no reply forgotten.
     pub fn go_home(&mut self) {
+        self.english = false;
         self.pending = None;
         self.shown = None;
         self.refusal = None;
@@ -359,7 +411,7 @@ mod tests {
         let mut m = model();
         let sent = m.choose_procedure("cccd").expect("a command");
         assert!(
-            matches!(sent.command, Command::Issue { ref service, priority: None } if service == "cccd")
+            matches!(sent.command, Command::Issue { ref service, priority: None, english: false, .. } if service == "cccd")
         );
         assert_eq!(m.screen, Screen::Sending);
         assert_eq!(
@@ -425,21 +477,40 @@ mod tests {
     fn printer_status_is_ready_only_when_it_says_so() {
         assert_eq!(
             Printer::from_status(br#"{"v":1,"online":true,"ready":true,"paper":"ok"}"#),
-            Printer::Ready
+            Printer::ready()
         );
         assert_eq!(
             Printer::from_status(br#"{"v":1,"online":true,"ready":false,"paper":"out"}"#),
-            Printer::NotReady
+            Printer::not_ready()
         );
         assert_eq!(
             Printer::from_status(br#"{"v":1,"online":true}"#),
-            Printer::NotReady,
+            Printer::not_ready(),
             "connected but its state not yet read"
         );
         assert_eq!(
             Printer::from_status(br#"{"v":1,"online":false}"#),
-            Printer::NotReady
+            Printer::not_ready()
         );
-        assert_eq!(Printer::from_status(b"garbage"), Printer::NotReady);
+        assert_eq!(Printer::from_status(b"garbage"), Printer::not_ready());
+        let unsure = br#"{"v":1,"online":true,"ready":true,"unsure":[{"ticket":"20261126-1023","label":"1023"}]}"#;
+        assert_eq!(Printer::from_status(unsure).unsure, ["20261126-1023"]);
+    }
+
+    /// The defect: the kiosk stayed in English for the next citizen.
+    #[test]
+    fn the_kiosk_stays_in_english_after_it_returns_home() {
+        let mut m = model();
+        m.toggle_language();
+        assert!(m.english);
+        m.go_home();
+        assert!(!m.english, "done: Vietnamese again");
+        m.toggle_language();
+        m.tick(MORNING + IDLE_AFTER);
+        assert!(!m.english, "idle: Vietnamese again");
+        m.toggle_language();
+        m.open_priority();
+        m.cancel_priority();
+        assert!(m.english, "one citizen's own steps keep the language");
     }
 }

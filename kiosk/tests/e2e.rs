@@ -40,7 +40,7 @@ fn a_tap_on_the_kiosk_gets_a_ticket_from_the_authority() {
         Duration::from_millis(50),
         move || {
             let number =
-                ElementHandle::find_by_accessible_label(kiosk_ref.window(), "Số thứ tự của bạn")
+                ElementHandle::find_by_accessible_label(kiosk_ref.window(), "Số thứ tự của ông/bà")
                     .next()
                     .and_then(|e| e.accessible_value());
             if let Some(number) = number {
@@ -78,7 +78,7 @@ fn a_tap_on_the_kiosk_gets_a_ticket_from_the_authority() {
         "the replied number is on screen"
     );
     assert!(
-        !find("Bạn là người tiếp theo").is_empty(),
+        !find("Ông/bà là người tiếp theo").is_empty(),
         "nobody waits before the first ticket"
     );
 }

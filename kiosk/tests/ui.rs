@@ -9,6 +9,7 @@ use qms_core::protocol::{Command, CommandEnvelope, Reply};
 use qms_core::sample;
 use qms_kiosk::model::Printer;
 use qms_kiosk::{Input, Kiosk};
+use slint::ComponentHandle;
 use time::Duration;
 
 /// A kiosk with the sample morning, and the commands it sent.
@@ -41,7 +42,7 @@ fn tap(kiosk: &Kiosk, label: &str) {
 }
 
 fn shown_number(kiosk: &Kiosk) -> Option<String> {
-    find(kiosk, "Số thứ tự của bạn")
+    find(kiosk, "Số thứ tự của ông/bà")
         .first()
         .and_then(|e| e.accessible_value())
         .map(|v| v.to_string())
@@ -56,17 +57,11 @@ fn answer(kiosk: &Kiosk, sent: &CommandEnvelope, s: &sample::Sample) -> Reply {
 
 #[test]
 fn tapping_a_procedure_sends_issue_and_shows_the_number_from_the_reply() {
-    let (kiosk, sent, s) = kiosk(None, Printer::Ready);
+    let (kiosk, sent, s) = kiosk(None, Printer::ready());
     tap(&kiosk, "Cấp, đổi, cấp lại thẻ Căn cước");
     assert_eq!(sent.borrow().len(), 1);
     let command = sent.borrow()[0].clone();
-    assert_eq!(
-        command.command,
-        Command::Issue {
-            service: "cccd".into(),
-            priority: None
-        }
-    );
+    assert_eq!(command.command, Command::issue("cccd", None));
     assert_eq!(shown_number(&kiosk), None, "no number before the reply");
     let reply = answer(&kiosk, &command, &s);
     let label = reply.ticket.unwrap().label;
@@ -80,8 +75,8 @@ fn tapping_a_procedure_sends_issue_and_shows_the_number_from_the_reply() {
 }
 
 #[test]
-fn a_priority_ticket_is_asked_for_in_two_taps() {
-    let (kiosk, sent, _) = kiosk(None, Printer::Ready);
+fn a_priority_ticket_is_asked_for_in_three_taps() {
+    let (kiosk, sent, _) = kiosk(None, Printer::ready());
     tap(
         &kiosk,
         "Ưu tiên: người cao tuổi, người khuyết tật, phụ nữ mang thai, người có con nhỏ, người có công",
@@ -91,16 +86,13 @@ fn a_priority_ticket_is_asked_for_in_two_taps() {
     let command = sent.borrow()[0].command.clone();
     assert_eq!(
         command,
-        Command::Issue {
-            service: "cu-tru".into(),
-            priority: Some(qms_core::protocol::PriorityReason::Pregnant)
-        }
+        Command::issue("cu-tru", Some(qms_core::protocol::PriorityReason::Pregnant))
     );
 }
 
 #[test]
 fn a_procedure_out_of_tickets_says_so_and_sends_nothing() {
-    let (kiosk, sent, _) = kiosk(Some(7), Printer::Ready);
+    let (kiosk, sent, _) = kiosk(Some(7), Printer::ready());
     let button = find(&kiosk, "Cấp, đổi, cấp lại thẻ Căn cước");
     assert_eq!(
         button[0].accessible_description().as_deref(),
@@ -116,14 +108,14 @@ fn a_procedure_out_of_tickets_says_so_and_sends_nothing() {
 
 #[test]
 fn with_the_printer_out_of_paper_the_number_is_shown_to_note_down() {
-    let (kiosk, sent, s) = kiosk(None, Printer::NotReady);
+    let (kiosk, sent, s) = kiosk(None, Printer::not_ready());
     tap(&kiosk, "Xác nhận thông tin về cư trú");
     let command = sent.borrow()[0].clone();
     answer(&kiosk, &command, &s);
     assert!(shown_number(&kiosk).is_some(), "the number is on screen");
     assert!(!find(
         &kiosk,
-        "Máy in đang gặp sự cố. Vui lòng ghi nhớ số trên màn hình; cán bộ sẽ hỗ trợ bạn."
+        "Máy in đang gặp sự cố. Vui lòng ghi nhớ số trên màn hình; cán bộ sẽ hỗ trợ ông/bà."
     )
     .is_empty());
     assert!(find(&kiosk, "Vui lòng nhận phiếu ở khe bên dưới và chờ gọi số.").is_empty());
@@ -131,7 +123,7 @@ fn with_the_printer_out_of_paper_the_number_is_shown_to_note_down() {
 
 #[test]
 fn with_the_authority_down_the_citizen_is_told_and_nothing_is_issued() {
-    let (kiosk, sent, s) = kiosk(None, Printer::Ready);
+    let (kiosk, sent, s) = kiosk(None, Printer::ready());
     kiosk.handle(Input::Online(false));
     tap(&kiosk, "Xử phạt vi phạm hành chính");
     kiosk.tick(s.now + Duration::seconds(2));
@@ -148,11 +140,117 @@ fn with_the_authority_down_the_citizen_is_told_and_nothing_is_issued() {
 
 #[test]
 fn one_tap_switches_to_english() {
-    let (kiosk, _, _) = kiosk(None, Printer::Ready);
+    let (kiosk, _, _) = kiosk(None, Printer::ready());
     assert!(find(&kiosk, "Touch the procedure you need to get a ticket").is_empty());
     tap(&kiosk, "English");
     assert!(!find(&kiosk, "Touch the procedure you need to get a ticket").is_empty());
     assert!(!find(&kiosk, "Citizen ID card: issue, renew, replace").is_empty());
     tap(&kiosk, "Tiếng Việt");
-    assert!(!find(&kiosk, "Chạm vào thủ tục bạn cần làm để lấy số thứ tự").is_empty());
+    assert!(!find(&kiosk, "Chạm vào thủ tục ông/bà cần làm để lấy số thứ tự").is_empty());
+}
+
+/// The defect: a priority ticket's screen looked like any other and counted the normal
+/// tickets it goes before.
+#[test]
+fn priority_is_invisible_on_the_ticket_screen() {
+    let (kiosk, sent, mut s) = kiosk(None, Printer::ready());
+    tap(
+        &kiosk,
+        "Ưu tiên: người cao tuổi, người khuyết tật, phụ nữ mang thai, người có con nhỏ, người có công",
+    );
+    tap(&kiosk, "Người cao tuổi");
+    tap(&kiosk, "Cấp, đổi, cấp lại thẻ Căn cước");
+    let command = sent.borrow()[0].clone();
+    let reply = s.answer("kiosk-1", &command);
+    assert_eq!(reply.ahead, Some(0), "called next: {reply:?}");
+    kiosk.handle(Input::Reply(reply));
+    assert!(!find(&kiosk, "Ưu tiên: người cao tuổi").is_empty());
+    assert!(!find(&kiosk, "Ông/bà là người tiếp theo").is_empty());
+}
+
+/// The defect: nobody learnt that a ticket may not have come out of the printer.
+#[test]
+fn a_ticket_the_printer_is_unsure_of_can_be_printed_again_with_one_press() {
+    let (kiosk, sent, s) = kiosk(None, Printer::ready());
+    tap(&kiosk, "Cấp, đổi, cấp lại thẻ Căn cước");
+    let command = sent.borrow()[0].clone();
+    let ticket = answer(&kiosk, &command, &s).ticket.unwrap();
+    assert!(
+        find(&kiosk, "In lại phiếu").is_empty(),
+        "printed: no reprint offered"
+    );
+    kiosk.handle(Input::Printer(Printer {
+        ready: true,
+        unsure: vec![ticket.id.clone()],
+    }));
+    assert!(!find(
+        &kiosk,
+        "Phiếu có thể chưa in ra. Nếu chưa nhận được phiếu, ông/bà bấm \"In lại phiếu\"."
+    )
+    .is_empty());
+    tap(&kiosk, "In lại phiếu");
+    let reprint = sent.borrow().last().unwrap().clone();
+    assert_eq!(
+        reprint.command,
+        Command::Reprint {
+            ticket: ticket.id.clone(),
+            printer: None
+        }
+    );
+    // The reply shows the ticket again; once printed the offer goes away.
+    answer(&kiosk, &reprint, &s);
+    assert_eq!(shown_number(&kiosk), Some(ticket.label));
+    kiosk.handle(Input::Printer(Printer::ready()));
+    assert!(find(&kiosk, "In lại phiếu").is_empty());
+}
+
+/// The defect: the kiosk stayed in English for the next citizen, and the ticket of a
+/// citizen who read it in English had no English on it.
+#[test]
+fn the_kiosk_stays_in_english_for_the_next_citizen() {
+    let (kiosk, sent, s) = kiosk(None, Printer::ready());
+    tap(&kiosk, "English");
+    tap(&kiosk, "Citizen ID card: issue, renew, replace");
+    let command = sent.borrow()[0].clone();
+    assert!(
+        matches!(command.command, Command::Issue { english: true, .. }),
+        "{command:?}"
+    );
+    answer(&kiosk, &command, &s);
+    tap(&kiosk, "Done");
+    assert!(!find(&kiosk, "Chạm vào thủ tục ông/bà cần làm để lấy số thứ tự").is_empty());
+}
+
+/// The defect: the kiosk called the citizen "bạn"; a police desk says "ông/bà".
+#[test]
+fn honorifics_the_kiosk_never_says_ban() {
+    let sources = [
+        include_str!("../ui/kiosk.slint"),
+        include_str!("../lang/en/LC_MESSAGES/qms-kiosk.po"),
+    ];
+    for source in sources {
+        for word in source.split(|c: char| !c.is_alphabetic()) {
+            assert!(
+                !word.eq_ignore_ascii_case("bạn") && word != "Bạn" && word != "BẠN",
+                "\"{word}\" in the kiosk's words"
+            );
+        }
+    }
+}
+
+/// The defect: the header split "Công an phường Sài / Gòn" across lines in portrait.
+#[test]
+fn the_kiosk_header_keeps_the_office_name_on_one_line() {
+    let (kiosk, _, _) = kiosk(None, Printer::ready());
+    kiosk
+        .window()
+        .window()
+        .set_size(slint::LogicalSize::new(1080.0, 1920.0));
+    let name = find(&kiosk, "Công an phường Sài Gòn");
+    assert!(!name.is_empty());
+    let height = name[0].size().height;
+    assert!(
+        height < 60.0,
+        "the name takes {height} px: more than one line"
+    );
 }

@@ -34,7 +34,11 @@ pub struct TicketText {
     pub office: String,
     pub heading: String,
     pub number: String,
+    /// "Ưu tiên: người cao tuổi" for a priority ticket.
+    pub priority: Option<String>,
     pub procedure: String,
+    /// The English name too, for a citizen who read the kiosk in English.
+    pub procedure_en: Option<String>,
     pub issued: String,
     pub waiting: String,
     pub qr: String,
@@ -45,15 +49,18 @@ impl TicketText {
     pub fn of(job: &PrintJob) -> TicketText {
         let t = &job.ticket;
         let waiting = match (job.ahead, job.wait_minutes) {
-            (0, _) => "Bạn là người tiếp theo".to_string(),
-            (n, Some(m)) if m > 0 => format!("Trước bạn: {n} người · khoảng {m} phút"),
-            (n, _) => format!("Trước bạn: {n} người"),
+            (0, _) => "Ông/bà là người tiếp theo".to_string(),
+            (n, Some(m)) if m > 0 => format!("Trước ông/bà: {n} người · khoảng {m} phút"),
+            (n, _) => format!("Trước ông/bà: {n} người"),
         };
         TicketText {
             office: job.site_name.clone(),
             heading: "SỐ THỨ TỰ".into(),
             number: t.label.clone(),
+            priority: t.priority.map(|r| r.mark(false)),
             procedure: job.service_vi.clone(),
+            procedure_en: (job.english && !job.service_en.is_empty())
+                .then(|| job.service_en.clone()),
             issued: format!(
                 "{} {:02}:{:02}",
                 day_month_year(t.issued_at.date()),
@@ -144,7 +151,13 @@ pub fn ticket_bytes(text: &TicketText, paper: Paper, fonts: &Fonts, mode: Printe
         .line(&text.number)
         .size(1, 1)
         .bold(false);
+    if let Some(priority) = &text.priority {
+        out = vietnamese(out, priority, PROCEDURE);
+    }
     out = vietnamese(out, &text.procedure, PROCEDURE);
+    if let Some(english) = &text.procedure_en {
+        out = vietnamese(out, english, WAITING);
+    }
     out = out.line(&text.issued);
     out = vietnamese(out, &text.waiting, WAITING);
     out = out.feed(1).qr(&text.qr, 5);

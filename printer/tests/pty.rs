@@ -122,7 +122,7 @@ fn in_tcvn3_text_mode_the_vietnamese_lines_come_back_as_text_with_no_image() {
             "1023",
             "Cấp, đổi, cấp lại thẻ Căn cước",
             "26/11/2026 08:41",
-            "Trước bạn: 5 người - khoảng 25 phút",
+            "Trước ông/bà: 5 người - khoảng 25 phút",
             "Vui lòng chờ gọi số. Xin cảm ơn!",
         ]
     );
@@ -203,4 +203,64 @@ fn a_printer_that_never_answers_gives_a_clear_timeout_and_the_port_stays_usable(
     );
     printer.set_faults(Faults::default());
     assert!(port.status().unwrap().ready(), "answers again once back");
+}
+
+/// The defect: a procedure name typed with combining marks (NFD) printed as
+/// `Ða?ng ky? cu? tru?` in TCVN-3 mode; the configuration is now read as NFC.
+#[test]
+fn tcvn3_mode_garbles_names_stored_decomposed() {
+    let decomposed = "Đa\u{306}ng ky\u{301} cu\u{31b} tru\u{301}";
+    let toml = qms_core::config::DEFAULT_CONFIG.replacen(
+        "name_vi = \"Đăng ký cư trú\"",
+        &format!("name_vi = \"{decomposed}\""),
+        1,
+    );
+    assert_ne!(
+        toml,
+        qms_core::config::DEFAULT_CONFIG,
+        "the name was replaced"
+    );
+    let config = qms_core::SiteConfig::parse(&toml).unwrap();
+    let procedure = config.procedure("cu-tru").unwrap();
+    assert_eq!(procedure.name_vi, "Đăng ký cư trú");
+    let mut job = print_job("2001");
+    job.service_vi = procedure.name_vi.clone();
+    let printer = VirtualPrinter::start(None, 576).unwrap();
+    let mut port = open(&printer);
+    let bytes = ticket_bytes(
+        &TicketText::of(&job),
+        ticket::Paper::Mm80,
+        &Fonts::load(),
+        PrinterText::Tcvn3,
+    );
+    port.print(&bytes).unwrap();
+    let printed = next(&printer);
+    assert!(
+        texts(&printed).contains(&"Đăng ký cư trú"),
+        "{:?}",
+        texts(&printed)
+    );
+}
+
+/// The defect: a priority ticket looked like any other; a citizen who read the kiosk in
+/// English got only the Vietnamese name.
+#[test]
+fn priority_is_invisible_on_paper_and_the_english_name_is_printed_for_english_readers() {
+    let mut job = print_job("1005");
+    job.ticket.priority = Some(qms_core::protocol::PriorityReason::Elderly);
+    job.english = true;
+    let printer = VirtualPrinter::start(None, 576).unwrap();
+    let mut port = open(&printer);
+    let bytes = ticket_bytes(
+        &TicketText::of(&job),
+        ticket::Paper::Mm80,
+        &Fonts::load(),
+        PrinterText::Tcvn3,
+    );
+    port.print(&bytes).unwrap();
+    let texts = texts(&next(&printer)).join("\n");
+    assert!(texts.contains("1005\nƯu tiên: người cao tuổi\nCấp, đổi, cấp lại thẻ Căn cước\nCitizen ID card: issue, renew, replace\n"), "{texts}");
+    // Without either, neither line.
+    let plain = TicketText::of(&print_job("1006"));
+    assert_eq!((plain.priority, plain.procedure_en), (None, None));
 }

@@ -180,10 +180,7 @@ impl Drop for Authority {
 }
 
 fn issue(config: &SiteConfig) -> Command {
-    Command::Issue {
-        service: config.procedures[0].id.clone(),
-        priority: None,
-    }
+    Command::issue(config.procedures[0].id.clone(), None)
 }
 
 /// Milliseconds from each command to its reply, and to the first board that includes it.
@@ -246,15 +243,7 @@ async fn day_run(config: &SiteConfig, child: &Authority, commands: usize) -> any
     for ticket in 1..=TICKETS {
         let procedures = &config.procedures;
         let service = procedures[ticket % procedures.len()].id.clone();
-        let reply = kiosk
-            .send(
-                Command::Issue {
-                    service,
-                    priority: None,
-                },
-                WAIT,
-            )
-            .await?;
+        let reply = kiosk.send(Command::issue(service, None), WAIT).await?;
         if !reply.ok {
             bail!("the authority refused a ticket: {:?}", reply.error);
         }

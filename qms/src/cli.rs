@@ -106,16 +106,36 @@ enum Role {
         #[command(subcommand)]
         action: ConfigAction,
     },
-    /// Take a ticket for a procedure, as a kiosk does
+    /// Take a ticket for a procedure, as a kiosk does, printed on the office's printer
     Issue {
         /// Procedure id, e.g. cccd
         procedure: String,
         #[arg(long, value_enum)]
         priority: Option<Priority>,
-        /// Device to act as
+        /// The printer (a device id) to print the ticket on [default: the office's
+        /// printer, when it has exactly one]
+        #[arg(long, conflicts_with = "no_print")]
+        print: Option<String>,
+        /// Do not print the ticket
+        #[arg(long)]
+        no_print: bool,
+        /// Device to act as (another device's id takes that device's connection)
         #[arg(long, default_value = "admin")]
         device: String,
         /// Print the raw JSON reply
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a ticket of today again (`qms reprint 1023`)
+    Reprint {
+        /// The ticket's number or id
+        ticket: String,
+        /// The printer (a device id) to print it on [default: the office's printer when
+        /// it has exactly one, else the printer of the kiosk that issued the ticket]
+        #[arg(long)]
+        print: Option<String>,
+        #[arg(long, default_value = "admin")]
+        device: String,
         #[arg(long)]
         json: bool,
     },
@@ -271,6 +291,7 @@ pub fn main() -> ExitCode {
         cli.command,
         Some(
             Role::Issue { .. }
+                | Role::Reprint { .. }
                 | Role::Counter {
                     action: Some(_),
                     ..
@@ -599,12 +620,33 @@ async fn run(cli: Cli, config: SiteConfig, role: Role) -> anyhow::Result<ExitCod
         Role::Issue {
             procedure,
             priority,
+            print,
+            no_print,
             device,
             json,
         } => {
+            let printer = match (print, no_print) {
+                (_, true) => None,
+                (Some(printer), false) => Some(printer),
+                (None, false) => only_printer(&config),
+            };
             let command = Command::Issue {
                 service: procedure,
                 priority: priority.map(Into::into),
+                english: false,
+                printer,
+            };
+            return one_command(&config, &device, command, json).await;
+        }
+        Role::Reprint {
+            ticket,
+            print,
+            device,
+            json,
+        } => {
+            let command = Command::Reprint {
+                ticket,
+                printer: print.or_else(|| only_printer(&config)),
             };
             return one_command(&config, &device, command, json).await;
         }
@@ -775,6 +817,18 @@ async fn printer(
     }
     qms_printer::service::run(options, shutdown).await?;
     Ok(())
+}
+
+/// The office's printer, when it has exactly one.
+fn only_printer(config: &SiteConfig) -> Option<String> {
+    let mut printers = config
+        .devices
+        .iter()
+        .filter(|d| d.role == qms_core::config::Role::Printer);
+    match (printers.next(), printers.next()) {
+        (Some(printer), None) => Some(printer.id.clone()),
+        _ => None,
+    }
 }
 
 /// Ctrl-C or SIGTERM.

@@ -541,7 +541,7 @@ impl Service {
         };
         let mut publications = Vec::new();
         match &outcome.answer {
-            Ok(answer) => publications.extend(self.print_job(&actor, command, answer)),
+            Ok(answer) => publications.extend(self.print_job(&actor, id, command, answer)),
             Err(error) => debug!(device, id, cause = %error, "command refused"),
         }
         let reply = Answer::reply(id, outcome.answer);
@@ -604,8 +604,16 @@ impl Service {
         serde_json::to_vec(&Reply::error(reply.id, error)).expect("replies serialize")
     }
 
-    /// The print job for a ticket issued or reprinted at a kiosk that has a printer.
-    fn print_job(&self, actor: &Actor, command: &Command, answer: &Answer) -> Option<Publication> {
+    /// The print job for a ticket issued or reprinted: on a kiosk's own printer, else on
+    /// the printer the command names, else (a reprint) on the printer of the kiosk that
+    /// issued the ticket.
+    fn print_job(
+        &self,
+        actor: &Actor,
+        id: &str,
+        command: &Command,
+        answer: &Answer,
+    ) -> Option<Publication> {
         let Answer::Ticket {
             ticket,
             ahead,
@@ -614,25 +622,43 @@ impl Service {
         else {
             return None;
         };
-        if !matches!(command, Command::Issue { .. } | Command::Reprint { .. }) {
-            return None;
-        }
-        let device = self.config.device(&actor.device)?;
-        let printer = device
-            .printer
-            .as_ref()
-            .filter(|_| device.role == Role::Kiosk)?;
+        let kiosk_printer = |device: &str| {
+            self.config
+                .device(device)
+                .filter(|d| d.role == Role::Kiosk)
+                .and_then(|d| d.printer.clone())
+        };
+        let (named, job, english) = match command {
+            Command::Issue {
+                printer, english, ..
+            } => (printer, ticket.id.clone(), *english),
+            Command::Reprint { printer, .. } => (
+                printer,
+                format!("{}/reprint/{}/{id}", ticket.id, actor.device),
+                false,
+            ),
+            _ => return None,
+        };
+        let printer = kiosk_printer(&actor.device)
+            .or_else(|| named.clone())
+            .or_else(|| {
+                matches!(command, Command::Reprint { .. })
+                    .then(|| kiosk_printer(&ticket.issued_by))
+                    .flatten()
+            })?;
         let procedure = self.config.procedure(&ticket.service)?;
         let job = PrintJob {
             v: VERSION,
+            job,
             ticket: ticket.clone(),
             site_name: self.config.site.name.clone(),
             service_vi: procedure.name_vi.clone(),
             service_en: procedure.name_en.clone(),
+            english,
             ahead: *ahead,
             wait_minutes: *wait_minutes,
         };
-        Some(json_publication(self.topics.job(printer), &job))
+        Some(json_publication(self.topics.job(&printer), &job))
     }
 
     /// The board snapshot, and each counter's own topic where it changed, all retained.

@@ -121,10 +121,7 @@ async fn events_go_out_to_the_centre_and_no_command_comes_in() {
     let authority =
         Authority::start(&config, office_addr, store.path(), Arc::new(SystemClock)).await;
     let mut kiosk = client(&config, office_addr, "kiosk-1", &[]).await;
-    let issue = Command::Issue {
-        service: "cccd".into(),
-        priority: None,
-    };
+    let issue = Command::issue("cccd", None);
     let ticket = kiosk.send(issue, WAIT).await.unwrap().ticket.unwrap();
     loop {
         let m = centre

@@ -35,10 +35,7 @@ async fn events_published_while_the_broker_is_down_arrive_in_order_after_it_is_b
     let mut authority = Authority::start(&config, gate.addr, store.path(), clock.clone()).await;
     let mut kiosk = client(&config, broker.addr, "kiosk-1", &[]).await;
     for _ in 0..3 {
-        let issue = Command::Issue {
-            service: "cccd".into(),
-            priority: None,
-        };
+        let issue = Command::issue("cccd", None);
         assert!(kiosk.send(issue, WAIT).await.unwrap().ok);
     }
     let mut seen = Vec::new();

@@ -126,10 +126,7 @@ async fn every_role_does_its_job_through_the_generated_broker() {
     let mut kiosk = lan("kiosk-1", vec![]).await;
     let mut counter = lan("counter-1", vec![]).await;
 
-    let issue = Command::Issue {
-        service: "cccd".into(),
-        priority: None,
-    };
+    let issue = Command::issue("cccd", None);
     let ticket = kiosk.send(issue, WAIT).await.unwrap().ticket.unwrap();
     let job = printer
         .next_message(WAIT)
@@ -213,10 +210,7 @@ async fn what_a_device_may_not_do_is_refused() {
     let mut admin = client(&office.local, office.loopback, "admin", &[]).await;
     let mut labels = Vec::new();
     for service in ["cccd", "cu-tru"] {
-        let issue = Command::Issue {
-            service: service.into(),
-            priority: None,
-        };
+        let issue = Command::issue(service, None);
         labels.push(admin.send(issue, WAIT).await.unwrap().ticket.unwrap().id);
     }
     let mut counter_1 = client(&office.lan, office.lan_addr, "counter-1", &[]).await;
@@ -378,10 +372,7 @@ async fn regression_another_devices_password_cannot_take_the_authoritys_connecti
         "the authority was knocked off: {offline:?}"
     );
     let mut kiosk = client(&office.lan, office.lan_addr, "kiosk-1", &[]).await;
-    let issue = Command::Issue {
-        service: "cccd".into(),
-        priority: None,
-    };
+    let issue = Command::issue("cccd", None);
     assert!(kiosk.send(issue, WAIT).await.unwrap().ok);
     authority.stop().await;
 }

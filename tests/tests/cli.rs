@@ -122,6 +122,55 @@ async fn issue_and_counter_commands_speak_vietnamese() {
     authority.stop().await;
 }
 
+/// The defect: `qms issue` spoke as admin and only kiosks got print jobs, so the command
+/// line's tickets were never printed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_command_line_never_prints() {
+    let office = TestOffice::start();
+    let authority = Authority::start(
+        &office.config,
+        office.broker,
+        &office.store,
+        Arc::new(SystemClock),
+    )
+    .await;
+    let topics = qms_bus::Topics::new(&office.config.site.id);
+    let mut printer = client(
+        &office.config,
+        office.broker,
+        "printer-1",
+        &[topics.job("printer-1")],
+    )
+    .await;
+    let mut next_job = async || {
+        let message = printer.next_message(WAIT).await?;
+        serde_json::from_slice::<qms_core::protocol::PrintJob>(&message.payload).ok()
+    };
+    let (ok, out) = tokio::task::block_in_place(|| run_at(&office, &["issue", "cccd"]));
+    assert!(ok, "{out}");
+    let job = next_job()
+        .await
+        .expect("the ticket goes to the office's printer");
+    assert_eq!(job.ticket.label, "1001");
+    let (ok, out) = tokio::task::block_in_place(|| run_at(&office, &["reprint", "1001"]));
+    assert!(ok, "{out}");
+    let again = next_job().await.expect("the reprint goes to the printer");
+    assert_eq!(again.ticket.label, "1001");
+    assert_ne!(again.key(), job.key());
+    let (ok, out) =
+        tokio::task::block_in_place(|| run_at(&office, &["issue", "cu-tru", "--no-print"]));
+    assert!(ok, "{out}");
+    let (ok, out) =
+        tokio::task::block_in_place(|| run_at(&office, &["issue", "cccd", "--print", "printer-1"]));
+    assert!(ok, "{out}");
+    assert_eq!(
+        next_job().await.unwrap().ticket.label,
+        "1002",
+        "2001 was not printed"
+    );
+    authority.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_closed_day_and_a_period_are_reported_from_the_authoritys_store() {
     let office = TestOffice::start();
@@ -217,10 +266,7 @@ async fn a_day_too_busy_for_one_message_is_reported_one_procedure_at_a_time() {
     .await;
     let mut kiosk = client(&office.config, office.broker, "kiosk-1", &[]).await;
     for service in ["cccd"; 10].into_iter().chain(["cu-tru"; 20]) {
-        let issue = qms_core::protocol::Command::Issue {
-            service: service.into(),
-            priority: None,
-        };
+        let issue = qms_core::protocol::Command::issue(service, None);
         assert!(kiosk.send(issue, WAIT).await.unwrap().ok);
     }
     let (ok, report) = run_at(&office, &["report"]);

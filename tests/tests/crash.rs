@@ -9,14 +9,8 @@ use qms_tests::{client, AuthorityProcess, Random, TestOffice, WAIT};
 /// What each device does, again and again: two kiosks issue, two counters call.
 fn script(device: &str) -> Command {
     match device {
-        "kiosk-1" => Command::Issue {
-            service: "cccd".into(),
-            priority: None,
-        },
-        "admin" => Command::Issue {
-            service: "cu-tru".into(),
-            priority: None,
-        },
+        "kiosk-1" => Command::issue("cccd", None),
+        "admin" => Command::issue("cu-tru", None),
         _ => Command::CallNext { counter: None },
     }
 }

@@ -10,10 +10,7 @@ use qms_tests::{client, office, options_for, start_broker, Authority, BrokerKind
 use time::macros::datetime;
 
 fn issue(service: &str) -> Command {
-    Command::Issue {
-        service: service.into(),
-        priority: None,
-    }
+    Command::issue(service, None)
 }
 
 async fn regression_a_refusal_larger_than_one_message_never_jams_the_outbox(kind: BrokerKind) {

@@ -75,10 +75,7 @@ async fn a_scripted_keypad_calls_and_completes_and_the_led_follows(kind: BrokerK
     let mut admin = client(&config, addr, "admin", &[]).await;
     let mut labels = Vec::new();
     for _ in 0..2 {
-        let issue = Command::Issue {
-            service: "cu-tru".into(),
-            priority: None,
-        };
+        let issue = Command::issue("cu-tru", None);
         labels.push(admin.send(issue, WAIT).await.unwrap().ticket.unwrap().label);
     }
 

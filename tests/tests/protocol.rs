@@ -3,15 +3,12 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use qms_core::protocol::{Board, Command, ErrorCode, Reply};
+use qms_core::protocol::{Board, Command, ErrorCode, PrintJob, Reply};
 use qms_queue::SystemClock;
 use qms_tests::{client, office, start_broker, Authority, BrokerKind, WAIT};
 
 fn issue(service: &str) -> Command {
-    Command::Issue {
-        service: service.into(),
-        priority: None,
-    }
+    Command::issue(service, None)
 }
 
 async fn issue_gets_a_reply_and_a_board_snapshot_that_includes_it(kind: BrokerKind) {
@@ -212,7 +209,69 @@ async fn a_list_too_large_for_one_message_is_refused_and_the_service_keeps_servi
     authority.stop().await;
 }
 
+async fn next_job(printer: &mut qms::device::DeviceClient) -> PrintJob {
+    let message = printer.next_message(WAIT).await.expect("a print job");
+    serde_json::from_slice(&message.payload).unwrap()
+}
+
+/// The defects: a reprint was dropped by the printer as the ticket already printed, and
+/// the command line's tickets were never printed.
+async fn reprint_never_prints_and_the_command_line_never_prints(kind: BrokerKind) {
+    let (addr, _broker) = start_broker(kind);
+    let config = office();
+    let store = tempfile::tempdir().unwrap();
+    let authority = Authority::start(&config, addr, store.path(), Arc::new(SystemClock)).await;
+    let topics = qms_bus::Topics::new(&config.site.id);
+    let mut printer = client(&config, addr, "printer-1", &[topics.job("printer-1")]).await;
+    let mut kiosk = client(&config, addr, "kiosk-1", &[]).await;
+    let ticket = kiosk
+        .send(issue("cccd"), WAIT)
+        .await
+        .unwrap()
+        .ticket
+        .unwrap();
+    let first = next_job(&mut printer).await;
+    assert_eq!(
+        (first.ticket.id.as_str(), first.key()),
+        (ticket.id.as_str(), ticket.id.as_str())
+    );
+
+    // An officer reprints it on the kiosk's printer: a job of its own.
+    let mut officer = client(&config, addr, "counter-1", &[]).await;
+    let reprint = Command::Reprint {
+        ticket: ticket.label.clone(),
+        printer: None,
+    };
+    assert!(officer.send(reprint, WAIT).await.unwrap().ok);
+    let again = next_job(&mut printer).await;
+    assert_eq!(again.ticket.id, ticket.id);
+    assert_ne!(again.key(), first.key(), "a reprint is a new job");
+
+    // The command line names a printer; an unknown one is refused.
+    let mut admin = client(&config, addr, "admin", &[]).await;
+    let printed = Command::Issue {
+        service: "cu-tru".into(),
+        priority: None,
+        english: true,
+        printer: Some("printer-1".into()),
+    };
+    let reply = admin.send(printed, WAIT).await.unwrap();
+    let cli = next_job(&mut printer).await;
+    assert_eq!(cli.ticket.id, reply.ticket.unwrap().id);
+    assert!(cli.english);
+    let nowhere = Command::Issue {
+        service: "cu-tru".into(),
+        priority: None,
+        english: false,
+        printer: Some("printer-9".into()),
+    };
+    let refused = admin.send(nowhere, WAIT).await.unwrap();
+    assert_eq!(refused.error.unwrap().code, ErrorCode::UnknownDevice);
+    authority.stop().await;
+}
+
 qms_tests::over_brokers!(
+    reprint_never_prints_and_the_command_line_never_prints,
     issue_gets_a_reply_and_a_board_snapshot_that_includes_it,
     two_counters_calling_at_once_never_get_the_same_ticket,
     a_retried_command_gets_the_same_ticket,

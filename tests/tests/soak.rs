@@ -225,14 +225,7 @@ async fn soak_thousands_of_tickets_with_restarts_clock_jumps_and_junk() {
         let roll = random.below(100);
         if roll < 40 || issued_count < 3 {
             let service = services[random.below(services.len() as u64) as usize].clone();
-            let reply = send(
-                &mut kiosk,
-                Command::Issue {
-                    service,
-                    priority: None,
-                },
-            )
-            .await;
+            let reply = send(&mut kiosk, Command::issue(service, None)).await;
             if let Some(ticket) = reply.ticket {
                 let day = day_of(&ticket);
                 assert!(

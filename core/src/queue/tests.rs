@@ -41,13 +41,7 @@ impl Office {
     }
 
     fn issue_with(&mut self, service: &str, priority: Option<PriorityReason>) -> Ticket {
-        match self.run(
-            "kiosk-1",
-            Command::Issue {
-                service: service.into(),
-                priority,
-            },
-        ) {
+        match self.run("kiosk-1", Command::issue(service, priority)) {
             Ok(Answer::Ticket { ticket, .. }) => ticket,
             other => panic!("issue failed: {other:?}"),
         }
@@ -118,15 +112,7 @@ fn quota_and_end_of_block_refuse_with_a_reason_for_the_kiosk() {
     let mut o = Office::with(&DEFAULT_CONFIG.replacen("daily_quota = 200", "daily_quota = 2", 1));
     o.issue("cccd");
     o.issue("cccd");
-    let e = o
-        .run(
-            "kiosk-1",
-            Command::Issue {
-                service: "cccd".into(),
-                priority: None,
-            },
-        )
-        .unwrap_err();
+    let e = o.run("kiosk-1", Command::issue("cccd", None)).unwrap_err();
     assert_eq!(e.code, ErrorCode::QuotaReached);
     assert_eq!(e.message, "Hết số hôm nay");
     let board = o.state.board(&o.config, o.now);
@@ -136,13 +122,7 @@ fn quota_and_end_of_block_refuse_with_a_reason_for_the_kiosk() {
     o.issue("chung");
     o.issue("chung");
     assert_eq!(
-        Office::code(o.run(
-            "kiosk-1",
-            Command::Issue {
-                service: "chung".into(),
-                priority: None
-            }
-        )),
+        Office::code(o.run("kiosk-1", Command::issue("chung", None))),
         ErrorCode::QuotaReached
     );
 }
@@ -151,27 +131,11 @@ fn quota_and_end_of_block_refuse_with_a_reason_for_the_kiosk() {
 fn outside_hours_the_kiosk_is_told_when_the_office_reopens() {
     let mut o = Office::new();
     o.now = datetime!(2026-11-26 12:00 +7);
-    let e = o
-        .run(
-            "kiosk-1",
-            Command::Issue {
-                service: "cccd".into(),
-                priority: None,
-            },
-        )
-        .unwrap_err();
+    let e = o.run("kiosk-1", Command::issue("cccd", None)).unwrap_err();
     assert_eq!(e.code, ErrorCode::OutsideHours);
     assert_eq!(e.message, "Ngoài giờ làm việc — mở lại lúc 13:30");
     o.now = datetime!(2026-11-28 12:00 +7);
-    let e = o
-        .run(
-            "kiosk-1",
-            Command::Issue {
-                service: "cccd".into(),
-                priority: None,
-            },
-        )
-        .unwrap_err();
+    let e = o.run("kiosk-1", Command::issue("cccd", None)).unwrap_err();
     assert_eq!(e.message, "Ngoài giờ làm việc — mở lại lúc 7:30 30/11");
 }
 
@@ -227,6 +191,30 @@ fn priority_tickets_are_interleaved_one_after_every_n_normal() {
         order,
         ["1005", "1001", "1002", "1006", "1003", "1004", "1007"]
     );
+}
+
+/// The defect: a priority ticket called next said "1 person before you", counting the
+/// normal tickets it goes before.
+#[test]
+fn priority_is_invisible_a_priority_ticket_is_told_its_true_place() {
+    let mut o = Office::new(); // every = 2
+    let ahead = |o: &mut Office, priority| match o.run("kiosk-1", Command::issue("cccd", priority))
+    {
+        Ok(Answer::Ticket { ahead, .. }) => ahead,
+        other => panic!("issue failed: {other:?}"),
+    };
+    for _ in 0..4 {
+        ahead(&mut o, None);
+    }
+    // Called in the order 1005, 1001, 1002, 1006, 1003, 1004, 1007.
+    assert_eq!(ahead(&mut o, Some(PriorityReason::Elderly)), 0, "1005");
+    assert_eq!(ahead(&mut o, Some(PriorityReason::Pregnant)), 3, "1006");
+    assert_eq!(ahead(&mut o, None), 6, "1007");
+    assert_eq!(o.call_next(1), "1005");
+    assert_eq!(o.call_next(1), "1001");
+    // Counter 2 has called no normal ticket since a priority one: there 1006, 1002 and
+    // 1003 come before the new priority ticket.
+    assert_eq!(ahead(&mut o, Some(PriorityReason::Disabled)), 3, "1008");
 }
 
 #[test]
@@ -357,13 +345,7 @@ fn roles_are_checked_per_device() {
         ErrorCode::Forbidden
     );
     assert_eq!(
-        Office::code(o.counter(
-            3,
-            Command::Issue {
-                service: "cccd".into(),
-                priority: None
-            }
-        )),
+        Office::code(o.counter(3, Command::issue("cccd", None))),
         ErrorCode::Forbidden
     );
     assert_eq!(
@@ -384,13 +366,7 @@ fn roles_are_checked_per_device() {
 fn the_wait_estimate_uses_recent_service_times_and_open_counters() {
     let mut o = Office::new(); // cccd: 10 minutes, counters 1 and 2
     let first = o.issue("cccd");
-    match o.run(
-        "kiosk-1",
-        Command::Issue {
-            service: "cccd".into(),
-            priority: None,
-        },
-    ) {
+    match o.run("kiosk-1", Command::issue("cccd", None)) {
         Ok(Answer::Ticket {
             ahead,
             wait_minutes,
