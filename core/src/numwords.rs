@@ -15,10 +15,10 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Dialect {
-    /// "nghìn", "linh": broadcast standard, and what the default call sentence uses.
-    #[default]
+    /// "nghìn", "linh": broadcast standard, and Hà Nội's.
     North,
-    /// "ngàn", "lẻ": everyday speech in Hồ Chí Minh City.
+    /// "ngàn", "lẻ": everyday speech in Hồ Chí Minh City, as the built-in voice speaks.
+    #[default]
     South,
 }
 
@@ -151,22 +151,32 @@ fn letter_name(c: char) -> String {
 /// The fixed parts of the call, each spoken as one clip.
 pub const CALL_OPENING: &str = "Mời công dân có số thứ tự";
 pub const CALL_TO_COUNTER: &str = "đến quầy số";
+/// Before the number said a second time.
+pub const CALL_AGAIN: &str = "số";
+/// A pause in a call, as a comma would be read: not a clip, silence.
+pub const PAUSE: &str = ",";
 
 /// The sentence that calls a ticket to a counter, in Vietnamese.
 pub fn call_sentence_vi(label: &str, counter: u16, dialect: Dialect) -> String {
-    call_clips(label, counter, dialect).join(" ")
+    call_clips(label, counter, dialect)
+        .join(" ")
+        .replace(&format!(" {PAUSE}"), PAUSE)
 }
 
-/// The call as the clips a voice pack speaks, in order: the two fixed phrases and one
-/// clip a word ("một", "nghìn", "e-lờ"…).
+/// The call as the clips a voice pack speaks, in order: the fixed phrases, one clip a
+/// word ("một", "nghìn", "e-lờ"…) and pauses. The number is said twice, as halls do:
+/// "Mời công dân có số thứ tự một ngàn không trăm lẻ một, số một ngàn không trăm lẻ
+/// một, đến quầy số một".
 pub fn call_clips(label: &str, counter: u16, dialect: Dialect) -> Vec<String> {
+    let number: Vec<String> = label_words(label, dialect)
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
     let mut clips = vec![CALL_OPENING.to_string()];
-    clips.extend(
-        label_words(label, dialect)
-            .split_whitespace()
-            .map(str::to_string),
-    );
-    clips.push(CALL_TO_COUNTER.to_string());
+    clips.extend(number.iter().cloned());
+    clips.extend([PAUSE.to_string(), CALL_AGAIN.to_string()]);
+    clips.extend(number);
+    clips.extend([PAUSE.to_string(), CALL_TO_COUNTER.to_string()]);
     clips.extend(
         number_words(u32::from(counter), dialect)
             .split_whitespace()
@@ -284,6 +294,16 @@ mod tests {
                 "hai",
                 "mươi",
                 "ba",
+                ",",
+                "số",
+                "một",
+                "nghìn",
+                "không",
+                "trăm",
+                "hai",
+                "mươi",
+                "ba",
+                ",",
                 "đến quầy số",
                 "ba"
             ]
@@ -297,6 +317,14 @@ mod tests {
                 "trăm",
                 "lẻ",
                 "năm",
+                ",",
+                "số",
+                "a",
+                "một",
+                "trăm",
+                "lẻ",
+                "năm",
+                ",",
                 "đến quầy số",
                 "mười",
                 "hai"
@@ -308,7 +336,14 @@ mod tests {
     fn the_call_sentence_names_ticket_and_counter() {
         assert_eq!(
             call_sentence_vi("1023", 3, Dialect::North),
-            "Mời công dân có số thứ tự một nghìn không trăm hai mươi ba đến quầy số ba"
+            "Mời công dân có số thứ tự một nghìn không trăm hai mươi ba, số một nghìn không \
+             trăm hai mươi ba, đến quầy số ba"
+        );
+        // The default office's way, in Hồ Chí Minh City.
+        assert_eq!(
+            call_sentence_vi("1001", 1, Dialect::default()),
+            "Mời công dân có số thứ tự một ngàn không trăm lẻ một, số một ngàn không trăm \
+             lẻ một, đến quầy số một"
         );
         assert_eq!(
             call_sentence_en("1023", 3),

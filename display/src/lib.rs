@@ -188,11 +188,8 @@ pub fn start(
     };
 
     let voice = qms_voice::VoicePack::builtin();
-    let announcer = qms_voice::Announcer::start(
-        config.display.player.clone(),
-        voice.sample_rate(),
-        std::env::temp_dir(),
-    );
+    let announcer = qms_voice::Announcer::start(config.display.player.clone(), voice.sample_rate())
+        .map_err(|e| slint::PlatformError::Other(format!("the announcer cannot start: {e}")))?;
     let dialect = config.site.dialect;
     // The board sends no command.
     let display = connect(

@@ -1,5 +1,5 @@
 //! Writes the call of a ticket to a counter as a WAV file, to hear a voice pack:
-//! `cargo run -p qms-voice --example say -- 1023 3 call.wav [pack folder] [south]`
+//! `cargo run -p qms-voice --example say -- 1023 3 call.wav [pack folder|-] [north|south]`
 
 use qms_core::numwords::Dialect;
 use qms_voice::{write_wav, VoicePack};
@@ -18,10 +18,10 @@ fn main() {
         }),
         _ => VoicePack::builtin(),
     };
-    let dialect = if args.get(4).map(String::as_str) == Some("south") {
-        Dialect::South
-    } else {
+    let dialect = if args.get(4).map(String::as_str) == Some("north") {
         Dialect::North
+    } else {
+        Dialect::South
     };
     let samples = pack
         .announcement(&args[0], counter, dialect)

@@ -1,5 +1,6 @@
-//! Vietnamese voice calls: "Mời công dân có số thứ tự một nghìn không trăm hai mươi ba đến
-//! quầy số ba", spoken from a pack of per-word clips, after a chime.
+//! Vietnamese voice calls: "Mời công dân có số thứ tự một ngàn không trăm hai mươi ba, số
+//! một ngàn không trăm hai mươi ba, đến quầy số ba", spoken from a pack of per-word clips,
+//! after a chime.
 //!
 //! # Layout
 //! - [`VoicePack`]: the clips, one WAV each (16-bit mono), named after what they say
@@ -13,17 +14,19 @@
 //! The words of a call come from `qms_core::numwords::call_clips`.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 
-use qms_core::numwords::{call_clips, Dialect};
+use qms_core::numwords::{call_clips, Dialect, PAUSE};
 use tracing::{info, warn};
 
 include!(concat!(env!("OUT_DIR"), "/builtin_pack.rs"));
 
 /// Silence between two clips of a call, in milliseconds.
 const GAP_MS: u32 = 70;
+/// Silence for a pause in a call (`numwords::PAUSE`), in milliseconds.
+const PAUSE_MS: u32 = 350;
 
 #[derive(Debug, thiserror::Error)]
 pub enum VoiceError {
@@ -128,11 +131,22 @@ impl VoicePack {
         self.clips.contains_key(clip)
     }
 
-    /// The clips one after the other with a short pause between them.
+    /// Each clip and its samples, by name.
+    pub fn clips(&self) -> impl Iterator<Item = (&str, &[i16])> {
+        self.clips.iter().map(|(k, v)| (k.as_str(), v.as_slice()))
+    }
+
+    /// The clips one after the other with a short pause between them; a pause of the
+    /// call is silence.
     pub fn speak(&self, clips: &[String]) -> Result<Vec<i16>, VoiceError> {
         let gap = vec![0i16; (self.sample_rate * GAP_MS / 1000) as usize];
+        let pause = vec![0i16; (self.sample_rate * PAUSE_MS / 1000) as usize];
         let mut out = Vec::new();
         for clip in clips {
+            if clip == PAUSE {
+                out.extend_from_slice(&pause);
+                continue;
+            }
             let samples = self
                 .clips
                 .get(clip)
@@ -200,15 +214,17 @@ pub struct Announcer {
 
 impl Announcer {
     /// `player` is the command that plays a WAV file given as its last argument, e.g.
-    /// `["aplay", "-q"]` or `["paplay"]`; `scratch` is where the WAV files are written.
-    pub fn start(player: Vec<String>, sample_rate: u32, scratch: PathBuf) -> Announcer {
+    /// `["aplay", "-q"]` or `["paplay"]`. Each call is written to a folder of this
+    /// announcer's own in the temporary folder, removed when the announcer stops.
+    pub fn start(player: Vec<String>, sample_rate: u32) -> std::io::Result<Announcer> {
+        let scratch = tempfile::Builder::new().prefix("qms-voice-").tempdir()?;
         let (queue, calls) = mpsc::channel::<Vec<i16>>();
         std::thread::Builder::new()
             .name("announcer".into())
             .spawn(move || {
                 let mut silent = false;
-                for (n, samples) in calls.into_iter().enumerate() {
-                    let wav = scratch.join(format!("call-{}.wav", n % 4));
+                let wav = scratch.path().join("call.wav");
+                for samples in calls {
                     if let Err(e) = write_wav(&wav, &samples, sample_rate) {
                         warn!(cause = %e, "announcement not written");
                         continue;
@@ -234,9 +250,9 @@ impl Announcer {
                     }
                 }
                 info!("announcer stopped");
-            })
-            .expect("a thread can be spawned");
-        Announcer { queue }
+                drop(scratch);
+            })?;
+        Ok(Announcer { queue })
     }
 
     /// Queues an announcement; it plays after those before it.
