@@ -24,6 +24,8 @@ pub fn mosquitto_acl(config: &SiteConfig) -> String {
         match device.role {
             Role::Queue => rules.extend([
                 ("read", topics.all_commands()),
+                // Which counters have someone at them.
+                ("read", topics.all_statuses()),
                 // Only to clear a retained command, which it never executes.
                 ("write", topics.all_commands()),
                 ("write", topics.reply("+")),

@@ -127,6 +127,9 @@ pub struct QueueState {
     service_seconds: BTreeMap<String, VecDeque<u32>>,
     /// When the last event happened: time as the queue has seen it never goes back.
     last_at: Option<OffsetDateTime>,
+    /// Devices whose retained status says they are online: not an event, what the
+    /// broker says now. A counter is open only while one of its devices is.
+    online: BTreeSet<String>,
 }
 
 fn refuse(code: ErrorCode, vi: impl Into<String>, en: impl Into<String>) -> CommandError {
@@ -150,6 +153,15 @@ impl QueueState {
 
     pub fn ticket(&self, id: &str) -> Option<&Ticket> {
         self.tickets.get(id)
+    }
+
+    /// A device's retained status said online or not; whether that changed anything.
+    pub fn device_online(&mut self, device: &str, online: bool) -> bool {
+        if online {
+            self.online.insert(device.to_string())
+        } else {
+            self.online.remove(device)
+        }
     }
 
     /// The state the events leave, applied in order to an empty one.
@@ -857,12 +869,21 @@ impl QueueState {
         (normal, priority)
     }
 
+    /// Counters serving `service` that are open: not paused, and with a console or keypad
+    /// online (a counter nobody sits at serves nobody).
     fn open_counters(&self, config: &SiteConfig, service: &str) -> u32 {
         config
             .counters
             .iter()
             .filter(|c| c.procedures.iter().any(|p| p == service))
             .filter(|c| !self.counters.get(&c.number).is_some_and(|s| s.paused))
+            .filter(|c| {
+                config.devices.iter().any(|d| {
+                    d.role == Role::Counter
+                        && d.counter == Some(c.number)
+                        && self.online.contains(&d.id)
+                })
+            })
             .count() as u32
     }
 

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::config::SiteConfig;
+use crate::config::{Role, SiteConfig};
 use crate::protocol::{
     Board, Command, CommandEnvelope, PrintJob, PriorityReason, Reply, Ticket, TicketState, VERSION,
 };
@@ -34,13 +34,17 @@ impl Sample {
     }
 }
 
-/// Thursday 26 November 2026 at 08:40: a dozen citizens waiting, two counters calling.
-/// `quota` sets the Căn cước card's daily quota (the default is 200).
+/// Thursday 26 November 2026 at 08:40: a dozen citizens waiting, two counters calling,
+/// every counter's console online. `quota` sets the Căn cước card's daily quota (the
+/// default is 200).
 pub fn morning(quota: Option<u32>) -> Sample {
     let mut config = SiteConfig::default_site();
     config.procedures[0].daily_quota = quota;
     let now = time::macros::datetime!(2026-11-26 08:40 +7);
     let mut state = QueueState::default();
+    for device in config.devices.iter().filter(|d| d.role == Role::Counter) {
+        state.device_online(&device.id, true);
+    }
     let kiosk = Actor::of(&config, "kiosk-1").expect("the default office has kiosk-1");
     let run = |state: &mut QueueState, actor: &Actor, command: Command, at: OffsetDateTime| {
         state.execute(&config, actor, &command, at).answer

@@ -122,6 +122,7 @@ async fn serve(
     let mut printing = false;
     let mut status = StatusLog::default();
     let mut dropped = 0u32;
+    let mut connected = false;
     let mut poll = tokio::time::interval(options.poll);
     poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     tokio::pin!(shutdown);
@@ -132,10 +133,14 @@ async fn serve(
             event = events.recv() => {
                 let Some(event) = event else { break };
                 match event {
-                    BusEvent::Connected => changed = status.known(),
+                    // Published only once subscribed: a status queued while the broker was
+                    // away would go out first and promise a printer that takes no job yet.
+                    BusEvent::Connected => (connected, changed) = (true, status.known()),
+                    BusEvent::Disconnected { .. } => connected = false,
                     BusEvent::Delivery { payload, pkid, .. } => match serde_json::from_slice::<PrintJob>(&payload) {
                         Ok(job) => {
                             let key = job.key().to_string();
+                            tracing::debug!(job = %key, "job received");
                             let done = spool.lock().expect("spool lock").state(&key);
                             if let Some(done) = done {
                                 if done == JobState::Printed {
@@ -173,10 +178,12 @@ async fn serve(
                     Report::Printed(after) => {
                         let job = jobs.pop_front().expect("a job was printing");
                         let mut spool = spool.lock().expect("spool lock");
+                        let unsure = spool.unsure().len();
                         spool.record(&job.job, &job.ticket, &job.label, JobState::Printed)?;
                         bus.ack(job.pkid);
                         info!(ticket = %job.ticket, "ticket printed");
-                        changed = true;
+                        // A reprint of an unsure ticket: it is no longer reported.
+                        changed = spool.unsure().len() != unsure;
                         Ok(after)
                     }
                     Report::Unsure(after) => {
@@ -205,7 +212,7 @@ async fn serve(
                 }
             }
         }
-        if changed {
+        if changed && connected {
             if let Some(now) = &status.last {
                 let unsure = spool.lock().expect("spool lock").unsure();
                 publish_status(&bus, &topics, now, dropped, &unsure);

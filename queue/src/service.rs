@@ -144,7 +144,8 @@ pub async fn run(
     );
     let mut bus_options = options.bus.clone();
     let topics = Topics::new(&options.config.site.id);
-    bus_options.subscriptions = vec![topics.all_commands()];
+    // Devices' retained statuses say which counters have someone at them.
+    bus_options.subscriptions = vec![topics.all_commands(), topics.all_statuses()];
     // Commands wait at the broker while the authority is away, and one is acknowledged
     // only once its write is durable.
     bus_options.persistent_session = true;
@@ -167,6 +168,7 @@ pub async fn run(
         to_ack: Vec::new(),
         clock_behind: None,
         junk_log: LogLimit::default(),
+        staffing_changed: false,
     };
     // Catch up with a day change while stopped, and refresh the retained board.
     service.roll_over(true)?;
@@ -195,6 +197,7 @@ pub async fn run(
                     // an older one.
                     service.roll_over(true)?;
                 }
+                service.refresh_board()?;
                 service.ack_executed(&bus);
             }
             _ = tick.tick() => {
@@ -256,6 +259,8 @@ struct Service {
     /// How far the system clock was behind the last event, when it last was.
     clock_behind: Option<time::Duration>,
     junk_log: LogLimit,
+    /// A counter's device came or went since the board was last published.
+    staffing_changed: bool,
 }
 
 /// Writes not yet durable, and what they will publish once they are.
@@ -321,6 +326,16 @@ impl Service {
                 topic,
                 payload,
                 pkid,
+                ..
+            } if self.topics.device_of(&topic, "status").is_some() => {
+                self.to_ack.push((self.connection, pkid));
+                self.device_status(&topic, &payload);
+                false
+            }
+            BusEvent::Delivery {
+                topic,
+                payload,
+                pkid,
                 retained,
             } => {
                 let device = self.topics.device_of(&topic, "cmd").map(str::to_string);
@@ -342,7 +357,10 @@ impl Service {
                 self.to_ack.push((self.connection, pkid));
                 false
             }
-            BusEvent::Message { .. } => false,
+            BusEvent::Message { topic, payload } => {
+                self.device_status(&topic, &payload);
+                false
+            }
             BusEvent::Acked(key) => {
                 if self.outbox.acked(key) {
                     self.delivered.push(key);
@@ -361,6 +379,36 @@ impl Service {
                 false
             }
         }
+    }
+
+    /// A counter device's retained status: whether someone is at that counter, for the
+    /// open counters and the wait estimates.
+    fn device_status(&mut self, topic: &str, payload: &[u8]) {
+        let Some(device) = self.topics.device_of(topic, "status") else {
+            return;
+        };
+        if !self
+            .config
+            .device(device)
+            .is_some_and(|d| d.role == Role::Counter)
+        {
+            return;
+        }
+        let online = serde_json::from_slice::<serde_json::Value>(payload)
+            .is_ok_and(|status| status["online"] == true);
+        self.staffing_changed |= self.state.device_online(device, online);
+    }
+
+    /// The board again, after something outside the events changed it.
+    fn refresh_board(&mut self) -> Result<(), StoreError> {
+        if !std::mem::take(&mut self.staffing_changed) {
+            return Ok(());
+        }
+        let now = self.now();
+        let mut pending = Pending::default();
+        let board = self.board_publications(now);
+        self.write_publications(&[], board, &mut pending)?;
+        self.commit(pending)
     }
 
     /// Acknowledges the deliveries of this connection that are now durable (or were

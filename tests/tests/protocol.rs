@@ -270,7 +270,53 @@ async fn reprint_never_prints_and_the_command_line_never_prints(kind: BrokerKind
     authority.stop().await;
 }
 
+/// The defect: counters with no console connected counted as open, so the kiosk showed
+/// "khoảng 6 phút" for procedures nobody served.
+async fn wait_estimates_count_counters_with_no_console_connected_as_open(kind: BrokerKind) {
+    let (addr, _broker) = start_broker(kind);
+    let config = office();
+    let store = tempfile::tempdir().unwrap();
+    let authority = Authority::start(&config, addr, store.path(), Arc::new(SystemClock)).await;
+    let board_topic = qms_bus::Topics::new(&config.site.id).board();
+    let mut kiosk = client(&config, addr, "kiosk-1", std::slice::from_ref(&board_topic)).await;
+    assert!(kiosk.send(issue("cu-tru"), WAIT).await.unwrap().ok);
+    // The residence procedure as the board says it, once the board shows `wanted`.
+    async fn residence(
+        kiosk: &mut qms::device::DeviceClient,
+        wanted: impl Fn(u32) -> bool,
+    ) -> (u32, Option<u32>) {
+        loop {
+            let message = kiosk.next_message(WAIT).await.expect("a board snapshot");
+            let board: Board = serde_json::from_slice(&message.payload).unwrap();
+            let w = board
+                .waiting
+                .iter()
+                .find(|w| w.service == "cu-tru")
+                .unwrap();
+            if w.waiting == 1 && wanted(w.open_counters) {
+                return (w.open_counters, w.wait_minutes);
+            }
+        }
+    }
+    let nobody = residence(&mut kiosk, |_| true).await;
+    assert_eq!(nobody, (0, None), "nobody at counters 3 and 4");
+    // Counter 3's console comes online: its retained status says so.
+    let mut options = qms_tests::options_for(&config, addr, "counter-3");
+    options.announce = true;
+    let console = qms::device::DeviceClient::connect(options, &[], WAIT)
+        .await
+        .unwrap();
+    let (open, minutes) = residence(&mut kiosk, |open| open == 1).await;
+    assert_eq!(open, 1);
+    assert!(minutes.is_some_and(|m| m > 0), "{minutes:?}");
+    // The officer closes the console: closed again.
+    console.close().await;
+    assert_eq!(residence(&mut kiosk, |open| open == 0).await, (0, None));
+    authority.stop().await;
+}
+
 qms_tests::over_brokers!(
+    wait_estimates_count_counters_with_no_console_connected_as_open,
     reprint_never_prints_and_the_command_line_never_prints,
     issue_gets_a_reply_and_a_board_snapshot_that_includes_it,
     two_counters_calling_at_once_never_get_the_same_ticket,

@@ -25,6 +25,14 @@ use time::{Date, OffsetDateTime};
 use tokio::sync::oneshot;
 
 /// The printer driver of `printer-1` on `printer`, until the returned sender is used.
+/// The log on stderr, shown for a failed run.
+fn log() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_test_writer()
+        .try_init();
+}
+
 fn start_printer(
     config: &qms_core::SiteConfig,
     broker: std::net::SocketAddr,
@@ -126,6 +134,7 @@ async fn send(device: &mut DeviceClient, command: Command) -> Reply {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn soak_thousands_of_tickets_with_restarts_clock_jumps_and_junk() {
+    log();
     let tickets: usize = std::env::var("QMS_SOAK_TICKETS")
         .ok()
         .and_then(|n| n.parse().ok())

@@ -20,10 +20,16 @@ impl Office {
         Office::with(DEFAULT_CONFIG)
     }
 
+    /// Every counter's console online.
     fn with(text: &str) -> Office {
+        let config = SiteConfig::parse(text).unwrap();
+        let mut state = QueueState::default();
+        for device in config.devices.iter().filter(|d| d.role == Role::Counter) {
+            state.device_online(&device.id, true);
+        }
         Office {
-            config: SiteConfig::parse(text).unwrap(),
-            state: QueueState::default(),
+            config,
+            state,
             now: MORNING,
             log: Vec::new(),
         }
@@ -215,6 +221,48 @@ fn priority_is_invisible_a_priority_ticket_is_told_its_true_place() {
     // Counter 2 has called no normal ticket since a priority one: there 1006, 1002 and
     // 1003 come before the new priority ticket.
     assert_eq!(ahead(&mut o, Some(PriorityReason::Disabled)), 3, "1008");
+}
+
+/// The defect: counters with no console connected counted as open, so procedures nobody
+/// served showed "khoảng 6 phút".
+#[test]
+fn wait_estimates_count_counters_with_no_console_connected_as_open() {
+    let mut o = Office::new();
+    o.issue("cu-tru");
+    let waiting = |o: &Office| {
+        let board = o.state.board(&o.config, o.now);
+        let w = board
+            .waiting
+            .into_iter()
+            .find(|w| w.service == "cu-tru")
+            .unwrap();
+        (w.open_counters, w.wait_minutes)
+    };
+    let (open, minutes) = waiting(&o);
+    assert!(open > 0 && minutes.is_some());
+    let residence: Vec<String> = o
+        .config
+        .devices
+        .iter()
+        .filter(|d| {
+            d.role == Role::Counter
+                && d.counter.is_some_and(|n| {
+                    o.config
+                        .counter(n)
+                        .unwrap()
+                        .procedures
+                        .contains(&"cu-tru".to_string())
+                })
+        })
+        .map(|d| d.id.clone())
+        .collect();
+    assert!(!residence.is_empty());
+    for device in &residence {
+        assert!(o.state.device_online(device, false));
+    }
+    assert_eq!(waiting(&o), (0, None), "nobody serves it: no estimate");
+    o.state.device_online(&residence[0], true);
+    assert_eq!(waiting(&o).0, 1);
 }
 
 #[test]
@@ -454,6 +502,8 @@ fn replaying_the_events_rebuilds_the_same_state() {
     for e in &o.log {
         replayed.apply(e);
     }
+    // Who is online is not an event: the broker tells a restarted authority again.
+    replayed.online = o.state.online.clone();
     let board = |s: &QueueState| serde_json::to_string(&s.board(&o.config, o.now)).unwrap();
     assert_eq!(board(&replayed), board(&o.state));
     assert_eq!(replayed.seq(), o.state.seq());
