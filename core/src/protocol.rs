@@ -62,6 +62,17 @@ pub enum Rating {
     Unsatisfied,
 }
 
+impl Rating {
+    /// "rất hài lòng", as a report or a log line says it.
+    pub fn name_vi(self) -> &'static str {
+        match self {
+            Rating::VerySatisfied => "rất hài lòng",
+            Rating::Satisfied => "hài lòng",
+            Rating::Unsatisfied => "chưa hài lòng",
+        }
+    }
+}
+
 /// A command sent by a device on `…/dev/{device}/cmd`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
@@ -372,6 +383,9 @@ pub struct Ticket {
     #[serde(with = "time::serde::rfc3339")]
     pub issued_at: OffsetDateTime,
     pub issued_by: String,
+    /// The procedure it was issued for, when a transfer moved it to another.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issued_for: Option<String>,
     pub state: TicketState,
     /// Place in line: the sequence number of the event that issued it. A transfer or a
     /// re-activation keeps it, so the citizen is not sent to the back of the line.

@@ -254,6 +254,9 @@ impl QueueState {
                     .get_mut(ticket)
                     .expect("transferred ticket exists");
                 t.state = TicketState::Waiting;
+                if t.service != *service && t.issued_for.is_none() {
+                    t.issued_for = Some(t.service.clone());
+                }
                 t.service = service.clone();
                 t.target_counter = *counter;
                 t.counter = None;
@@ -663,6 +666,7 @@ impl QueueState {
             priority,
             issued_at: local,
             issued_by: actor.device.clone(),
+            issued_for: None,
             state: TicketState::Waiting,
             queue_key: self.seq + 1,
             counter: None,

@@ -41,7 +41,11 @@ impl Ratings {
 /// The figures of a group of tickets (a procedure, a counter, the whole day).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Figures {
+    /// Tickets issued: for a procedure, those issued for it, wherever they went.
     pub issued: u32,
+    /// For a procedure: tickets issued for another and transferred to it. The rest of the
+    /// figures count the tickets where they ended up.
+    pub transferred_in: u32,
     pub served: u32,
     pub no_show: u32,
     /// Still waiting or being served.
@@ -121,7 +125,14 @@ impl Report {
                 .procedures
                 .iter()
                 .map(|p| {
-                    let figures = Figures::of(tickets.iter().filter(|t| t.service == p.id));
+                    let mut figures = Figures::of(tickets.iter().filter(|t| t.service == p.id));
+                    let issued_for =
+                        |t: &&Ticket| t.issued_for.as_ref().unwrap_or(&t.service) == &p.id;
+                    figures.issued = tickets.iter().filter(issued_for).count() as u32;
+                    figures.transferred_in = tickets
+                        .iter()
+                        .filter(|t| t.service == p.id && t.issued_for.is_some())
+                        .count() as u32;
                     (p.id.clone(), p.name_vi.clone(), figures)
                 })
                 .collect(),
@@ -153,8 +164,17 @@ impl Report {
             )
         };
         out += &format!(
-            "{:<44} {:>5} {:>5} {:>5} {:>5} {:>7} {:>8} {:>8} {:>10}\n",
-            "", "Cấp", "Xong", "Vắng", "Chờ", "Hết giờ", "Chờ TB", "Xử lý TB", "Hài lòng"
+            "{:<44} {:>9} {:>5} {:>5} {:>5} {:>7} {:>11} {:>8} {:>8} {:>10}\n",
+            "",
+            "Đã cấp số",
+            "Xong",
+            "Vắng",
+            "Chờ",
+            "Hết giờ",
+            "Nhận chuyển",
+            "Chờ TB",
+            "Xử lý TB",
+            "Hài lòng"
         );
         let row = |out: &mut String, name: &str, f: &Figures| {
             let minutes = |m: Option<u32>| m.map_or("—".to_string(), |m| format!("{m} ph"));
@@ -163,12 +183,13 @@ impl Report {
             });
             let name: String = name.chars().take(44).collect();
             out.push_str(&format!(
-                "{name:<44} {:>5} {:>5} {:>5} {:>5} {:>7} {:>8} {:>8} {:>10}\n",
+                "{name:<44} {:>9} {:>5} {:>5} {:>5} {:>7} {:>11} {:>8} {:>8} {:>10}\n",
                 f.issued,
                 f.served,
                 f.no_show,
                 f.open,
                 f.expired,
+                f.transferred_in,
                 minutes(f.mean_wait_minutes),
                 minutes(f.mean_service_minutes),
                 satisfied,
@@ -258,6 +279,45 @@ mod tests {
         assert!(text.contains("Đánh giá: 1 rất hài lòng, 0 hài lòng, 0 chưa hài lòng"));
         assert!(text.lines().any(|l| l.starts_with("Cả ngày")), "{text}");
         assert!(text.starts_with("Báo cáo ngày 26/11/2026\n"), "{text}");
+    }
+
+    /// The defects: the "Cấp" column read as part of "Cấp, đổi, cấp lại thẻ Căn cước", and
+    /// a transferred ticket counted as issued for the procedure it was moved to.
+    #[test]
+    fn the_report_counts_a_transferred_ticket_where_it_was_issued() {
+        let mut config = SiteConfig::default_site();
+        config.hours = crate::config::Hours::always();
+        let mut state = QueueState::default();
+        let at = datetime!(2026-11-26 08:00 +7);
+        let mut run = |device: &str, command: Command| {
+            let actor = Actor::of(&config, device).unwrap();
+            state.execute(&config, &actor, &command, at).answer.unwrap()
+        };
+        run("kiosk-1", Command::issue("cccd", None));
+        run("kiosk-1", Command::issue("cccd", None));
+        run("counter-1", Command::CallNext { counter: None });
+        let transfer = Command::Transfer {
+            counter: None,
+            to_service: Some("cu-tru".into()),
+            to_counter: None,
+        };
+        run("counter-1", transfer);
+        let Answer::Tickets(tickets) = run("admin", Command::todays_tickets()) else {
+            panic!("a list");
+        };
+        let day = time::macros::date!(2026 - 11 - 26);
+        let report = Report::of(&config, day, day, &tickets);
+        let of = |id: &str| &report.procedures.iter().find(|p| p.0 == id).unwrap().2;
+        assert_eq!((of("cccd").issued, of("cccd").transferred_in), (2, 0));
+        assert_eq!((of("cu-tru").issued, of("cu-tru").transferred_in), (0, 1));
+        assert_eq!(of("cu-tru").open, 1, "it waits in the residence line");
+        let text = report.to_text();
+        let header = text.lines().nth(1).unwrap();
+        assert!(
+            header.contains("Đã cấp số") && header.contains("Nhận chuyển"),
+            "{text}"
+        );
+        assert!(!header.split_whitespace().any(|w| w == "Cấp"), "{text}");
     }
 
     #[test]

@@ -99,6 +99,7 @@ pub fn print_job(label: &str) -> PrintJob {
             priority: None,
             issued_at: time::macros::datetime!(2026-11-26 08:41 +7),
             issued_by: "kiosk-1".into(),
+            issued_for: None,
             state: TicketState::Waiting,
             queue_key: 40,
             counter: None,

@@ -370,6 +370,12 @@ pub fn main() -> ExitCode {
     });
     match result {
         Ok(code) => code,
+        Err(e)
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("qms: {e:#}");
             ExitCode::FAILURE
@@ -503,9 +509,12 @@ fn demo(
 fn init_logs(default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    // Colour codes only for a person at a terminal, not in a log file or journal.
+    let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(terminal)
         .init();
 }
 
@@ -602,7 +611,7 @@ async fn run(cli: Cli, config: SiteConfig, role: Role) -> anyhow::Result<ExitCod
             shutdown_signal().await;
         }
         Role::Config { action } => match action {
-            ConfigAction::Print => print!("{}", config.to_toml()),
+            ConfigAction::Print => emit(&config.to_toml())?,
             ConfigAction::Check { file } => {
                 let path = file
                     .or(cli.config)
@@ -864,9 +873,9 @@ async fn one_command(
     let reply = client.send(command, CLIENT_TIMEOUT).await?;
     client.close().await;
     if json {
-        println!("{}", serde_json::to_string_pretty(&reply)?);
+        emit(&format!("{}\n", serde_json::to_string_pretty(&reply)?))?;
     } else {
-        print_reply(config, &reply);
+        emit(&reply_text(config, &reply))?;
     }
     Ok(if reply.ok {
         ExitCode::SUCCESS
@@ -875,41 +884,57 @@ async fn one_command(
     })
 }
 
-fn print_reply(config: &SiteConfig, reply: &Reply) {
+/// A ticket's state as staff say it.
+pub fn state_words(state: TicketState) -> &'static str {
+    match state {
+        TicketState::Waiting => "đang chờ",
+        TicketState::Called => "đang được gọi",
+        TicketState::Completed => "đã hoàn thành",
+        TicketState::NoShow => "vắng mặt",
+        TicketState::Expired => "hết hạn",
+    }
+}
+
+/// The reply in words, local times.
+fn reply_text(config: &SiteConfig, reply: &Reply) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
     if let Some(error) = &reply.error {
-        println!(
+        let _ = writeln!(
+            out,
             "Không thực hiện được: {} ({})",
             error.message, error.message_en
         );
-        return;
+        return out;
     }
+    let name = |service: &str| {
+        config
+            .procedure(service)
+            .map_or(service.to_string(), |p| p.name_vi.clone())
+    };
     if let Some(ticket) = &reply.ticket {
-        let name = config
-            .procedure(&ticket.service)
-            .map_or(ticket.service.as_str(), |p| p.name_vi.as_str());
-        let state = match ticket.state {
-            TicketState::Waiting => "đang chờ",
-            TicketState::Called => "đang được gọi",
-            TicketState::Completed => "đã hoàn thành",
-            TicketState::NoShow => "vắng mặt",
-            TicketState::Expired => "hết hạn",
-        };
-        print!("Số thứ tự {} — {name} — {state}", ticket.label);
+        let _ = write!(
+            out,
+            "Số thứ tự {} — {} — {}",
+            ticket.label,
+            name(&ticket.service),
+            state_words(ticket.state)
+        );
         if let Some(counter) = ticket
             .counter
             .filter(|_| ticket.state == TicketState::Called)
         {
-            print!(" tại quầy {counter}");
+            let _ = write!(out, " tại quầy {counter}");
         }
         if ticket.state == TicketState::Waiting {
-            print!(", {} người đang chờ trước", reply.ahead.unwrap_or(0));
-            match reply.wait_minutes {
-                Some(0) => print!(", sắp đến lượt"),
-                Some(minutes) => print!(", khoảng {minutes} phút"),
-                None => print!(", chưa có quầy mở"),
-            }
+            let _ = write!(out, ", {} người đang chờ trước", reply.ahead.unwrap_or(0));
+            let _ = match reply.wait_minutes {
+                Some(0) => write!(out, ", sắp đến lượt"),
+                Some(minutes) => write!(out, ", khoảng {minutes} phút"),
+                None => write!(out, ", chưa có quầy mở"),
+            };
         }
-        println!();
+        out.push('\n');
     }
     if let Some(tickets) = &reply.tickets {
         for t in tickets {
@@ -917,19 +942,30 @@ fn print_reply(config: &SiteConfig, reply: &Reply) {
             let waited = t.called_at.map_or(String::new(), |called| {
                 format!("  (chờ {} phút)", (called - t.issued_at).whole_minutes())
             });
-            println!(
-                "{:>6}  {:<16} {:<10} {}{waited}",
+            let _ = writeln!(
+                out,
+                "{:>6}  {:<14} {}  {}{waited}",
                 t.label,
-                t.service,
-                format!("{:?}", t.state).to_lowercase(),
-                hh_mm(t.issued_at),
+                state_words(t.state),
+                local_hh_mm(config, t.issued_at),
+                name(&t.service),
             );
         }
-        println!("{} số", tickets.len());
+        let _ = writeln!(out, "{} số", tickets.len());
     }
     if reply.ticket.is_none() && reply.tickets.is_none() {
-        println!("Đã thực hiện.");
+        out.push_str("Đã thực hiện.\n");
     }
+    out
+}
+
+/// Writes to standard output. A reader that went away (`qms tickets | head`) is an
+/// `io::Error` of kind `BrokenPipe`, which ends the command quietly.
+pub fn emit(text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()
 }
 
 async fn watch(config: &SiteConfig, json: bool) -> anyhow::Result<()> {
@@ -957,20 +993,20 @@ async fn watch(config: &SiteConfig, json: bool) -> anyhow::Result<()> {
             continue;
         };
         if json {
-            println!("{topic} {}", String::from_utf8_lossy(&payload));
+            emit(&format!("{topic} {}\n", String::from_utf8_lossy(&payload)))?;
             continue;
         }
         if topic == topics.board() {
             match serde_json::from_slice::<Board>(&payload) {
                 Ok(board) if board.seq >= last_board => {
                     last_board = board.seq;
-                    println!("{}", board_line(&board));
+                    emit(&format!("{}\n", board_line(&board)))?;
                 }
                 Ok(_) => {}
                 Err(e) => bail!("unreadable board snapshot: {e}"),
             }
         } else if let Ok(event) = serde_json::from_slice::<Event>(&payload) {
-            println!("{}", event_line(&event));
+            emit(&format!("{}\n", event_line(config, &event)))?;
         }
     }
     client.close().await;
@@ -989,12 +1025,12 @@ fn board_line(board: &Board) -> String {
         .iter()
         .filter(|w| w.waiting > 0)
         .map(|w| match w.wait_minutes {
-            Some(m) => format!("{} {} (~{m} ph)", w.service, w.waiting),
+            Some(m) => format!("{} {} (khoảng {m} phút)", w.service, w.waiting),
             None => format!("{} {}", w.service, w.waiting),
         })
         .collect();
     format!(
-        "[bảng #{}] đang gọi: {} | đang chờ: {}",
+        "[bảng #{}] vừa gọi: {} | đang chờ: {}",
         board.seq,
         if calls.is_empty() {
             "—".into()
@@ -1009,42 +1045,58 @@ fn board_line(board: &Board) -> String {
     )
 }
 
-fn event_line(event: &Event) -> String {
+/// An event as staff read it: ticket numbers, local time, Vietnamese words.
+fn event_line(config: &SiteConfig, event: &Event) -> String {
+    // A ticket id is its day and its number: `20261126-1023`.
+    let number = |ticket: &str| ticket.rsplit('-').next().unwrap_or(ticket).to_string();
     let what = match &event.kind {
-        EventKind::DayOpened { day } => format!("mở ngày {day}"),
+        EventKind::DayOpened { day } => {
+            format!("mở ngày {}", qms_core::calendar::day_month_year(*day))
+        }
         EventKind::Issued { ticket } => format!("cấp số {} ({})", ticket.label, ticket.service),
         EventKind::Called { label, counter, .. } => format!("gọi số {label} đến quầy {counter}"),
         EventKind::Recalled { label, counter, .. } => {
             format!("gọi lại số {label} ở quầy {counter}")
         }
-        EventKind::NoShow { ticket, counter } => format!("{ticket} vắng mặt ở quầy {counter}"),
-        EventKind::Reactivated { ticket } => format!("{ticket} chờ lại"),
+        EventKind::NoShow { ticket, counter } => {
+            format!("số {} vắng mặt ở quầy {counter}", number(ticket))
+        }
+        EventKind::Reactivated { ticket } => format!("số {} vào lại hàng chờ", number(ticket)),
         EventKind::Transferred {
             ticket,
             service,
             counter,
         } => match counter {
-            Some(c) => format!("{ticket} chuyển sang {service}, quầy {c}"),
-            None => format!("{ticket} chuyển sang {service}"),
+            Some(c) => format!("số {} chuyển sang {service}, quầy {c}", number(ticket)),
+            None => format!("số {} chuyển sang {service}", number(ticket)),
         },
         EventKind::Completed {
             ticket,
             counter,
             service_seconds,
         } => format!(
-            "{ticket} xong ở quầy {counter} sau {} phút",
+            "số {} xong ở quầy {counter} sau {} phút",
+            number(ticket),
             service_seconds / 60
         ),
         EventKind::CounterPaused { counter } => format!("quầy {counter} tạm dừng"),
         EventKind::CounterResumed { counter } => format!("quầy {counter} tiếp tục"),
-        EventKind::Rated { ticket, rating } => format!("{ticket} đánh giá {rating:?}"),
+        EventKind::Rated { ticket, rating } => {
+            format!("số {} được đánh giá {}", number(ticket), rating.name_vi())
+        }
         EventKind::DayClosed { day, expired } => {
-            format!("đóng ngày {day}, {} số hết hạn", expired.len())
+            format!(
+                "đóng ngày {}, {} số hết hạn",
+                qms_core::calendar::day_month_year(*day),
+                expired.len()
+            )
         }
     };
-    format!("  #{} {} {what}", event.seq, hh_mm(event.at))
+    format!("  #{} {} {what}", event.seq, local_hh_mm(config, event.at))
 }
 
-fn hh_mm(at: time::OffsetDateTime) -> String {
-    format!("{:02}:{:02}", at.hour(), at.minute())
+/// "14:32" at the office.
+fn local_hh_mm(config: &SiteConfig, at: time::OffsetDateTime) -> String {
+    let local = at.to_offset(config.site.utc_offset);
+    format!("{:02}:{:02}", local.hour(), local.minute())
 }

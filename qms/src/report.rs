@@ -101,9 +101,9 @@ pub async fn run(config: &SiteConfig, args: ReportArgs, timeout: Duration) -> an
     client.close().await;
     let report = Report::of(config, from, to, &tickets);
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        crate::cli::emit(&format!("{}\n", serde_json::to_string_pretty(&report)?))?;
     } else {
-        print!("{}", report.to_text());
+        crate::cli::emit(&report.to_text())?;
     }
     Ok(())
 }

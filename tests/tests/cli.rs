@@ -171,6 +171,105 @@ async fn the_command_line_never_prints() {
     authority.stop().await;
 }
 
+/// The defects: `qms watch` printed UTC times, ticket ids, "đánh giá Unsatisfied" and
+/// finished tickets as "đang gọi"; `qms tickets` printed states as `waiting`; and
+/// `qms tickets | head` panicked on the closed pipe.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_and_tickets_speak_vietnamese_in_local_time_and_a_closed_pipe_ends_quietly() {
+    let office = TestOffice::start();
+    let authority = Authority::start(
+        &office.config,
+        office.broker,
+        &office.store,
+        Arc::new(SystemClock),
+    )
+    .await;
+    let broker = office.broker.to_string();
+    let config = office.config_file.to_str().unwrap().to_string();
+    let mut watch = Command::new(qms_node())
+        .args(["--config", &config, "--broker", &broker, "watch"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (lines_tx, lines) = std::sync::mpsc::channel::<String>();
+    let stdout = watch.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = lines_tx.send(line);
+        }
+    });
+    // The watch says so on stderr once it listens.
+    let mut stderr = std::io::BufReader::new(watch.stderr.take().unwrap());
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut stderr, &mut first).unwrap();
+    assert!(first.starts_with("watching"), "{first}");
+    let run = |rest: &[&str]| tokio::task::block_in_place(|| run_at(&office, rest));
+    for step in [
+        &["issue", "cccd", "--no-print"][..],
+        &["counter", "1", "call-next"],
+        &["counter", "1", "complete"],
+    ] {
+        let (ok, out) = run(step);
+        assert!(ok, "{out}");
+    }
+    let mut admin = client(&office.config, office.broker, "admin", &[]).await;
+    let rate = qms_core::protocol::Command::Rate {
+        ticket: "1001".into(),
+        rating: qms_core::protocol::Rating::Unsatisfied,
+    };
+    assert!(admin.send(rate, WAIT).await.unwrap().ok);
+    let mut seen = Vec::new();
+    while !seen.iter().any(|l: &String| l.contains("đánh giá")) {
+        let line = tokio::task::block_in_place(|| lines.recv_timeout(WAIT))
+            .unwrap_or_else(|_| panic!("no rating line in:\n{}", seen.join("\n")));
+        seen.push(line);
+    }
+    watch.kill().unwrap();
+    let _ = watch.wait();
+    let watched = seen.join("\n");
+    let local = OffsetDateTime::now_utc().to_offset(office.config.site.utc_offset);
+    let hour = format!(" {:02}:", local.hour());
+    let event = |word: &str| {
+        seen.iter()
+            .find(|l| l.contains(word))
+            .unwrap_or_else(|| panic!("no \"{word}\" in:\n{watched}"))
+    };
+    assert!(event("xong ở quầy 1").contains("số 1001"), "{watched}");
+    assert!(
+        event("được đánh giá chưa hài lòng").contains(&hour),
+        "local time: {watched}"
+    );
+    assert!(
+        !watched.contains("20261") && !watched.contains("Unsatisfied"),
+        "{watched}"
+    );
+    assert!(!watched.contains("đang gọi"), "{watched}");
+
+    let (ok, out) = run(&["tickets"]);
+    assert!(
+        ok && out.contains("1001") && out.contains("đã hoàn thành"),
+        "{out}"
+    );
+    assert!(!out.contains("completed"), "{out}");
+    // A reader that is gone before anything is written.
+    let mut tickets = Command::new(qms_node())
+        .args(["--config", &config, "--broker", &broker, "tickets"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(tickets.stdout.take());
+    let out = tokio::task::block_in_place(|| tickets.wait_with_output()).unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(!text(&out.stderr).contains("panicked"));
+    authority.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_closed_day_and_a_period_are_reported_from_the_authoritys_store() {
     let office = TestOffice::start();
@@ -199,14 +298,20 @@ async fn a_closed_day_and_a_period_are_reported_from_the_authoritys_store() {
     let tickets = run(&["tickets", "--day", &d1]);
     let lines: Vec<Vec<&str>> = tickets
         .lines()
-        .map(|l| l.split_whitespace().collect())
+        .map(|l| {
+            l.split("  ")
+                .map(str::trim)
+                .filter(|w| !w.is_empty())
+                .collect()
+        })
         .collect();
+    let cccd = "Cấp, đổi, cấp lại thẻ Căn cước";
     assert_eq!(
         lines,
         [
-            vec!["1001", "cccd", "completed", "09:00", "(chờ", "0", "phút)"],
-            vec!["1002", "cccd", "expired", "09:00"],
-            vec!["2", "số"],
+            vec!["1001", "đã hoàn thành", "09:00", cccd, "(chờ 0 phút)"],
+            vec!["1002", "hết hạn", "09:00", cccd],
+            vec!["2 số"],
         ],
         "{tickets}"
     );
