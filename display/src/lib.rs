@@ -128,8 +128,8 @@ impl Display {
             counter: i32::from(c.counter),
             recall: c.recall > 0,
         };
-        board.set_now_calling(snapshot.calls.first().map(call).unwrap_or_default());
-        let recent: Vec<Call> = snapshot.calls.iter().skip(1).take(7).map(call).collect();
+        board.set_now_calling(model.now_calling().map(call).unwrap_or_default());
+        let recent: Vec<Call> = model.recent().into_iter().map(call).collect();
         board.set_recent(ModelRc::new(VecModel::from(recent)));
         let counters: Vec<CounterItem> = snapshot
             .counters

@@ -113,6 +113,31 @@ impl BoardModel {
         !self.connected || !self.authority_online || silent
     }
 
+    /// The call shown large: the newest one still served at its counter. A ticket
+    /// completed or marked absent there is no longer shown as being called.
+    pub fn now_calling(&self) -> Option<&BoardCall> {
+        let board = self.board.as_ref()?;
+        board.calls.iter().find(|call| {
+            board
+                .counters
+                .iter()
+                .find(|c| c.number == call.counter)
+                .is_none_or(|c| c.label.as_deref() == Some(call.label.as_str()))
+        })
+    }
+
+    /// The other recent calls, newest first.
+    pub fn recent(&self) -> Vec<&BoardCall> {
+        let shown = self.now_calling().map(|c| c.ticket.as_str());
+        self.board.as_ref().map_or(Vec::new(), |b| {
+            b.calls
+                .iter()
+                .filter(|c| Some(c.ticket.as_str()) != shown)
+                .take(7)
+                .collect()
+        })
+    }
+
     /// Printer faults in words, without device ids: the board is public.
     pub fn alerts(&self) -> Vec<String> {
         self.devices.public_notices()
@@ -149,6 +174,41 @@ mod tests {
             counters: Vec::new(),
             waiting: Vec::new(),
         }
+    }
+
+    /// The defect: the last call stayed up, large, after it was marked absent.
+    #[test]
+    fn the_last_call_stays_up_after_it_was_marked_absent() {
+        use qms_core::protocol::{BoardCounter, CounterStatus};
+        let counter = |number: u16, label: Option<&str>| BoardCounter {
+            number,
+            name: format!("Quầy {number}"),
+            status: if label.is_some() {
+                CounterStatus::Serving
+            } else {
+                CounterStatus::Idle
+            },
+            label: label.map(str::to_string),
+        };
+        let mut m = BoardModel::default();
+        let mut b = board(5, vec![call("1002", 2, 0), call("1001", 1, 0)]);
+        b.counters = vec![counter(1, Some("1001")), counter(2, Some("1002"))];
+        m.snapshot(b.clone(), T);
+        assert_eq!(m.now_calling().map(|c| c.label.as_str()), Some("1002"));
+        assert_eq!(m.recent().len(), 1);
+        // 1002 is marked absent at counter 2: 1001, still served, is the call shown.
+        b.seq = 6;
+        b.counters[1] = counter(2, None);
+        m.snapshot(b.clone(), T);
+        assert_eq!(m.now_calling().map(|c| c.label.as_str()), Some("1001"));
+        let recent: Vec<&str> = m.recent().iter().map(|c| c.label.as_str()).collect();
+        assert_eq!(recent, ["1002"], "still among the numbers called");
+        // Nobody is served: no call shown large.
+        b.seq = 7;
+        b.counters[0] = counter(1, None);
+        m.snapshot(b, T);
+        assert!(m.now_calling().is_none());
+        assert_eq!(m.recent().len(), 2);
     }
 
     fn said(labels: &[(&str, u16)]) -> Vec<Announcement> {

@@ -4,6 +4,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use i_slint_backend_testing::ElementHandle;
+use slint::ComponentHandle;
 use qms_core::protocol::{Board, BoardCall};
 use qms_core::sample;
 use qms_display::model::Announcement;
@@ -45,6 +46,11 @@ fn with_call(board: &Board, label: &str, counter: u16, seq: u64) -> Board {
             recall: 0,
         },
     );
+    // The counter serves it now, as the authority's board says.
+    if let Some(c) = next.counters.iter_mut().find(|c| c.number == counter) {
+        c.label = Some(label.into());
+        c.status = qms_core::protocol::CounterStatus::Serving;
+    }
     next
 }
 
@@ -128,4 +134,128 @@ fn device_ids_appear_in_staff_alerts_on_a_public_tv() {
         "⚠ Máy in phiếu: hết giấy — cán bộ đang xử lý"
     ));
     assert!(!shown(&display, "⚠ printer-1: hết giấy"));
+}
+
+/// The board at 1920x1080 as the software renderer draws it, with `board` shown and the
+/// newest call flashing.
+fn drawn(board: Board) -> (Rc<Display>, slint::SharedPixelBuffer<slint::Rgba8Pixel>) {
+    qms_headless::init(true, true);
+    let s = sample::morning(None);
+    let display = Display::new(s.config.clone(), s.now, |_| {}).unwrap();
+    let window = display.window().window();
+    window.set_size(slint::PhysicalSize::new(1920, 1080));
+    window.show().unwrap();
+    display.tick(s.now);
+    display.handle(Input::Connected(true), s.now);
+    let alive = br#"{"v":1,"online":true}"#.to_vec();
+    let queue = Input::Status {
+        device: "queue".into(),
+        payload: alive,
+    };
+    display.handle(queue, s.now);
+    display.handle(Input::Snapshot(s.board.clone()), s.now);
+    display.handle(Input::Snapshot(board), s.now);
+    // The flash has faded in.
+    i_slint_backend_testing::mock_elapsed_time(std::time::Duration::from_millis(500));
+    let shot = window.take_snapshot().unwrap();
+    (display, shot)
+}
+
+/// The element labelled `label` with the largest area: (x, y, width, height).
+fn area(display: &Display, label: &str) -> (usize, usize, usize, usize) {
+    ElementHandle::find_by_accessible_label(display.window(), label)
+        .map(|e| {
+            let (at, size) = (e.absolute_position(), e.size());
+            (
+                at.x as usize,
+                at.y as usize,
+                size.width as usize,
+                size.height as usize,
+            )
+        })
+        .max_by_key(|(_, _, w, h)| w * h)
+        .unwrap_or_else(|| panic!("nothing labelled {label}"))
+}
+
+fn luminance(p: slint::Rgba8Pixel) -> f64 {
+    let channel = |c: u8| {
+        let c = f64::from(c) / 255.0;
+        if c <= 0.03928 {
+            c / 12.92
+        } else {
+            ((c + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    0.2126 * channel(p.r) + 0.7152 * channel(p.g) + 0.0722 * channel(p.b)
+}
+
+/// The defect: "Tạm dừng" was cut to "Tạm dừn" on a tile of five counters at 1920x1080.
+#[test]
+fn tam_dung_is_cut_on_a_counter_tile_with_five_counters() {
+    let s = sample::morning(None);
+    let mut board = s.board.clone();
+    board.seq += 1;
+    let five = board.counters.iter_mut().find(|c| c.number == 5).unwrap();
+    five.status = qms_core::protocol::CounterStatus::Paused;
+    five.label = None;
+    let (display, shot) = drawn(board);
+    let (x, y, width, height) = area(&display, "Quầy 5");
+    let pixels = shot.as_slice();
+    // The light pixels of the lower half of the tile: the words "Tạm dừng".
+    let mut columns = Vec::new();
+    for row in y + height / 2..y + height {
+        for column in x..x + width {
+            let p = pixels[row * shot.width() as usize + column];
+            if p.r > 150 && p.g > 150 && p.b > 150 {
+                columns.push(column);
+            }
+        }
+    }
+    let (left, right) = (columns.iter().min().unwrap(), columns.iter().max().unwrap());
+    // The text is clipped at the tile's 10 px padding: drawn whole, it stays clear of it.
+    assert!(
+        *left > x + 12 && *right + 12 < x + width,
+        "the words span {left}..{right} in a tile at {x}..{}",
+        x + width
+    );
+}
+
+/// The defect: "XIN MỜI SỐ" on the red flash was 2.8:1; text needs at least 4.5:1.
+#[test]
+fn the_call_on_the_red_flash_has_the_contrast_text_needs() {
+    let s = sample::morning(None);
+    let next = with_call(&s.board, "2003", 4, s.board.seq + 1);
+    let (display, shot) = drawn(next);
+    let (x, y, width, height) = area(&display, "Đang mời");
+    let pixels = shot.as_slice();
+    let at = |column: usize, row: usize| pixels[row * shot.width() as usize + column];
+    // The panel's own colour, beside its rounded corner.
+    let background = at(x + width / 2, y + 8);
+    let heading_rows = y + height / 8..y + height / 3;
+    let brightest = heading_rows
+        .flat_map(|row| (x..x + width).map(move |column| (column, row)))
+        .map(|(column, row)| luminance(at(column, row)))
+        .fold(0.0, f64::max);
+    let contrast = (brightest + 0.05) / (luminance(background) + 0.05);
+    assert!(
+        contrast >= 4.5,
+        "{contrast:.1}:1 on {background:?}, brightest {brightest}"
+    );
+}
+
+/// The defect: "~5 ph" is hard to read for the elderly.
+#[test]
+fn the_waiting_list_says_about_how_many_minutes_in_words() {
+    let (display, _, s) = display();
+    display.handle(Input::Snapshot(s.board.clone()), s.now);
+    let cccd = s.board.waiting.iter().find(|w| w.service == "cccd").unwrap();
+    let said = value(&display, &cccd.name_vi).unwrap();
+    assert_eq!(
+        said,
+        format!(
+            "{} người chờ · khoảng {} phút",
+            cccd.waiting,
+            cccd.wait_minutes.unwrap()
+        )
+    );
 }
