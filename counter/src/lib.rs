@@ -20,7 +20,7 @@ use std::time::Duration;
 use qms_bus::{BusEvent, BusOptions, Topics};
 use qms_core::config::SiteConfig;
 use qms_core::protocol::{Board, Command, CommandEnvelope, Event, Rating, Reply, Ticket};
-use qms_window::{connect, parse, BusWindow};
+use qms_window::{connect, parse, BusWindow, ShownList};
 use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 use time::OffsetDateTime;
 use tracing::info;
@@ -45,10 +45,10 @@ pub enum ConsoleInput {
 /// The lists on the console's screen.
 #[derive(Default)]
 struct Shown {
-    waiting: Vec<WaitingRow>,
-    absent: Vec<WaitingRow>,
-    alerts: Vec<SharedString>,
-    unprinted: Vec<UnprintedRow>,
+    waiting: ShownList<WaitingRow>,
+    absent: ShownList<WaitingRow>,
+    alerts: ShownList<SharedString>,
+    unprinted: ShownList<UnprintedRow>,
 }
 
 /// The console window bound to its model.
@@ -57,7 +57,7 @@ pub struct Console {
     model: RefCell<ConsoleModel>,
     send: Box<dyn Fn(CommandEnvelope)>,
     /// The lists on screen, set again only when they change.
-    shown: RefCell<Shown>,
+    shown: Shown,
 }
 
 impl Console {
@@ -72,7 +72,7 @@ impl Console {
             window: ConsoleWindow::new()?,
             model: RefCell::new(ConsoleModel::new(config, counter, now)),
             send: Box::new(send),
-            shown: RefCell::default(),
+            shown: Shown::default(),
         });
         console.bind();
         console.render();
@@ -255,15 +255,6 @@ impl Console {
         let waiting: Vec<WaitingRow> = model.waiting().map(row).collect();
         let absent: Vec<WaitingRow> = model.absent().map(row).collect();
         let alerts: Vec<SharedString> = model.alerts().into_iter().map(Into::into).collect();
-        let mut shown = self.shown.borrow_mut();
-        if shown.waiting != waiting {
-            api.set_waiting(ModelRc::new(VecModel::from(waiting.clone())));
-            shown.waiting = waiting;
-        }
-        if shown.absent != absent {
-            api.set_absent(ModelRc::new(VecModel::from(absent.clone())));
-            shown.absent = absent;
-        }
         let unprinted: Vec<UnprintedRow> = model
             .unprinted()
             .into_iter()
@@ -273,14 +264,11 @@ impl Console {
                 label: u.label.into(),
             })
             .collect();
-        if shown.unprinted != unprinted {
-            api.set_unprinted(ModelRc::new(VecModel::from(unprinted.clone())));
-            shown.unprinted = unprinted;
-        }
-        if shown.alerts != alerts {
-            api.set_alerts(ModelRc::new(VecModel::from(alerts.clone())));
-            shown.alerts = alerts;
-        }
+        let shown = &self.shown;
+        shown.waiting.show(waiting, |m| api.set_waiting(m));
+        shown.absent.show(absent, |m| api.set_absent(m));
+        shown.unprinted.show(unprinted, |m| api.set_unprinted(m));
+        shown.alerts.show(alerts, |m| api.set_alerts(m));
         let notice = model.notice.clone();
         api.set_result(notice.as_ref().map_or("", |n| n.text.as_str()).into());
         api.set_result_is_error(notice.is_some_and(|n| n.error));

@@ -49,7 +49,11 @@ fn main() {
                 recall: 0,
             },
         );
-        let counter = next.counters.iter_mut().find(|c| c.number == 4).expect("counter 4");
+        let counter = next
+            .counters
+            .iter_mut()
+            .find(|c| c.number == 4)
+            .expect("counter 4");
         counter.label = Some("2003".into());
         counter.status = qms_core::protocol::CounterStatus::Serving;
         display.handle(Input::Snapshot(next), s.now);

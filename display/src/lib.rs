@@ -18,8 +18,8 @@ use qms_bus::{BusEvent, BusOptions, Topics};
 use qms_core::calendar::{day_month_year, weekday_vi};
 use qms_core::config::SiteConfig;
 use qms_core::protocol::{Board as Snapshot, CounterStatus};
-use qms_window::{connect, parse, BusWindow};
-use slint::{ComponentHandle, ModelRc, VecModel};
+use qms_window::{connect, parse, BusWindow, ShownList};
+use slint::ComponentHandle;
 use time::OffsetDateTime;
 use tracing::{info, warn};
 
@@ -42,6 +42,16 @@ pub struct Display {
     config: Arc<SiteConfig>,
     model: RefCell<BoardModel>,
     speak: Box<dyn Fn(Announcement)>,
+    shown: Shown,
+}
+
+/// The lists on the board, set again only when they change.
+#[derive(Default)]
+struct Shown {
+    alerts: ShownList<slint::SharedString>,
+    recent: ShownList<Call>,
+    counters: ShownList<CounterItem>,
+    waiting: ShownList<WaitingItem>,
 }
 
 impl Display {
@@ -56,6 +66,7 @@ impl Display {
             config,
             model: RefCell::new(BoardModel::default()),
             speak: Box::new(speak),
+            shown: Shown::default(),
         });
         display.tick(now);
         Ok(display)
@@ -121,7 +132,7 @@ impl Display {
         board.set_stale(model.stale());
         board.set_highlight(model.highlight());
         let alerts: Vec<slint::SharedString> = model.alerts().into_iter().map(Into::into).collect();
-        board.set_alerts(ModelRc::new(VecModel::from(alerts)));
+        self.shown.alerts.show(alerts, |m| board.set_alerts(m));
         let Some(snapshot) = &model.board else { return };
         let call = |c: &qms_core::protocol::BoardCall| Call {
             label: c.label.clone().into(),
@@ -130,7 +141,7 @@ impl Display {
         };
         board.set_now_calling(model.now_calling().map(call).unwrap_or_default());
         let recent: Vec<Call> = model.recent().into_iter().map(call).collect();
-        board.set_recent(ModelRc::new(VecModel::from(recent)));
+        self.shown.recent.show(recent, |m| board.set_recent(m));
         let counters: Vec<CounterItem> = snapshot
             .counters
             .iter()
@@ -146,7 +157,9 @@ impl Display {
                 .into(),
             })
             .collect();
-        board.set_counters(ModelRc::new(VecModel::from(counters)));
+        self.shown
+            .counters
+            .show(counters, |m| board.set_counters(m));
         let waiting: Vec<WaitingItem> = snapshot
             .waiting
             .iter()
@@ -157,7 +170,7 @@ impl Display {
                 minutes: w.wait_minutes.map_or(-1, |m| m as i32),
             })
             .collect();
-        board.set_waiting(ModelRc::new(VecModel::from(waiting)));
+        self.shown.waiting.show(waiting, |m| board.set_waiting(m));
     }
 }
 

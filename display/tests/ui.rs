@@ -4,11 +4,11 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use i_slint_backend_testing::ElementHandle;
-use slint::ComponentHandle;
 use qms_core::protocol::{Board, BoardCall};
 use qms_core::sample;
 use qms_display::model::Announcement;
 use qms_display::{Display, Input};
+use slint::ComponentHandle;
 
 fn display() -> (Rc<Display>, Rc<RefCell<Vec<Announcement>>>, sample::Sample) {
     qms_headless::init(false, true);
@@ -248,7 +248,12 @@ fn the_call_on_the_red_flash_has_the_contrast_text_needs() {
 fn the_waiting_list_says_about_how_many_minutes_in_words() {
     let (display, _, s) = display();
     display.handle(Input::Snapshot(s.board.clone()), s.now);
-    let cccd = s.board.waiting.iter().find(|w| w.service == "cccd").unwrap();
+    let cccd = s
+        .board
+        .waiting
+        .iter()
+        .find(|w| w.service == "cccd")
+        .unwrap();
     let said = value(&display, &cccd.name_vi).unwrap();
     assert_eq!(
         said,
@@ -258,4 +263,32 @@ fn the_waiting_list_says_about_how_many_minutes_in_words() {
             cccd.wait_minutes.unwrap()
         )
     );
+}
+
+/// The defect: the board's clock stopped repainting under X11 with the software renderer
+/// while the board handed the window new list models on every tick (five a second). The
+/// lists stay the same models across ticks.
+#[test]
+fn the_boards_clock_stops_repainting() {
+    let (display, _, s) = display();
+    display.handle(Input::Snapshot(s.board.clone()), s.now);
+    let board = display.window().global::<qms_display::Board>();
+    let lists = |b: &qms_display::Board| {
+        (
+            b.get_waiting(),
+            b.get_counters(),
+            b.get_recent(),
+            b.get_alerts(),
+        )
+    };
+    let before = lists(&board);
+    for second in 1..=3 {
+        display.tick(s.now + time::Duration::seconds(second));
+    }
+    assert!(
+        before == lists(&board),
+        "a tick handed the window new lists"
+    );
+    display.tick(s.now + time::Duration::minutes(1));
+    assert_eq!(board.get_clock(), "08:41");
 }

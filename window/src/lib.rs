@@ -57,3 +57,25 @@ pub fn parse<T: serde::de::DeserializeOwned>(topic: &str, payload: &[u8]) -> Opt
         .inspect_err(|e| warn!(topic, cause = %e, "unreadable message ignored"))
         .ok()
 }
+
+/// A list a window shows, handed to it again only when it changed: a new model rebuilds
+/// every element of its `for`, which a clock ticking several times a second would do
+/// for nothing, and which the renderer must then draw again.
+pub struct ShownList<T>(std::cell::RefCell<Option<Vec<T>>>);
+
+impl<T> Default for ShownList<T> {
+    fn default() -> Self {
+        ShownList(std::cell::RefCell::new(None))
+    }
+}
+
+impl<T: Clone + PartialEq + 'static> ShownList<T> {
+    /// Calls `set` with `items` as a model unless they are what is shown already.
+    pub fn show(&self, items: Vec<T>, set: impl FnOnce(slint::ModelRc<T>)) {
+        let mut shown = self.0.borrow_mut();
+        if shown.as_ref() != Some(&items) {
+            set(slint::ModelRc::new(slint::VecModel::from(items.clone())));
+            *shown = Some(items);
+        }
+    }
+}
