@@ -71,6 +71,19 @@ fn main() {
     let served = format!("20261126-{}", api.get_serving_label());
     api.invoke_complete();
     answer_all(&mut office);
+    save(console.window().window(), 960, 640, "console-completed.png");
+    // A busy morning: the waiting list longer than the window.
+    let kiosk = qms_core::Actor::of(&office.config, "kiosk-1").expect("kiosk-1");
+    for _ in 0..20 {
+        let issue = qms_core::protocol::Command::issue("cccd", None);
+        let _ = office
+            .state
+            .execute(&office.config, &kiosk, &issue, office.now);
+    }
+    office.board = office.state.board(&office.config, office.now);
+    console.handle(ConsoleInput::Board(office.board.clone()));
+    answer_all(&mut office);
+    save(console.window().window(), 960, 640, "console-full.png");
 
     let rating = RatingScreen::new(office.config.clone(), 2, office.now, |_| {}).unwrap();
     save(rating.window().window(), 1024, 600, "rating-idle.png");

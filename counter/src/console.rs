@@ -20,6 +20,9 @@ use time::OffsetDateTime;
 pub struct Notice {
     pub text: String,
     pub error: bool,
+    /// What the board should then show at this counter: (serving label, paused). Once
+    /// it shows something else, another device acted here and the notice is stale.
+    expect: (Option<String>, bool),
 }
 
 pub struct ConsoleModel {
@@ -155,6 +158,10 @@ impl ConsoleModel {
         self.board_seq = Some(board.seq);
         if let Some(c) = board.counters.iter().find(|c| c.number == self.counter) {
             self.paused = c.status == CounterStatus::Paused;
+            let shown = (c.label.clone(), self.paused);
+            if self.notice.as_ref().is_some_and(|n| n.expect != shown) {
+                self.notice = None;
+            }
         }
         self.list_if_stale()
     }
@@ -238,14 +245,30 @@ impl ConsoleModel {
         }
         let action = self.action.take_if(|a| a.answered_by(&reply))?;
         self.action_lost = false;
+        let serving = self.serving().map(|t| t.label.clone());
+        let expect = match (&reply.error, &action.envelope.command) {
+            (Some(_), _) => (serving, self.paused),
+            (None, Command::CallNext { .. } | Command::Call { .. } | Command::Recall { .. }) => {
+                (reply.ticket.as_ref().map(|t| t.label.clone()), self.paused)
+            }
+            (
+                None,
+                Command::Complete { .. } | Command::NoShow { .. } | Command::Transfer { .. },
+            ) => (None, self.paused),
+            (None, Command::Pause { .. }) => (serving, true),
+            (None, Command::Resume { .. }) => (serving, false),
+            (None, _) => (serving, self.paused),
+        };
         self.notice = Some(match (&reply.error, &reply.ticket) {
             (Some(error), _) => Notice {
                 text: error.message.clone(),
                 error: true,
+                expect,
             },
             (None, ticket) => Notice {
                 text: self.done_words(&action.envelope.command, ticket.as_ref()),
                 error: false,
+                expect,
             },
         });
         // What the action changed shows with the next list, asked now rather than when
@@ -301,7 +324,13 @@ impl ConsoleModel {
                 Due::Resend(envelope) => resend.push(envelope),
                 Due::GiveUp => {
                     self.action_lost = true;
+                    let serving = self
+                        .tickets
+                        .iter()
+                        .find(|t| t.state == TicketState::Called && t.counter == Some(self.counter))
+                        .map(|t| t.label.clone());
                     self.notice = Some(Notice {
+                        expect: (serving, self.paused),
                         text: "Máy chủ hàng đợi chưa trả lời. Bấm lại đúng nút đó để thử \
                                lại; công dân không bị gọi hai lần."
                             .into(),

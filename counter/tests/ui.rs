@@ -301,3 +301,101 @@ fn a_ticket_the_printer_is_unsure_of_is_reprinted_from_the_console_with_one_pres
         "an officer may reprint"
     );
 }
+
+fn result_line(desk: &Desk) -> String {
+    let api = desk.console.window().global::<qms_counter::ConsoleApi>();
+    api.get_result().to_string()
+}
+
+/// The defect: right after F5 (Hoàn thành) the console said "Chưa gọi số nào" (no number
+/// called yet).
+#[test]
+fn the_console_says_chua_goi_so_nao_right_after_f5() {
+    let mut desk = Desk::open();
+    desk.tap("Gọi số tiếp");
+    desk.answer_all();
+    let served = desk.serving();
+    desk.key(Key::F5);
+    desk.answer_all();
+    assert_eq!(result_line(&desk), format!("Đã hoàn thành số {served}"));
+    assert!(!desk.sees("Chưa gọi số nào"));
+    assert!(desk.sees("Quầy đang trống"));
+}
+
+/// The defect: the result line kept "Đã gọi số …" after the same counter's ticket was
+/// completed from the command line.
+#[test]
+fn the_result_line_stays_stale_after_the_same_counter_acts_from_the_command_line() {
+    let mut desk = Desk::open();
+    desk.tap("Gọi số tiếp");
+    desk.answer_all();
+    let called = desk.serving();
+    assert_eq!(result_line(&desk), format!("Đã gọi số {called}"));
+    // The board that follows the console's own action leaves the line alone.
+    desk.console
+        .handle(ConsoleInput::Board(desk.office.board.clone()));
+    assert_eq!(result_line(&desk), format!("Đã gọi số {called}"));
+    // `qms counter 1 complete`, as admin.
+    let complete = CommandEnvelope::new("cli-1", Command::Complete { counter: Some(1) });
+    assert!(desk.office.answer("admin", &complete).ok);
+    desk.console
+        .handle(ConsoleInput::Board(desk.office.board.clone()));
+    desk.answer_all();
+    assert_eq!(
+        result_line(&desk),
+        "",
+        "the line spoke of a ticket no longer served"
+    );
+    assert!(desk.sees("Quầy đang trống"));
+}
+
+/// The defect: once the waiting list filled, the console's columns moved and its button
+/// labels wrapped onto two lines.
+#[test]
+fn the_console_jumps_and_wraps_its_labels_once_the_waiting_list_fills() {
+    qms_headless::init(true, true);
+    let mut desk = Desk::open();
+    let window = desk.console.window().window();
+    window.set_size(slint::PhysicalSize::new(960, 640));
+    window.show().unwrap();
+    // (x, width) of the F1 button, and the height of the tallest button label.
+    let measure = |desk: &Desk| {
+        let f1 = desk
+            .find("Gọi số tiếp")
+            .into_iter()
+            .max_by(|a, b| (a.size().width).total_cmp(&b.size().width))
+            .unwrap();
+        let labels = ["Gọi số tiếp", "Vắng mặt", "Hoàn thành", "Tạm dừng"];
+        // For each, the smallest element with that label: the text inside the button.
+        let tallest = labels
+            .iter()
+            .filter_map(|l| {
+                desk.find(l).into_iter().min_by(|a, b| {
+                    let area = |e: &ElementHandle| e.size().width * e.size().height;
+                    area(a).total_cmp(&area(b))
+                })
+            })
+            .map(|e| e.size().height)
+            .fold(0.0f32, f32::max);
+        (f1.absolute_position().x, f1.size().width, tallest)
+    };
+    let before = measure(&desk);
+    let kiosk = qms_core::Actor::of(&desk.office.config, "kiosk-1").unwrap();
+    for _ in 0..25 {
+        let issue = Command::issue("cccd", None);
+        let _ = desk
+            .office
+            .state
+            .execute(&desk.office.config, &kiosk, &issue, desk.office.now);
+    }
+    desk.office.board = desk
+        .office
+        .state
+        .board(&desk.office.config, desk.office.now);
+    desk.console
+        .handle(ConsoleInput::Board(desk.office.board.clone()));
+    desk.answer_all();
+    let after = measure(&desk);
+    assert_eq!((before.0, before.1), (after.0, after.1), "the button moved");
+    assert!(after.2 < 30.0, "a label takes {} px: two lines", after.2);
+}
