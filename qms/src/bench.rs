@@ -43,6 +43,8 @@ pub struct BenchArgs {
 pub async fn run(config: &SiteConfig, args: BenchArgs) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let config = bench_config(config, args.clients);
+    // Checked here, where it can be said, rather than by the authority it starts.
+    SiteConfig::parse(&config.to_toml()).context("the bench office's configuration")?;
     let config_path = dir.path().join("bench.toml");
     std::fs::write(&config_path, config.to_toml())?;
     let embedded = config.broker.embedded;
@@ -65,9 +67,13 @@ pub async fn run(config: &SiteConfig, args: BenchArgs) -> anyhow::Result<()> {
         child.0.id()
     );
     if let Some(commands) = args.day {
-        return day_run(&config, &child, commands).await;
+        return day_run(&config, &child, commands)
+            .await
+            .map_err(|e| child.explain(e));
     }
-    let latency = latency_run(&config, args.commands).await?;
+    let latency = latency_run(&config, args.commands)
+        .await
+        .map_err(|e| child.explain(e))?;
     let (reply, board) = (Stats::of(latency.0), Stats::of(latency.1));
     println!(
         "command → reply            p50 {:>7.3} ms  p99 {:>7.3} ms  max {:>7.3} ms  ({} issues, one client)",
@@ -119,6 +125,9 @@ fn bench_config(base: &SiteConfig, clients: usize) -> SiteConfig {
     let procedure = &mut config.procedures[0];
     procedure.numbers = "100000-999999".parse().expect("a valid block");
     procedure.daily_quota = None;
+    // A qms.toml that already has them (from an earlier `config print` of a bench run,
+    // say) would have them twice.
+    config.devices.retain(|d| !d.id.starts_with("bench-"));
     config.devices.extend((0..=clients).map(|i| Device {
         id: format!("bench-{i}"),
         role: Role::Kiosk,
@@ -165,6 +174,16 @@ impl Authority {
                 .unwrap_or(0)
         };
         Ok((field("VmRSS:"), field("VmHWM:")))
+    }
+
+    /// `error`, or what the authority's early exit says about it.
+    fn explain(&mut self, error: anyhow::Error) -> anyhow::Error {
+        match self.0.try_wait() {
+            Ok(Some(status)) => error.context(format!(
+                "the authority it started exited ({status}); its messages are above"
+            )),
+            _ => error,
+        }
     }
 
     fn stop(&mut self) {
@@ -388,5 +407,26 @@ impl Stats {
             p99: at(0.99),
             max: at(1.0),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The defect: with `bench-N` devices already in qms.toml the bench office had them
+    /// twice, its authority exited on the configuration error, and the bench waited 30 s
+    /// to say only "no reply".
+    #[test]
+    fn bench_in_a_folder_whose_qms_toml_has_its_devices_already() {
+        let once = bench_config(&SiteConfig::default_site(), 4);
+        let twice = bench_config(&once, 4);
+        SiteConfig::parse(&twice.to_toml()).expect("the bench office is valid");
+        let benches = twice
+            .devices
+            .iter()
+            .filter(|d| d.id.starts_with("bench-"))
+            .count();
+        assert_eq!(benches, 5);
     }
 }

@@ -12,7 +12,12 @@ pub fn compile(entry: &str, translations: Option<&str>) {
     std::fs::create_dir_all(&fonts).expect("OUT_DIR is writable");
     write_unchanged_or_new(&fonts.join("DejaVuSans.ttf"), dejavu::sans::regular());
     write_unchanged_or_new(&fonts.join("DejaVuSans-Bold.ttf"), dejavu::sans::bold());
-    let mut config = slint_build::CompilerConfiguration::new().with_include_paths(vec![fonts]);
+    // Accessible labels, which the UI tests find elements by, need the debug info. Set
+    // here rather than in .cargo/config.toml, which a build from another folder
+    // (`--manifest-path`) does not read: the windows were then built twice.
+    let mut config = slint_build::CompilerConfiguration::new()
+        .with_include_paths(vec![fonts])
+        .with_debug_info(true);
     if let Some(folder) = translations {
         config = config
             .with_bundled_translations(folder)
