@@ -22,14 +22,20 @@ fn main() {
     );
     std::fs::create_dir_all(&out).expect("the output folder can be made");
     let fonts = Fonts::load();
-    let text = TicketText::of(&print_job("1023"));
-    for (paper, mode, name) in [
-        (Paper::Mm58, PrinterText::Raster, "58mm"),
-        (Paper::Mm80, PrinterText::Raster, "80mm"),
-        (Paper::Mm58, PrinterText::Tcvn3, "58mm-tcvn3"),
-        (Paper::Mm80, PrinterText::Tcvn3, "80mm-tcvn3"),
+    let normal = TicketText::of(&print_job("1023"));
+    // A priority ticket of a citizen who read the kiosk in English.
+    let mut job = print_job("1005");
+    job.ticket.priority = Some(qms_core::protocol::PriorityReason::Elderly);
+    (job.english, job.ahead, job.wait_minutes) = (true, 0, Some(0));
+    let priority = TicketText::of(&job);
+    for (paper, mode, name, text) in [
+        (Paper::Mm58, PrinterText::Raster, "58mm", &normal),
+        (Paper::Mm80, PrinterText::Raster, "80mm", &normal),
+        (Paper::Mm58, PrinterText::Tcvn3, "58mm-tcvn3", &normal),
+        (Paper::Mm80, PrinterText::Tcvn3, "80mm-tcvn3", &normal),
+        (Paper::Mm80, PrinterText::Raster, "80mm-priority-english", &priority),
     ] {
-        let bytes = ticket_bytes(&text, paper, &fonts, mode);
+        let bytes = ticket_bytes(text, paper, &fonts, mode);
         let dir = out.join(name);
         std::fs::create_dir_all(&dir).expect("folder");
         let printer =
