@@ -112,6 +112,8 @@ impl Display {
         let share = if portrait { 0.26 } else { 0.17 };
         board.set_number_size((size.width * share).min(size.height * 0.22).max(80.0));
         board.set_portrait(portrait);
+        // 32 px at 1080 lines, 36 px in portrait, 22 px on a 720-line television.
+        board.set_line_text((size.height * 0.03).clamp(20.0, 36.0));
         board.set_clock(format!("{:02}:{:02}", local.hour(), local.minute()).into());
         board.set_date(
             format!(

@@ -33,7 +33,12 @@ fn main() {
         (Paper::Mm80, PrinterText::Raster, "80mm", &normal),
         (Paper::Mm58, PrinterText::Tcvn3, "58mm-tcvn3", &normal),
         (Paper::Mm80, PrinterText::Tcvn3, "80mm-tcvn3", &normal),
-        (Paper::Mm80, PrinterText::Raster, "80mm-priority-english", &priority),
+        (
+            Paper::Mm80,
+            PrinterText::Raster,
+            "80mm-priority-english",
+            &priority,
+        ),
     ] {
         let bytes = ticket_bytes(text, paper, &fonts, mode);
         let dir = out.join(name);
