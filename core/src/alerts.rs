@@ -1,7 +1,10 @@
 //! Staff alerts from the devices' retained statuses: a device gone, a printer out of
-//! paper or with its cover open. The board and the counter consoles show the same words.
+//! paper or with its cover open, read from the printer's typed faults. The consoles show
+//! them with device ids, the public board without.
 
 use std::collections::BTreeMap;
+
+use crate::protocol::{PaperLevel, PrinterFault, PrinterStatus};
 
 #[derive(Debug, Default)]
 pub struct StaffAlerts {
@@ -11,7 +14,7 @@ pub struct StaffAlerts {
 #[derive(Debug, Default)]
 struct DeviceState {
     online: bool,
-    /// The detail of a fault.
+    /// A printer that cannot print, in staff's words.
     fault: Option<String>,
     /// A printer's tickets that may not have come out: (ticket id, label).
     unsure: Vec<(String, String)>,
@@ -26,22 +29,30 @@ pub struct Unprinted {
 }
 
 impl StaffAlerts {
-    /// A device's retained status, `{"v":1,"online":…,"ready":…,"detail":…,"unsure":[…]}`;
-    /// an unreadable one is ignored.
-    pub fn status(&mut self, device: &str, payload: &[u8]) {
-        let Ok(status) = serde_json::from_slice::<serde_json::Value>(payload) else {
+    /// A kiosk's (or any device's) retained status: whether it is there. An unreadable
+    /// one is ignored.
+    pub fn device_status(&mut self, device: &str, payload: &[u8]) {
+        let Ok(status) = serde_json::from_slice::<crate::protocol::DeviceStatus>(payload) else {
             return;
         };
-        let fault = (status["ready"] == false)
-            .then(|| status["detail"].as_str().unwrap_or("not ready").to_string());
-        let unsure = status["unsure"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|t| Some((t["ticket"].as_str()?.into(), t["label"].as_str()?.into())))
+        let state = DeviceState {
+            online: status.online,
+            ..DeviceState::default()
+        };
+        self.devices.insert(device.to_string(), state);
+    }
+
+    /// A printer's retained status ([`PrinterStatus`]).
+    pub fn printer_status(&mut self, device: &str, payload: &[u8]) {
+        let status = PrinterStatus::parse(payload);
+        let fault = (!status.ready).then(|| fault_words(&status));
+        let unsure = status
+            .unsure
+            .iter()
+            .map(|t| (t.ticket.clone(), t.label.clone()))
             .collect();
         let state = DeviceState {
-            online: status["online"] == true,
+            online: status.online,
             fault,
             unsure,
         };
@@ -54,7 +65,7 @@ impl StaffAlerts {
             .iter()
             .filter_map(|(device, state)| match (state.online, &state.fault) {
                 (false, _) => Some(format!("{device}: mất kết nối")),
-                (true, Some(detail)) => Some(format!("{device}: {}", fault_words(detail))),
+                (true, Some(words)) => Some(format!("{device}: {words}")),
                 (true, None) => None,
             })
             .collect()
@@ -68,7 +79,7 @@ impl StaffAlerts {
             .values()
             .filter(|state| state.online)
             .filter_map(|state| state.fault.as_deref())
-            .map(|detail| format!("Máy in phiếu: {} — cán bộ đang xử lý", fault_words(detail)))
+            .map(|words| format!("Máy in phiếu: {words} — cán bộ đang xử lý"))
             .collect();
         notices.dedup();
         notices
@@ -89,25 +100,26 @@ impl StaffAlerts {
     }
 }
 
-/// A printer's detail, as staff read it.
-fn fault_words(detail: &str) -> String {
-    let mut words = Vec::new();
-    if detail.contains("out of paper") {
-        words.push("hết giấy");
-    } else if detail.contains("near its end") {
-        words.push("sắp hết giấy");
-    }
-    if detail.contains("cover open") {
-        words.push("nắp đang mở");
-    }
-    if detail.contains("offline") && words.is_empty() {
-        words.push("máy in ngoại tuyến");
-    }
-    if detail.contains("did not answer") {
-        words.push("máy in không phản hồi");
+/// Why a printer cannot print, as staff read it: from its faults, never its wording.
+fn fault_words(status: &PrinterStatus) -> String {
+    let mut words: Vec<&str> = status
+        .faults
+        .iter()
+        .map(|fault| match fault {
+            PrinterFault::PaperOut => "hết giấy",
+            PrinterFault::CoverOpen => "nắp đang mở",
+            PrinterFault::Mechanical => "lỗi cơ khí hoặc dao cắt",
+            PrinterFault::Offline => "máy in ngoại tuyến",
+            PrinterFault::NoAnswer => "máy in không phản hồi",
+            PrinterFault::Unreachable => "không kết nối được máy in",
+            PrinterFault::Spool => "không ghi được sổ in",
+        })
+        .collect();
+    if status.paper == Some(PaperLevel::NearEnd) {
+        words.insert(0, "sắp hết giấy");
     }
     if words.is_empty() {
-        format!("lỗi máy in ({detail})")
+        "máy in chưa sẵn sàng".into()
     } else {
         words.join(", ")
     }
@@ -120,17 +132,17 @@ mod tests {
     #[test]
     fn printer_faults_and_offline_devices_become_staff_alerts() {
         let mut a = StaffAlerts::default();
-        a.status(
+        a.printer_status(
             "printer-1",
-            br#"{"v":1,"online":true,"ready":false,"detail":"out of paper, offline"}"#,
+            br#"{"v":1,"online":true,"ready":false,"paper":"out","faults":["paper_out"],"detail":"out of paper, offline"}"#,
         );
-        a.status("kiosk-1", br#"{"v":1,"online":false}"#);
-        a.status("counter-1", br#"{"v":1,"online":true}"#);
-        a.status("counter-2", b"{garbage");
+        a.device_status("kiosk-1", br#"{"v":1,"online":false}"#);
+        a.device_status("counter-1", br#"{"v":1,"online":true}"#);
+        a.device_status("counter-2", b"{garbage");
         assert_eq!(a.alerts(), ["kiosk-1: mất kết nối", "printer-1: hết giấy"]);
-        a.status(
+        a.printer_status(
             "printer-1",
-            br#"{"v":1,"online":true,"ready":false,"detail":"cover open, paper near its end"}"#,
+            br#"{"v":1,"online":true,"ready":false,"paper":"near_end","faults":["cover_open"],"detail":"whatever the driver says"}"#,
         );
         assert_eq!(
             a.alerts(),
@@ -139,22 +151,35 @@ mod tests {
                 "printer-1: sắp hết giấy, nắp đang mở"
             ]
         );
-        a.status(
+        a.printer_status(
             "printer-1",
-            br#"{"v":1,"online":true,"ready":true,"detail":"ready"}"#,
+            br#"{"v":1,"online":true,"ready":true,"paper":"ok","detail":"ready"}"#,
         );
         assert_eq!(a.alerts(), ["kiosk-1: mất kết nối"]);
+    }
+
+    /// The alerts once searched the driver's English text for "out of paper": reworded,
+    /// the alerts went silent. They read the typed faults.
+    #[test]
+    fn a_reworded_printer_message_still_raises_the_alert() {
+        let mut a = StaffAlerts::default();
+        a.printer_status(
+            "printer-1",
+            r#"{"v":1,"online":true,"ready":false,"faults":["unreachable"],"detail":"Không mở được cổng /dev/ttyUSB0"}"#
+                .as_bytes(),
+        );
+        assert_eq!(a.alerts(), ["printer-1: không kết nối được máy in"]);
     }
 
     /// The defect: device ids in staff alerts on the public TV.
     #[test]
     fn a_public_screen_gets_printer_faults_without_device_ids() {
         let mut a = StaffAlerts::default();
-        a.status(
+        a.printer_status(
             "printer-1",
-            br#"{"v":1,"online":true,"ready":false,"detail":"out of paper, offline"}"#,
+            br#"{"v":1,"online":true,"ready":false,"faults":["paper_out"],"detail":"out of paper, offline"}"#,
         );
-        a.status("kiosk-1", br#"{"v":1,"online":false}"#);
+        a.device_status("kiosk-1", br#"{"v":1,"online":false}"#);
         assert_eq!(
             a.public_notices(),
             ["Máy in phiếu: hết giấy — cán bộ đang xử lý"]
@@ -164,7 +189,7 @@ mod tests {
     #[test]
     fn tickets_a_printer_is_unsure_of_are_listed_for_a_reprint() {
         let mut a = StaffAlerts::default();
-        a.status(
+        a.printer_status(
             "printer-1",
             br#"{"v":1,"online":true,"ready":true,"unsure":[{"ticket":"20261126-1023","label":"1023"}]}"#,
         );

@@ -654,8 +654,8 @@ impl PrintJob {
     }
 }
 
-/// A device's retained availability on `…/dev/{device}/status`. Devices add fields of
-/// their own (a printer: `ready`, `paper`, `cover`).
+/// A device's retained availability on `…/dev/{device}/status`. A printer's is a
+/// [`PrinterStatus`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DeviceStatus {
     pub v: u32,
@@ -690,9 +690,117 @@ impl DeviceStatus {
     }
 }
 
+/// A printer's retained status on `…/dev/{printer}/status`, published by its driver: what
+/// the kiosk shows the citizen and the staff alerts say. Its last will is a plain
+/// `{"v":1,"online":false}`, which reads as not ready with nothing else known.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrinterStatus {
+    pub v: u32,
+    /// The driver is connected.
+    pub online: bool,
+    /// A ticket can be printed now.
+    #[serde(default)]
+    pub ready: bool,
+    /// The paper sensors, when the printer answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paper: Option<PaperLevel>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cover: Option<Cover>,
+    /// Why it cannot print, when it cannot: what the alerts are made from.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<PrinterFault>,
+    /// The same in the driver's words, for the log and the IT person.
+    #[serde(default)]
+    pub detail: String,
+    /// Jobs dropped since the driver started, not printed in time.
+    #[serde(default)]
+    pub dropped: u32,
+    /// Tickets whose printing began and which may not have come out, oldest first.
+    #[serde(default)]
+    pub unsure: Vec<UnsureTicket>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaperLevel {
+    Ok,
+    NearEnd,
+    Out,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cover {
+    Closed,
+    Open,
+}
+
+/// Why a printer cannot print.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PrinterFault {
+    PaperOut,
+    CoverOpen,
+    /// A mechanical or cutter error.
+    Mechanical,
+    /// The printer says it is offline, for no cause it names.
+    Offline,
+    /// It does not answer a status request, or answers nonsense.
+    NoAnswer,
+    /// Its port cannot be opened or written: unplugged, switched off, wrong device.
+    Unreachable,
+    /// The driver cannot write its spool, so it prints nothing.
+    Spool,
+}
+
+/// A ticket a printer may not have printed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnsureTicket {
+    pub ticket: String,
+    pub label: String,
+}
+
+impl PrinterStatus {
+    /// Reads a printer's retained status; anything unreadable is a printer not ready.
+    pub fn parse(payload: &[u8]) -> PrinterStatus {
+        serde_json::from_slice(payload).unwrap_or(PrinterStatus {
+            v: VERSION,
+            online: false,
+            ready: false,
+            paper: None,
+            cover: None,
+            faults: Vec::new(),
+            detail: String::new(),
+            dropped: 0,
+            unsure: Vec::new(),
+        })
+    }
+
+    /// Whether a citizen can be promised a printed ticket now.
+    pub fn can_print(&self) -> bool {
+        self.online && self.ready
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_printers_status_reads_its_fields_and_its_last_will() {
+        let status = PrinterStatus::parse(
+            br#"{"v":1,"online":true,"ready":false,"paper":"out","cover":"closed","faults":["paper_out","offline"],"detail":"out of paper, offline","dropped":0,"unsure":[]}"#,
+        );
+        assert_eq!(status.paper, Some(PaperLevel::Out));
+        assert_eq!(
+            status.faults,
+            [PrinterFault::PaperOut, PrinterFault::Offline]
+        );
+        assert!(!status.can_print());
+        let will = PrinterStatus::parse(br#"{"v":1,"online":false}"#);
+        assert!(!will.online && !will.ready && will.faults.is_empty());
+        assert!(!PrinterStatus::parse(b"garbage").can_print());
+    }
 
     #[test]
     fn a_priority_mark_names_the_reason_in_running_text() {

@@ -143,10 +143,12 @@ proptest! {
         json().prop_map(|v| serde_json::to_vec(&v).unwrap()),
     ]) {
         let mut alerts = StaffAlerts::default();
-        alerts.status("printer-1", &payload);
+        alerts.printer_status("printer-1", &payload);
+        alerts.device_status("kiosk-1", &payload);
         for alert in alerts.alerts() {
-            prop_assert!(alert.starts_with("printer-1: "));
+            prop_assert!(alert.starts_with("printer-1: ") || alert.starts_with("kiosk-1: "));
         }
+        let _ = qms_core::protocol::PrinterStatus::parse(&payload);
         let _ = serde_json::from_slice::<DeviceStatus>(&payload);
     }
 

@@ -33,7 +33,7 @@ fn main() {
     });
     console.handle(ConsoleInput::Status {
         device: "printer-1".into(),
-        payload: br#"{"v":1,"online":true,"ready":false,"detail":"paper near its end"}"#.to_vec(),
+        payload: br#"{"v":1,"online":true,"ready":false,"paper":"near_end","faults":["cover_open"],"detail":"cover open"}"#.to_vec(),
     });
     let answer_all = |office: &mut sample::Sample| loop {
         let batch = std::mem::take(&mut *sent.borrow_mut());

@@ -141,12 +141,10 @@ impl ConsoleModel {
                 .is_ok_and(|s| s["online"] == true);
             return;
         }
-        let watched = self
-            .config
-            .device(device)
-            .is_some_and(|d| matches!(d.role, Role::Printer | Role::Kiosk));
-        if watched {
-            self.alerts.status(device, payload);
+        match self.config.device(device).map(|d| d.role) {
+            Some(Role::Printer) => self.alerts.printer_status(device, payload),
+            Some(Role::Kiosk) => self.alerts.device_status(device, payload),
+            _ => {}
         }
     }
 

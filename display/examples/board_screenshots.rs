@@ -61,7 +61,7 @@ fn main() {
         display.handle(
             Input::Status {
                 device: "printer-1".into(),
-                payload: br#"{"v":1,"online":true,"ready":false,"paper":"out","detail":"out of paper, offline"}"#.to_vec(),
+                payload: br#"{"v":1,"online":true,"ready":false,"paper":"out","faults":["paper_out"],"detail":"out of paper, offline"}"#.to_vec(),
             },
             s.now,
         );

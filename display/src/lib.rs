@@ -86,7 +86,11 @@ impl Display {
                 }
                 Input::Snapshot(snapshot) => model.snapshot(snapshot, now),
                 Input::Status { device, payload } => {
-                    model.device_status(&device, &payload, now);
+                    let printer = self
+                        .config
+                        .device(&device)
+                        .is_some_and(|d| d.role == qms_core::config::Role::Printer);
+                    model.device_status(&device, printer, &payload, now);
                     Vec::new()
                 }
             }

@@ -76,10 +76,20 @@ impl BoardModel {
         announcements
     }
 
-    /// A device's retained status. The authority's own is its heartbeat.
-    pub fn device_status(&mut self, device: &str, payload: &[u8], at: OffsetDateTime) {
+    /// A device's retained status. The authority's own is its heartbeat; a printer's
+    /// (`printer`) may raise a public notice.
+    pub fn device_status(
+        &mut self,
+        device: &str,
+        printer: bool,
+        payload: &[u8],
+        at: OffsetDateTime,
+    ) {
+        if printer {
+            self.devices.printer_status(device, payload);
+            return;
+        }
         if device != "queue" {
-            self.devices.status(device, payload);
             return;
         }
         let Ok(status) = serde_json::from_slice::<serde_json::Value>(payload) else {
@@ -259,6 +269,7 @@ mod tests {
         m.connected(true);
         m.device_status(
             "queue",
+            false,
             br#"{"v":1,"online":true,"at":"2026-11-26T08:40:00+07:00"}"#,
             T,
         );
@@ -267,18 +278,21 @@ mod tests {
         assert!(m.stale(), "silent past the heartbeat");
         m.device_status(
             "queue",
+            false,
             br#"{"v":1,"online":true}"#,
             T + Duration::seconds(30),
         );
         assert!(!m.stale());
         m.device_status(
             "queue",
+            false,
             br#"{"v":1,"online":false}"#,
             T + Duration::seconds(31),
         );
         assert!(m.stale(), "the authority's last will");
         m.device_status(
             "queue",
+            false,
             br#"{"v":1,"online":true}"#,
             T + Duration::seconds(32),
         );

@@ -123,7 +123,7 @@ fn device_ids_appear_in_staff_alerts_on_a_public_tv() {
     display.handle(
         Input::Status {
             device: "printer-1".into(),
-            payload: br#"{"v":1,"online":true,"ready":false,"detail":"out of paper, offline"}"#
+            payload: br#"{"v":1,"online":true,"ready":false,"paper":"out","faults":["paper_out"],"detail":"out of paper, offline"}"#
                 .to_vec(),
         },
         s.now,

@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use qms_core::config::SiteConfig;
 use qms_core::outstanding::{Due, Outstanding};
-use qms_core::protocol::{Board, Command, CommandEnvelope, PriorityReason, Reply, Ticket};
+use qms_core::protocol::{
+    Board, Command, CommandEnvelope, PrinterStatus, PriorityReason, Reply, Ticket,
+};
 use time::{Duration, OffsetDateTime};
 
 /// A screen other than home goes back home after this long untouched.
@@ -66,23 +68,12 @@ impl Printer {
         Printer::default()
     }
 
-    /// Reads a printer's retained status:
-    /// `{"v":1,"online":true,"ready":true,"unsure":[{"ticket":…,"label":…}],…}`.
+    /// Reads a printer's retained status ([`PrinterStatus`]).
     pub fn from_status(payload: &[u8]) -> Printer {
-        let Ok(status) = serde_json::from_slice::<serde_json::Value>(payload) else {
-            return Printer::not_ready();
-        };
-        let unsure = status["unsure"]
-            .as_array()
-            .map(|u| {
-                u.iter()
-                    .filter_map(|t| t["ticket"].as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let status = PrinterStatus::parse(payload);
         Printer {
-            ready: status["online"] == true && status["ready"] == true,
-            unsure,
+            ready: status.can_print(),
+            unsure: status.unsure.into_iter().map(|t| t.ticket).collect(),
         }
     }
 }

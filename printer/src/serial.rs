@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use serialport::SerialPort;
 
+use qms_core::protocol::PrinterFault;
+
 use crate::escpos::status_request;
 use crate::status::{BadStatus, Status};
 
@@ -43,7 +45,20 @@ pub enum PrinterError {
     Io { path: String, cause: std::io::Error },
 }
 
-/// The status in staff's words.
+impl PrinterError {
+    /// What the printer's status says of this error.
+    pub fn fault(&self) -> Vec<PrinterFault> {
+        match self {
+            PrinterError::Open { .. } | PrinterError::Io { .. } => vec![PrinterFault::Unreachable],
+            PrinterError::NoAnswer { .. } | PrinterError::BadStatus { .. } => {
+                vec![PrinterFault::NoAnswer]
+            }
+            PrinterError::NotReady { status } => status.faults(),
+        }
+    }
+}
+
+/// The status in the driver's words.
 pub fn describe(status: &Status) -> String {
     let mut parts = Vec::new();
     if status.paper == crate::status::Paper::Out {

@@ -15,15 +15,14 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use qms_bus::{Bus, BusEvent, BusOptions, Topics};
-use qms_core::protocol::PrintJob;
-use serde_json::json;
+use qms_core::protocol::{Cover, PrintJob, PrinterFault, PrinterStatus, UnsureTicket, VERSION};
 use tokio::sync::mpsc;
 use tracing::{error, info, warn, Instrument};
 
 use crate::raster::Fonts;
 use crate::serial::{describe, PortSettings, PrinterError, SerialPrinter};
 use crate::spool::{JobState, Spool};
-use crate::status::{Paper as PaperState, Status};
+use crate::status::Status;
 use crate::ticket::{ticket_bytes, Paper, TicketText};
 use qms_core::config::PrinterText;
 
@@ -65,14 +64,30 @@ impl Started {
     }
 }
 
+/// Why the status could not be read, or a job not printed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Failure {
+    faults: Vec<PrinterFault>,
+    detail: String,
+}
+
+impl Failure {
+    fn of(error: &PrinterError) -> Failure {
+        Failure {
+            faults: error.fault(),
+            detail: error.to_string(),
+        }
+    }
+}
+
 /// What the serial thread answers.
 enum Report {
-    Status(Result<Status, String>),
+    Status(Result<Status, Failure>),
     /// Not started: the printer could not print, the job waits.
-    NotStarted(Result<Status, String>),
+    NotStarted(Result<Status, Failure>),
     Printed(Status),
     /// The bytes went out (some or all) but the printer did not then read ready.
-    Unsure(Result<Status, String>),
+    Unsure(Result<Status, Failure>),
 }
 
 struct Job {
@@ -191,7 +206,7 @@ async fn serve(
                         let mut spool = spool.lock().expect("spool lock");
                         spool.record(&job.job, &job.ticket, &job.label, JobState::Unsure)?;
                         bus.ack(job.pkid);
-                        let cause = match &after { Ok(s) => describe(s), Err(e) => e.clone() };
+                        let cause = match &after { Ok(s) => describe(s), Err(e) => e.detail.clone() };
                         warn!(ticket = %job.ticket, %cause, "ticket {} may not have come out: not printed again on its own; reprint it if the citizen has no ticket", job.label);
                         changed = true;
                         after
@@ -245,7 +260,7 @@ async fn serve(
 /// The last status read, and its changes logged once each.
 #[derive(Default)]
 struct StatusLog {
-    last: Option<Result<Status, String>>,
+    last: Option<Result<Status, Failure>>,
 }
 
 impl StatusLog {
@@ -263,7 +278,7 @@ impl StatusLog {
     }
 
     /// Takes a status read; whether it changed.
-    fn update(&mut self, now: Result<Status, String>) -> bool {
+    fn update(&mut self, now: Result<Status, Failure>) -> bool {
         if self.last.as_ref() == Some(&now) {
             return false;
         }
@@ -274,7 +289,7 @@ impl StatusLog {
             }
             Ok(s) if s.ready() => info!(detail = %describe(s), "printer status"),
             Ok(s) => warn!(detail = %describe(s), "printer cannot print; jobs wait"),
-            Err(e) => warn!(cause = %e, "printer unreachable; jobs wait"),
+            Err(e) => warn!(cause = %e.detail, "printer unreachable; jobs wait"),
         }
         self.last = Some(now);
         true
@@ -296,14 +311,14 @@ fn serial_worker(
         };
         let report = match opened {
             Err(e) => match item {
-                Work::Poll => Report::Status(Err(e.to_string())),
-                Work::Print { .. } => Report::NotStarted(Err(e.to_string())),
+                Work::Poll => Report::Status(Err(Failure::of(&e))),
+                Work::Print { .. } => Report::NotStarted(Err(Failure::of(&e))),
             },
             Ok(mut printer) => {
                 let (report, broken) = match item {
                     Work::Poll => match printer.status() {
                         Ok(s) => (Report::Status(Ok(s)), false),
-                        Err(e) => (Report::Status(Err(e.to_string())), is_io(&e)),
+                        Err(e) => (Report::Status(Err(Failure::of(&e))), is_io(&e)),
                     },
                     Work::Print { job, bytes } => print(&mut printer, &job, &bytes),
                 };
@@ -325,16 +340,22 @@ fn print(printer: &mut SerialPrinter, job: &Started, bytes: &[u8]) -> (Report, b
     match printer.ready() {
         Ok(_) => {}
         Err(PrinterError::NotReady { status }) => return (Report::NotStarted(Ok(status)), false),
-        Err(e) => return (Report::NotStarted(Err(e.to_string())), is_io(&e)),
+        Err(e) => return (Report::NotStarted(Err(Failure::of(&e))), is_io(&e)),
     }
     if let Err(e) = job.record() {
         error!(cause = %e, "the spool cannot be written: the job waits");
-        return (Report::NotStarted(Err(format!("spool: {e}"))), false);
+        return (
+            Report::NotStarted(Err(Failure {
+                faults: vec![PrinterFault::Spool],
+                detail: format!("the spool cannot be written: {e}"),
+            })),
+            false,
+        );
     }
     match printer.write_ticket(bytes) {
         Ok(after) if after.ready() => (Report::Printed(after), false),
         Ok(after) => (Report::Unsure(Ok(after)), false),
-        Err(e) => (Report::Unsure(Err(e.to_string())), is_io(&e)),
+        Err(e) => (Report::Unsure(Err(Failure::of(&e))), is_io(&e)),
     }
 }
 
@@ -342,39 +363,54 @@ fn is_io(error: &PrinterError) -> bool {
     matches!(error, PrinterError::Io { .. })
 }
 
-/// The retained status: `ready` says whether a ticket can be printed now.
-/// `unsure` lists the tickets that may not have come out, for staff to reprint.
+/// The retained status: `ready` says whether a ticket can be printed now, `unsure` lists
+/// the tickets that may not have come out, for staff to reprint.
 fn publish_status(
     bus: &Bus,
     topics: &Topics,
-    status: &Result<Status, String>,
+    status: &Result<Status, Failure>,
     dropped: u32,
     unsure: &[crate::spool::Unsure],
 ) {
-    let unsure: Vec<_> = unsure
+    let unsure = unsure
         .iter()
-        .map(|u| json!({"ticket": u.ticket, "label": u.label}))
+        .map(|u| UnsureTicket {
+            ticket: u.ticket.clone(),
+            label: u.label.clone(),
+        })
         .collect();
-    let payload = match status {
-        Ok(s) => json!({
-            "v": 1,
-            "online": true,
-            "ready": s.ready(),
-            "paper": match s.paper { PaperState::Ok => "ok", PaperState::NearEnd => "near_end", PaperState::Out => "out" },
-            "cover": if s.cover_open { "open" } else { "closed" },
-            "detail": describe(s),
-            "dropped": dropped,
-            "unsure": unsure,
-        }),
-        Err(detail) => json!({
-            "v": 1,
-            "online": true,
-            "ready": false,
-            "detail": detail,
-            "dropped": dropped,
-            "unsure": unsure,
-        }),
+    let (ready, paper, cover, faults, detail) = match status {
+        Ok(s) => (
+            s.ready(),
+            Some(s.paper_level()),
+            Some(if s.cover_open {
+                Cover::Open
+            } else {
+                Cover::Closed
+            }),
+            s.faults(),
+            describe(s),
+        ),
+        Err(failure) => (
+            false,
+            None,
+            None,
+            failure.faults.clone(),
+            failure.detail.clone(),
+        ),
+    };
+    let status = PrinterStatus {
+        v: VERSION,
+        online: true,
+        ready,
+        paper,
+        cover,
+        faults,
+        detail,
+        dropped,
+        unsure,
     };
     let topic = topics.status(bus.device());
-    bus.publish(&topic, payload.to_string().into_bytes(), true, None);
+    let payload = serde_json::to_vec(&status).expect("a status serializes");
+    bus.publish(&topic, payload, true, None);
 }

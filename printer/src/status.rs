@@ -1,6 +1,8 @@
 //! The printer's answer to `DLE EOT n`, one byte each, read before every job and every
 //! few seconds.
 
+use qms_core::protocol::{PaperLevel, PrinterFault};
+
 /// Paper as the roll sensors see it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Paper {
@@ -59,6 +61,32 @@ impl Status {
     /// Whether a ticket can be printed now.
     pub fn ready(&self) -> bool {
         self.online && self.paper != Paper::Out && !self.cover_open && !self.error
+    }
+
+    /// Why it cannot print: "offline" only when it names no cause of its own.
+    pub fn faults(&self) -> Vec<PrinterFault> {
+        let mut faults = Vec::new();
+        if self.paper == Paper::Out {
+            faults.push(PrinterFault::PaperOut);
+        }
+        if self.cover_open {
+            faults.push(PrinterFault::CoverOpen);
+        }
+        if self.error {
+            faults.push(PrinterFault::Mechanical);
+        }
+        if !self.online && faults.is_empty() {
+            faults.push(PrinterFault::Offline);
+        }
+        faults
+    }
+
+    pub fn paper_level(&self) -> PaperLevel {
+        match self.paper {
+            Paper::Ok => PaperLevel::Ok,
+            Paper::NearEnd => PaperLevel::NearEnd,
+            Paper::Out => PaperLevel::Out,
+        }
     }
 }
 
