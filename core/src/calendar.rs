@@ -1,6 +1,13 @@
-//! Dates as they are written in Vietnam: day first, "Thứ Năm, 26/11/2026".
+//! Dates and times as they are written in Vietnam: day first, "Thứ Năm, 26/11/2026",
+//! and the 24-hour clock, "08:05".
 
-use time::{Date, Weekday};
+use time::{Date, OffsetDateTime, UtcOffset, Weekday};
+
+/// "08:05": the clock at `at` in the office's `offset`.
+pub fn hour_minute(at: OffsetDateTime, offset: UtcOffset) -> String {
+    let local = at.to_offset(offset);
+    format!("{:02}:{:02}", local.hour(), local.minute())
+}
 
 /// "26/11/2026".
 pub fn day_month_year(date: Date) -> String {
@@ -28,6 +35,12 @@ pub fn weekday_vi(day: Weekday) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_clock_is_the_offices_own() {
+        let at = time::macros::datetime!(2026-11-26 01:05 UTC);
+        assert_eq!(hour_minute(at, time::macros::offset!(+7)), "08:05");
+    }
     use time::macros::date;
 
     #[test]

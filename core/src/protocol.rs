@@ -370,6 +370,19 @@ pub enum TicketState {
     Expired,
 }
 
+impl TicketState {
+    /// "đang chờ", as a list or a log line says it.
+    pub fn name_vi(self) -> &'static str {
+        match self {
+            TicketState::Waiting => "đang chờ",
+            TicketState::Called => "đang được gọi",
+            TicketState::Completed => "đã hoàn thành",
+            TicketState::NoShow => "vắng mặt",
+            TicketState::Expired => "hết hạn",
+        }
+    }
+}
+
 /// A ticket. It carries no personal data: no name, no ID-card number.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Ticket {

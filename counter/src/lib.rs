@@ -18,6 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use qms_bus::{BusEvent, BusOptions, Topics};
+use qms_core::calendar::hour_minute;
 use qms_core::config::SiteConfig;
 use qms_core::protocol::{Board, Command, CommandEnvelope, Event, Rating, Reply, Ticket};
 use qms_window::{connect, parse, BusWindow, ShownList};
@@ -222,8 +223,7 @@ impl Console {
             })
             .unwrap_or_default();
         api.set_procedures(procedures.join(" · ").into());
-        let local = now.to_offset(config.site.utc_offset);
-        api.set_clock(format!("{:02}:{:02}", local.hour(), local.minute()).into());
+        api.set_clock(hour_minute(now, config.site.utc_offset).into());
         api.set_online(model.online());
         api.set_paused(model.paused());
         api.set_busy(model.busy());

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use qms_bus::{BusEvent, BusOptions, Topics};
-use qms_core::calendar::{day_month_year, weekday_vi};
+use qms_core::calendar::{day_month_year, hour_minute, weekday_vi};
 use qms_core::config::SiteConfig;
 use qms_core::protocol::{Board as Snapshot, CounterStatus};
 use qms_window::{connect, parse, BusWindow, ShownList};
@@ -118,7 +118,7 @@ impl Display {
         board.set_portrait(portrait);
         // 32 px at 1080 lines, 36 px in portrait, 22 px on a 720-line television.
         board.set_line_text((size.height * 0.03).clamp(20.0, 36.0));
-        board.set_clock(format!("{:02}:{:02}", local.hour(), local.minute()).into());
+        board.set_clock(hour_minute(local, self.config.site.utc_offset).into());
         board.set_date(
             format!(
                 "{}, {}",

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use qms_bus::{BusEvent, BusOptions, Topics};
-use qms_core::calendar::{day_month_year, weekday_vi};
+use qms_core::calendar::{day_month_year, hour_minute, weekday_vi};
 use qms_core::config::SiteConfig;
 use qms_core::protocol::{Board, CommandEnvelope, Reply};
 use qms_window::{connect, parse, BusWindow};
@@ -168,7 +168,7 @@ impl Kiosk {
             site.name.clone().into()
         });
         let local = model.now().to_offset(site.utc_offset);
-        api.set_clock(format!("{:02}:{:02}", local.hour(), local.minute()).into());
+        api.set_clock(hour_minute(local, site.utc_offset).into());
         api.set_date(date_words(local, english).into());
         api.set_english(english);
         api.set_online(model.online);

@@ -1,7 +1,7 @@
 //! The printed ticket: Vietnamese lines as raster images (or, in text mode, TCVN-3 in the
 //! printer's font), the number, date and QR code as the printer's own commands.
 
-use qms_core::calendar::day_month_year;
+use qms_core::calendar::{day_month_year, hour_minute};
 use qms_core::protocol::PrintJob;
 
 use qms_core::config::PrinterText;
@@ -61,11 +61,11 @@ impl TicketText {
             procedure: job.service_vi.clone(),
             procedure_en: (job.english && !job.service_en.is_empty())
                 .then(|| job.service_en.clone()),
+            // In the offset the authority issued it in: the office's.
             issued: format!(
-                "{} {:02}:{:02}",
+                "{} {}",
                 day_month_year(t.issued_at.date()),
-                t.issued_at.hour(),
-                t.issued_at.minute()
+                hour_minute(t.issued_at, t.issued_at.offset())
             ),
             waiting,
             qr: t.id.clone(),

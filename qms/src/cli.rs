@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand, ValueEnum};
 use qms_bus::BusOptions;
+use qms_core::calendar::hour_minute;
 use qms_core::config::{Hours, Role as ConfigRole};
 use qms_core::protocol::{Board, Command, Event, EventKind, PriorityReason, Reply, TicketState};
 use qms_core::SiteConfig;
@@ -884,17 +885,6 @@ async fn one_command(
     })
 }
 
-/// A ticket's state as staff say it.
-pub fn state_words(state: TicketState) -> &'static str {
-    match state {
-        TicketState::Waiting => "đang chờ",
-        TicketState::Called => "đang được gọi",
-        TicketState::Completed => "đã hoàn thành",
-        TicketState::NoShow => "vắng mặt",
-        TicketState::Expired => "hết hạn",
-    }
-}
-
 /// The reply in words, local times.
 fn reply_text(config: &SiteConfig, reply: &Reply) -> String {
     use std::fmt::Write;
@@ -918,7 +908,7 @@ fn reply_text(config: &SiteConfig, reply: &Reply) -> String {
             "Số thứ tự {} — {} — {}",
             ticket.label,
             name(&ticket.service),
-            state_words(ticket.state)
+            ticket.state.name_vi()
         );
         if let Some(counter) = ticket
             .counter
@@ -946,8 +936,8 @@ fn reply_text(config: &SiteConfig, reply: &Reply) -> String {
                 out,
                 "{:>6}  {:<14} {}  {}{waited}",
                 t.label,
-                state_words(t.state),
-                local_hh_mm(config, t.issued_at),
+                t.state.name_vi(),
+                hour_minute(t.issued_at, config.site.utc_offset),
                 name(&t.service),
             );
         }
@@ -1092,11 +1082,9 @@ fn event_line(config: &SiteConfig, event: &Event) -> String {
             )
         }
     };
-    format!("  #{} {} {what}", event.seq, local_hh_mm(config, event.at))
-}
-
-/// "14:32" at the office.
-fn local_hh_mm(config: &SiteConfig, at: time::OffsetDateTime) -> String {
-    let local = at.to_offset(config.site.utc_offset);
-    format!("{:02}:{:02}", local.hour(), local.minute())
+    format!(
+        "  #{} {} {what}",
+        event.seq,
+        hour_minute(event.at, config.site.utc_offset)
+    )
 }
