@@ -10,11 +10,13 @@
 //! - [`status`]: the `DLE EOT` status bytes.
 //! - [`serial`]: the printer on a serial port.
 //! - [`spool`]: what became of each job, so that no ticket prints twice on its own.
+//! - [`jobs`]: the driver's job queue without I/O: to print, done, not started, expired.
 //! - [`service`]: `qms printer`: jobs from MQTT, acknowledged once printed, status out.
 //! - [`virtual_printer`]: a printer on a pseudo-terminal that decodes what it gets,
 //!   answers status like an Epson, and draws tickets to PNG.
 
 pub mod escpos;
+pub mod jobs;
 pub mod raster;
 pub mod serial;
 pub mod service;

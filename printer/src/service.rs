@@ -9,7 +9,6 @@
 //! on the device's retained status; a job waits while the printer cannot print, and is
 //! tried again once a poll finds it ready. Each change of status is logged once.
 
-use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -19,6 +18,7 @@ use qms_core::protocol::{Cover, PrintJob, PrinterFault, PrinterStatus, UnsureTic
 use tokio::sync::mpsc;
 use tracing::{error, info, warn, Instrument};
 
+use crate::jobs::{Job, JobQueue, Offered};
 use crate::raster::Fonts;
 use crate::serial::{describe, PortSettings, PrinterError, SerialPrinter};
 use crate::spool::{JobState, Spool};
@@ -90,15 +90,6 @@ enum Report {
     Unsure(Result<Status, Failure>),
 }
 
-struct Job {
-    pkid: u16,
-    job: String,
-    ticket: String,
-    label: String,
-    bytes: Vec<u8>,
-    received: Instant,
-}
-
 /// Runs the driver until `shutdown`; its log lines carry the device's id.
 pub async fn run(
     options: PrinterOptions,
@@ -130,11 +121,9 @@ async fn serve(
         .name("printer-serial".into())
         .spawn(move || serial_worker(port, work_rx, report_tx))?;
 
-    let mut jobs: VecDeque<Job> = VecDeque::new();
-    // Work sent to the serial thread and not yet answered; `printing` when it is the
-    // front job, which stays in place until its answer.
+    let mut jobs = JobQueue::new(options.drop_after);
+    // Work sent to the serial thread and not yet answered.
     let mut busy = false;
-    let mut printing = false;
     let mut status = StatusLog::default();
     let mut dropped = 0u32;
     let mut connected = false;
@@ -156,25 +145,26 @@ async fn serve(
                         Ok(job) => {
                             let key = job.key().to_string();
                             tracing::debug!(job = %key, "job received");
-                            let done = spool.lock().expect("spool lock").state(&key);
-                            if let Some(done) = done {
-                                if done == JobState::Printed {
+                            let spooled = spool.lock().expect("spool lock").state(&key);
+                            let offered = jobs.offer(Job {
+                                pkid,
+                                job: key,
+                                ticket: job.ticket.id.clone(),
+                                label: job.ticket.label.clone(),
+                                bytes: ticket_bytes(&TicketText::of(&job), options.paper, &fonts, options.text),
+                                received: Instant::now(),
+                            }, spooled);
+                            match offered {
+                                Offered::Queued => {}
+                                Offered::AlreadyQueued => bus.ack(pkid),
+                                Offered::Spooled(JobState::Printed) => {
                                     info!(ticket = %job.ticket.id, "job already printed: not printed again");
-                                } else {
-                                    warn!(ticket = %job.ticket.id, "job not printed again: its printing had begun; reprint it if the citizen has no ticket");
+                                    bus.ack(pkid);
                                 }
-                                bus.ack(pkid);
-                            } else if jobs.iter().any(|j| j.job == key) {
-                                bus.ack(pkid);
-                            } else {
-                                jobs.push_back(Job {
-                                    pkid,
-                                    job: key,
-                                    ticket: job.ticket.id.clone(),
-                                    label: job.ticket.label.clone(),
-                                    bytes: ticket_bytes(&TicketText::of(&job), options.paper, &fonts, options.text),
-                                    received: Instant::now(),
-                                });
+                                Offered::Spooled(_) => {
+                                    warn!(ticket = %job.ticket.id, "job not printed again: its printing had begun; reprint it if the citizen has no ticket");
+                                    bus.ack(pkid);
+                                }
                             }
                         }
                         Err(e) => {
@@ -187,11 +177,15 @@ async fn serve(
             }
             report = reports.recv() => {
                 let Some(report) = report else { break };
-                (busy, printing) = (false, false);
+                busy = false;
                 let now = match report {
-                    Report::Status(now) | Report::NotStarted(now) => now,
+                    Report::Status(now) => now,
+                    Report::NotStarted(now) => {
+                        jobs.not_started();
+                        now
+                    }
                     Report::Printed(after) => {
-                        let job = jobs.pop_front().expect("a job was printing");
+                        let job = jobs.done().expect("a job was printing");
                         let mut spool = spool.lock().expect("spool lock");
                         let unsure = spool.unsure().len();
                         spool.record(&job.job, &job.ticket, &job.label, JobState::Printed)?;
@@ -202,7 +196,7 @@ async fn serve(
                         Ok(after)
                     }
                     Report::Unsure(after) => {
-                        let job = jobs.pop_front().expect("a job was printing");
+                        let job = jobs.done().expect("a job was printing");
                         let mut spool = spool.lock().expect("spool lock");
                         spool.record(&job.job, &job.ticket, &job.label, JobState::Unsure)?;
                         bus.ack(job.pkid);
@@ -215,8 +209,7 @@ async fn serve(
                 changed |= status.update(now);
             }
             _ = poll.tick() => {
-                while !printing && jobs.front().is_some_and(|j| j.received.elapsed() >= options.drop_after) {
-                    let job = jobs.pop_front().expect("checked");
+                for job in jobs.expired(Instant::now()) {
                     dropped += 1;
                     warn!(ticket = %job.ticket, "ticket dropped: not printed in time");
                     bus.ack(job.pkid);
@@ -236,20 +229,21 @@ async fn serve(
         // A job goes out while the printer was last seen ready; otherwise the next poll
         // says when it is back.
         if !busy && status.ready() {
-            if let Some(job) = jobs.front() {
+            if let Some(job) = jobs.to_print() {
                 let started = Started {
                     spool: spool.clone(),
                     job: job.job.clone(),
                     ticket: job.ticket.clone(),
                     label: job.label.clone(),
                 };
-                busy = work_tx
-                    .send(Work::Print {
-                        job: started,
-                        bytes: job.bytes.clone(),
-                    })
-                    .is_ok();
-                printing = busy;
+                let work = Work::Print {
+                    job: started,
+                    bytes: job.bytes.clone(),
+                };
+                busy = work_tx.send(work).is_ok();
+                if !busy {
+                    jobs.not_started();
+                }
             }
         }
     }
