@@ -69,11 +69,18 @@ impl Console {
         now: OffsetDateTime,
         send: impl Fn(CommandEnvelope) + 'static,
     ) -> Result<Rc<Console>, slint::PlatformError> {
+        let shown = Shown::default();
+        let window = ConsoleWindow::new()?;
+        let api = window.global::<ConsoleApi>();
+        api.set_waiting(shown.waiting.model());
+        api.set_absent(shown.absent.model());
+        api.set_alerts(shown.alerts.model());
+        api.set_unprinted(shown.unprinted.model());
         let console = Rc::new(Console {
-            window: ConsoleWindow::new()?,
+            window,
             model: RefCell::new(ConsoleModel::new(config, counter, now)),
             send: Box::new(send),
-            shown: Shown::default(),
+            shown,
         });
         console.bind();
         console.render();
@@ -265,10 +272,10 @@ impl Console {
             })
             .collect();
         let shown = &self.shown;
-        shown.waiting.show(waiting, |m| api.set_waiting(m));
-        shown.absent.show(absent, |m| api.set_absent(m));
-        shown.unprinted.show(unprinted, |m| api.set_unprinted(m));
-        shown.alerts.show(alerts, |m| api.set_alerts(m));
+        shown.waiting.show(waiting);
+        shown.absent.show(absent);
+        shown.unprinted.show(unprinted);
+        shown.alerts.show(alerts);
         let notice = model.notice.clone();
         api.set_result(notice.as_ref().map_or("", |n| n.text.as_str()).into());
         api.set_result_is_error(notice.is_some_and(|n| n.error));

@@ -61,12 +61,19 @@ impl Display {
         now: OffsetDateTime,
         speak: impl Fn(Announcement) + 'static,
     ) -> Result<Rc<Display>, slint::PlatformError> {
+        let shown = Shown::default();
+        let window = BoardWindow::new()?;
+        let board = window.global::<Board>();
+        board.set_alerts(shown.alerts.model());
+        board.set_recent(shown.recent.model());
+        board.set_counters(shown.counters.model());
+        board.set_waiting(shown.waiting.model());
         let display = Rc::new(Display {
-            window: BoardWindow::new()?,
+            window,
             config,
             model: RefCell::new(BoardModel::default()),
             speak: Box::new(speak),
-            shown: Shown::default(),
+            shown,
         });
         display.tick(now);
         Ok(display)
@@ -138,7 +145,7 @@ impl Display {
         board.set_stale(model.stale());
         board.set_highlight(model.highlight());
         let alerts: Vec<slint::SharedString> = model.alerts().into_iter().map(Into::into).collect();
-        self.shown.alerts.show(alerts, |m| board.set_alerts(m));
+        self.shown.alerts.show(alerts);
         let Some(snapshot) = &model.board else { return };
         let call = |c: &qms_core::protocol::BoardCall| Call {
             label: c.label.clone().into(),
@@ -147,7 +154,7 @@ impl Display {
         };
         board.set_now_calling(model.now_calling().map(call).unwrap_or_default());
         let recent: Vec<Call> = model.recent().into_iter().map(call).collect();
-        self.shown.recent.show(recent, |m| board.set_recent(m));
+        self.shown.recent.show(recent);
         let counters: Vec<CounterItem> = snapshot
             .counters
             .iter()
@@ -163,9 +170,7 @@ impl Display {
                 .into(),
             })
             .collect();
-        self.shown
-            .counters
-            .show(counters, |m| board.set_counters(m));
+        self.shown.counters.show(counters);
         let waiting: Vec<WaitingItem> = snapshot
             .waiting
             .iter()
@@ -176,7 +181,7 @@ impl Display {
                 minutes: w.wait_minutes.map_or(-1, |m| m as i32),
             })
             .collect();
-        self.shown.waiting.show(waiting, |m| board.set_waiting(m));
+        self.shown.waiting.show(waiting);
     }
 }
 

@@ -58,24 +58,59 @@ pub fn parse<T: serde::de::DeserializeOwned>(topic: &str, payload: &[u8]) -> Opt
         .ok()
 }
 
-/// A list a window shows, handed to it again only when it changed: a new model rebuilds
-/// every element of its `for`, which a clock ticking several times a second would do
-/// for nothing, and which the renderer must then draw again.
-pub struct ShownList<T>(std::cell::RefCell<Option<Vec<T>>>);
+/// A list a window shows: one model for the window's life, its rows updated in place.
+/// A new model on every update would rebuild every element of its `for` (and, five
+/// times a second on the board, stopped the clock repainting under X11).
+pub struct ShownList<T: 'static> {
+    model: std::rc::Rc<slint::VecModel<T>>,
+}
 
-impl<T> Default for ShownList<T> {
+impl<T: 'static> Default for ShownList<T> {
     fn default() -> Self {
-        ShownList(std::cell::RefCell::new(None))
+        ShownList {
+            model: std::rc::Rc::new(slint::VecModel::default()),
+        }
     }
 }
 
 impl<T: Clone + PartialEq + 'static> ShownList<T> {
-    /// Calls `set` with `items` as a model unless they are what is shown already.
-    pub fn show(&self, items: Vec<T>, set: impl FnOnce(slint::ModelRc<T>)) {
-        let mut shown = self.0.borrow_mut();
-        if shown.as_ref() != Some(&items) {
-            set(slint::ModelRc::new(slint::VecModel::from(items.clone())));
-            *shown = Some(items);
+    /// The model to hand the window, once.
+    pub fn model(&self) -> slint::ModelRc<T> {
+        slint::ModelRc::from(self.model.clone())
+    }
+
+    /// Shows `items`: only the rows that differ are set, rows are added or removed at the
+    /// end.
+    pub fn show(&self, items: Vec<T>) {
+        use slint::Model;
+        let model = &self.model;
+        for (row, item) in items.iter().enumerate() {
+            if row >= model.row_count() {
+                model.push(item.clone());
+            } else if model.row_data(row).as_ref() != Some(item) {
+                model.set_row_data(row, item.clone());
+            }
         }
+        while model.row_count() > items.len() {
+            model.remove(model.row_count() - 1);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use slint::Model;
+
+    #[test]
+    fn a_shown_list_keeps_its_model_and_changes_only_what_changed() {
+        let list = ShownList::<i32>::default();
+        let model = list.model();
+        list.show(vec![1, 2, 3]);
+        list.show(vec![1, 5]);
+        assert_eq!(model.iter().collect::<Vec<_>>(), [1, 5]);
+        list.show(vec![1, 5, 7, 9]);
+        assert_eq!(model.iter().collect::<Vec<_>>(), [1, 5, 7, 9]);
+        assert!(model == list.model(), "the same model throughout");
     }
 }
