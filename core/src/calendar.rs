@@ -3,6 +3,17 @@
 
 use time::{Date, OffsetDateTime, UtcOffset, Weekday};
 
+/// When the office opens again, as a citizen reads it after "mở lại lúc": "13:30" today,
+/// "7:30 27/11" on another day. Both times in the office's offset.
+pub fn reopening(next: OffsetDateTime, now: OffsetDateTime) -> String {
+    let hm = format!("{}:{:02}", next.hour(), next.minute());
+    if next.date() == now.date() {
+        hm
+    } else {
+        format!("{hm} {:02}/{:02}", next.day(), u8::from(next.month()))
+    }
+}
+
 /// "08:05": the clock at `at` in the office's `offset`.
 pub fn hour_minute(at: OffsetDateTime, offset: UtcOffset) -> String {
     let local = at.to_offset(offset);
@@ -35,6 +46,15 @@ pub fn weekday_vi(day: Weekday) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reopening_names_the_day_only_when_it_is_not_today() {
+        let now = time::macros::datetime!(2026-11-26 12:00 +7);
+        let after_lunch = time::macros::datetime!(2026-11-26 13:30 +7);
+        let tomorrow = time::macros::datetime!(2026-11-27 07:30 +7);
+        assert_eq!(reopening(after_lunch, now), "13:30");
+        assert_eq!(reopening(tomorrow, now), "7:30 27/11");
+    }
 
     #[test]
     fn the_clock_is_the_offices_own() {

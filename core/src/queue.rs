@@ -624,16 +624,11 @@ impl QueueState {
         let local = now.to_offset(config.site.utc_offset);
         if !config.hours.is_open(local) {
             let (vi, en) = match config.hours.next_opening(local) {
-                Some(t) => {
-                    let hm = format!("{}:{:02}", t.hour(), t.minute());
-                    let day = if t.date() == local.date() {
-                        String::new()
-                    } else {
-                        format!(" {:02}/{:02}", t.day(), u8::from(t.month()))
-                    };
+                Some(next) => {
+                    let at = crate::calendar::reopening(next, local);
                     (
-                        format!("Ngoài giờ làm việc — mở lại lúc {hm}{day}"),
-                        format!("Outside working hours — reopens at {hm}{day}"),
+                        format!("Ngoài giờ làm việc — mở lại lúc {at}"),
+                        format!("Outside working hours — reopens at {at}"),
                     )
                 }
                 None => (

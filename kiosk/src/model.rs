@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use qms_core::calendar::reopening;
 use qms_core::config::SiteConfig;
 use qms_core::outstanding::{Due, Outstanding};
 use qms_core::protocol::{
@@ -171,19 +172,11 @@ impl KioskModel {
     pub fn procedures(&self) -> Vec<ProcedureView> {
         let local = self.now.to_offset(self.config.site.utc_offset);
         let open_now = self.config.hours.is_open(local);
-        let reopens = self.config.hours.next_opening(local).map(|t| {
-            if t.date() == local.date() {
-                format!("{}:{:02}", t.hour(), t.minute())
-            } else {
-                format!(
-                    "{}:{:02} {:02}/{:02}",
-                    t.hour(),
-                    t.minute(),
-                    t.day(),
-                    u8::from(t.month())
-                )
-            }
-        });
+        let reopens = self
+            .config
+            .hours
+            .next_opening(local)
+            .map(|next| reopening(next, local));
         self.config
             .procedures
             .iter()
