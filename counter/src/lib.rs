@@ -59,6 +59,7 @@ pub struct Console {
     send: Box<dyn Fn(CommandEnvelope)>,
     /// The lists on screen, set again only when they change.
     shown: Shown,
+    timer: slint::Timer,
 }
 
 impl Console {
@@ -81,6 +82,7 @@ impl Console {
             model: RefCell::new(ConsoleModel::new(config, counter, now)),
             send: Box::new(send),
             shown,
+            timer: slint::Timer::default(),
         });
         console.bind();
         console.render();
@@ -372,6 +374,7 @@ pub struct RatingScreen {
     window: RatingWindow,
     model: RefCell<RatingModel>,
     send: Box<dyn Fn(CommandEnvelope)>,
+    timer: slint::Timer,
 }
 
 impl RatingScreen {
@@ -385,6 +388,7 @@ impl RatingScreen {
             window: RatingWindow::new()?,
             model: RefCell::new(RatingModel::new(counter, now)),
             send: Box::new(send),
+            timer: slint::Timer::default(),
         });
         let api = screen.window.global::<RatingApi>();
         api.set_office_name(config.site.name.clone().into());
@@ -486,6 +490,9 @@ impl BusWindow for Console {
     fn tick(&self, now: OffsetDateTime) {
         Console::tick(self, now)
     }
+    fn timer(&self) -> &slint::Timer {
+        &self.timer
+    }
 }
 
 impl BusWindow for RatingScreen {
@@ -495,5 +502,8 @@ impl BusWindow for RatingScreen {
     }
     fn tick(&self, now: OffsetDateTime) {
         RatingScreen::tick(self, now)
+    }
+    fn timer(&self) -> &slint::Timer {
+        &self.timer
     }
 }

@@ -43,6 +43,7 @@ pub struct Display {
     model: RefCell<BoardModel>,
     speak: Box<dyn Fn(Announcement)>,
     shown: Shown,
+    timer: slint::Timer,
 }
 
 /// The lists on the board, set again only when they change.
@@ -74,6 +75,7 @@ impl Display {
             model: RefCell::new(BoardModel::default()),
             speak: Box::new(speak),
             shown,
+            timer: slint::Timer::default(),
         });
         display.tick(now);
         Ok(display)
@@ -241,6 +243,9 @@ impl BusWindow for Display {
     }
     fn tick(&self, now: OffsetDateTime) {
         Display::tick(self, now)
+    }
+    fn timer(&self) -> &slint::Timer {
+        &self.timer
     }
 }
 

@@ -46,6 +46,7 @@ pub struct Kiosk {
     /// The language and procedure buttons on screen: the clock ticks every 100 ms, and
     /// setting them again would redraw every button and re-translate every string.
     shown: RefCell<Option<(bool, Vec<ProcedureItem>)>>,
+    timer: slint::Timer,
 }
 
 impl Kiosk {
@@ -62,6 +63,7 @@ impl Kiosk {
             model: RefCell::new(KioskModel::new(config, device, now)),
             send: Box::new(send),
             shown: RefCell::new(None),
+            timer: slint::Timer::default(),
         });
         kiosk.bind();
         kiosk.render();
@@ -317,5 +319,8 @@ impl BusWindow for Kiosk {
     }
     fn tick(&self, now: OffsetDateTime) {
         Kiosk::tick(self, now)
+    }
+    fn timer(&self) -> &slint::Timer {
+        &self.timer
     }
 }

@@ -15,6 +15,9 @@ pub trait BusWindow: 'static {
     type Input: Send + 'static;
     fn handle(&self, input: Self::Input);
     fn tick(&self, now: OffsetDateTime);
+    /// The window's own timer, which hands it its inputs and moves its clock: it stops
+    /// when the window goes.
+    fn timer(&self) -> &slint::Timer;
 }
 
 /// Publishes a command on the device's command topic.
@@ -37,17 +40,16 @@ pub fn connect<S: BusWindow>(
         publisher.publish(command_topic.clone(), payload);
     }))?;
     let weak = Rc::downgrade(&screen);
-    let timer = slint::Timer::default();
-    timer.start(slint::TimerMode::Repeated, period, move || {
-        if let Some(screen) = weak.upgrade() {
-            while let Ok(input) = from_bus.try_recv() {
-                screen.handle(input);
+    screen
+        .timer()
+        .start(slint::TimerMode::Repeated, period, move || {
+            if let Some(screen) = weak.upgrade() {
+                while let Ok(input) = from_bus.try_recv() {
+                    screen.handle(input);
+                }
+                screen.tick(OffsetDateTime::now_utc());
             }
-            screen.tick(OffsetDateTime::now_utc());
-        }
-    });
-    // The timer lives as long as the window.
-    std::mem::forget(timer);
+        });
     Ok(screen)
 }
 
