@@ -126,8 +126,9 @@ pub enum BusEvent {
     Acked(u64),
 }
 
-/// Delivery bookkeeping shared by the publishing side and the event loop task.
-#[derive(Default)]
+/// Delivery bookkeeping shared by the publishing side and the event loop task, without
+/// I/O: the event loop tells it what rumqttc did and reports what it answers.
+#[derive(Debug, Default)]
 struct Link {
     connected: bool,
     /// Tags of publications handed to rumqttc, in order, not yet given a packet id.
@@ -135,6 +136,33 @@ struct Link {
     /// Packet id → tag of publications written to the broker and not yet acknowledged.
     unacked: HashMap<u16, u64>,
     closing: bool,
+}
+
+impl Link {
+    /// A publication was queued in rumqttc, with its tag if any.
+    fn handed(&mut self, tag: Option<u64>) {
+        self.unnumbered.push_back(tag);
+    }
+
+    /// rumqttc wrote the oldest queued publication with packet id `pkid`.
+    fn numbered(&mut self, pkid: u16) {
+        if let Some(Some(tag)) = self.unnumbered.pop_front() {
+            self.unacked.insert(pkid, tag);
+        }
+    }
+
+    /// The broker's PUBACK for `pkid`: the tag it acknowledges, if the publication had one.
+    fn acked(&mut self, pkid: u16) -> Option<u64> {
+        self.unacked.remove(&pkid)
+    }
+
+    /// The connection is gone: nothing of it will be acknowledged any more; its owner
+    /// sends again what it still needs.
+    fn lost(&mut self) {
+        self.connected = false;
+        self.unnumbered.clear();
+        self.unacked.clear();
+    }
 }
 
 /// A handle to publish; cheap to clone.
@@ -235,7 +263,7 @@ impl Bus {
             .try_publish(topic, QoS::AtLeastOnce, retain, payload)
         {
             Ok(()) => {
-                link.unnumbered.push_back(tag);
+                link.handed(tag);
                 true
             }
             Err(e) => {
@@ -309,7 +337,7 @@ async fn drive(
                             .try_publish(status, QoS::AtLeastOnce, true, status_payload(true))
                             .is_ok()
                     {
-                        link.unnumbered.push_back(None);
+                        link.handed(None);
                     }
                 }
                 info!(device = %options.device, address = %options.address, "connected to the broker");
@@ -330,19 +358,11 @@ async fn drive(
                 payload: p.payload.to_vec(),
             }),
             Ok(Event::Incoming(Packet::PubAck(ack))) => {
-                let tag = bus
-                    .link
-                    .lock()
-                    .expect("link lock")
-                    .unacked
-                    .remove(&ack.pkid);
+                let tag = bus.link.lock().expect("link lock").acked(ack.pkid);
                 tag.map(BusEvent::Acked)
             }
             Ok(Event::Outgoing(Outgoing::Publish(pkid))) => {
-                let mut link = bus.link.lock().expect("link lock");
-                if let Some(Some(tag)) = link.unnumbered.pop_front() {
-                    link.unacked.insert(pkid, tag);
-                }
+                bus.link.lock().expect("link lock").numbered(pkid);
                 None
             }
             Ok(Event::Outgoing(Outgoing::AwaitAck(pkid))) => {
@@ -357,9 +377,7 @@ async fn drive(
                 unacked_subscriptions = 0;
                 let closing = {
                     let mut link = bus.link.lock().expect("link lock");
-                    link.connected = false;
-                    link.unnumbered.clear();
-                    link.unacked.clear();
+                    link.lost();
                     // Whatever is still queued belongs to the lost connection: the owner
                     // resends it after the next Connected, so rumqttc must not.
                     eventloop.clean();
@@ -393,5 +411,59 @@ async fn drive(
                 return;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_follow_their_publications_through_rumqttcs_packet_ids() {
+        let mut link = Link::default();
+        link.handed(Some(10));
+        link.handed(None); // the device's own status
+        link.handed(Some(11));
+        link.numbered(1);
+        link.numbered(2);
+        link.numbered(3);
+        // Acknowledged out of order, as a broker may.
+        assert_eq!(link.acked(3), Some(11));
+        assert_eq!(link.acked(2), None, "untagged");
+        assert_eq!(link.acked(1), Some(10));
+        assert_eq!(link.acked(1), None, "once");
+    }
+
+    #[test]
+    fn a_packet_id_used_again_carries_the_new_publications_tag() {
+        let mut link = Link::default();
+        link.handed(Some(10));
+        link.numbered(1);
+        assert_eq!(link.acked(1), Some(10));
+        link.handed(Some(20));
+        link.numbered(1);
+        assert_eq!(link.acked(1), Some(20));
+    }
+
+    #[test]
+    fn after_a_lost_connection_nothing_of_it_is_reported_acknowledged() {
+        let mut link = Link {
+            connected: true,
+            ..Link::default()
+        };
+        link.handed(Some(10));
+        link.numbered(1);
+        link.handed(Some(11)); // queued, never written
+        link.lost();
+        assert!(!link.connected);
+        // A PUBACK that arrives late, or a packet id reused by the next connection.
+        assert_eq!(link.acked(1), None);
+        link.handed(Some(12));
+        link.numbered(1);
+        assert_eq!(
+            link.acked(1),
+            Some(12),
+            "not 11: it belonged to the lost connection"
+        );
     }
 }
