@@ -10,8 +10,10 @@ use qms_core::protocol::{Command, CommandEnvelope, Reply};
 use tokio::sync::mpsc;
 use tokio::time::{timeout_at, Instant};
 
-/// How long one attempt waits for its reply before the command is sent again.
-const ATTEMPT: Duration = Duration::from_secs(2);
+/// How long a command waits for its reply before it is sent again, same id: as long as
+/// on the screens.
+const ATTEMPT: Duration =
+    Duration::from_secs(qms_core::outstanding::RESEND_AFTER.whole_seconds() as u64);
 
 /// A message on an extra subscription, with when it arrived.
 pub struct Message {
