@@ -3,7 +3,7 @@
 //! the call spoken in Vietnamese. It never goes stale silently.
 //!
 //! # Layout
-//! - `ui/board.slint`: the screen; the `Board` global is the only contract with Rust.
+//! - `ui/board.slint`: the screen; the `BoardApi` global is the only contract with Rust.
 //! - [`model`]: what to show and to speak, from snapshots, statuses and the clock.
 //! - [`Display`]: the window bound to the model; new calls go to a speaker.
 //! - [`start`]: the board as a device: MQTT on its own thread, the window on this one,
@@ -64,7 +64,7 @@ impl Display {
     ) -> Result<Rc<Display>, slint::PlatformError> {
         let shown = Shown::default();
         let window = BoardWindow::new()?;
-        let board = window.global::<Board>();
+        let board = window.global::<BoardApi>();
         board.set_alerts(shown.alerts.model());
         board.set_recent(shown.recent.model());
         board.set_counters(shown.counters.model());
@@ -113,7 +113,7 @@ impl Display {
     pub fn tick(&self, now: OffsetDateTime) {
         self.model.borrow_mut().tick(now);
         let local = now.to_offset(self.config.site.utc_offset);
-        let board = self.window.global::<Board>();
+        let board = self.window.global::<BoardApi>();
         // The called number fills the space its orientation leaves (a property set from
         // here: sizing it from the layout would make the layout depend on itself).
         let size = self
@@ -141,7 +141,7 @@ impl Display {
 
     fn render(&self) {
         let model = self.model.borrow();
-        let board = self.window.global::<Board>();
+        let board = self.window.global::<BoardApi>();
         board.set_office_name(self.config.site.name.clone().into());
         board.set_notice(self.config.display.notice.clone().into());
         board.set_stale(model.stale());

@@ -272,8 +272,8 @@ fn the_waiting_list_says_about_how_many_minutes_in_words() {
 fn the_boards_clock_stops_repainting() {
     let (display, _, s) = display();
     display.handle(Input::Snapshot(s.board.clone()), s.now);
-    let board = display.window().global::<qms_display::Board>();
-    let lists = |b: &qms_display::Board| {
+    let board = display.window().global::<qms_display::BoardApi>();
+    let lists = |b: &qms_display::BoardApi| {
         (
             b.get_waiting(),
             b.get_counters(),
