@@ -316,17 +316,13 @@ impl ConsoleModel {
                 Due::GiveUp => self.listing = None,
             }
         }
+        let serving = self.serving().map(|t| t.label.clone());
         if let (Some(action), false) = (&mut self.action, self.action_lost) {
             match action.due(now) {
                 Due::Wait => {}
                 Due::Resend(envelope) => resend.push(envelope),
                 Due::GiveUp => {
                     self.action_lost = true;
-                    let serving = self
-                        .tickets
-                        .iter()
-                        .find(|t| t.state == TicketState::Called && t.counter == Some(self.counter))
-                        .map(|t| t.label.clone());
                     self.notice = Some(Notice {
                         expect: (serving, self.paused),
                         text: "Máy chủ hàng đợi chưa trả lời. Bấm lại đúng nút đó để thử \

@@ -47,7 +47,7 @@ pub enum PrinterError {
 
 impl PrinterError {
     /// What the printer's status says of this error.
-    pub fn fault(&self) -> Vec<PrinterFault> {
+    pub fn faults(&self) -> Vec<PrinterFault> {
         match self {
             PrinterError::Open { .. } | PrinterError::Io { .. } => vec![PrinterFault::Unreachable],
             PrinterError::NoAnswer { .. } | PrinterError::BadStatus { .. } => {

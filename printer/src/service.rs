@@ -74,7 +74,7 @@ struct Failure {
 impl Failure {
     fn of(error: &PrinterError) -> Failure {
         Failure {
-            faults: error.fault(),
+            faults: error.faults(),
             detail: error.to_string(),
         }
     }

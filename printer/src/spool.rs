@@ -42,6 +42,13 @@ pub struct Spool {
     jobs: HashMap<String, Record>,
     /// In the order they became unsure; a later printed job of the same ticket clears it.
     unsure: Vec<Unsure>,
+    /// The latest business day of any job, as its ticket ids begin (`20261126`).
+    latest_day: String,
+}
+
+/// A ticket id starts with its business day: `20261126-1023`.
+fn day_of(ticket: &str) -> &str {
+    ticket.split('-').next().unwrap_or("")
 }
 
 impl Spool {
@@ -57,6 +64,7 @@ impl Spool {
             path: path.to_path_buf(),
             jobs: HashMap::new(),
             unsure: Vec::new(),
+            latest_day: String::new(),
         };
         for line in text.lines().filter(|l| !l.trim().is_empty()) {
             let record = serde_json::from_str(line).unwrap_or_else(|_| Record {
@@ -109,6 +117,9 @@ impl Spool {
     }
 
     fn remember(&mut self, record: Record) {
+        if day_of(&record.ticket) > self.latest_day.as_str() {
+            self.latest_day = day_of(&record.ticket).to_string();
+        }
         match record.state {
             JobState::Unsure => {
                 if !self.unsure.iter().any(|u| u.ticket == record.ticket) {
@@ -125,15 +136,11 @@ impl Spool {
     }
 
     /// The tickets of the latest business day that may not have been printed, oldest
-    /// first. A ticket id starts with its day (`20261126-1023`).
+    /// first.
     pub fn unsure(&self) -> Vec<Unsure> {
-        let day = |ticket: &str| ticket.split('-').next().unwrap_or("").to_string();
-        let Some(latest) = self.jobs.values().map(|r| day(&r.ticket)).max() else {
-            return Vec::new();
-        };
         self.unsure
             .iter()
-            .filter(|u| day(&u.ticket) == latest)
+            .filter(|u| day_of(&u.ticket) == self.latest_day)
             .cloned()
             .collect()
     }

@@ -276,7 +276,6 @@ pub struct VirtualPrinter {
     /// The device the driver opens: the pseudo-terminal, e.g. `/dev/pts/4`, or the link
     /// to it given to [`VirtualPrinter::start_at`].
     pub path: String,
-    pub faults: Arc<Mutex<Faults>>,
     pub printed: mpsc::Receiver<Printed>,
     /// `DLE EOT` requests answered or not, since the start.
     pub status_requests: Arc<AtomicU64>,
@@ -340,7 +339,6 @@ impl VirtualPrinter {
         };
         let mut printer = VirtualPrinter {
             path: String::new(),
-            faults: shared.faults.clone(),
             printed,
             status_requests: shared.status_requests.clone(),
             link,
@@ -353,7 +351,7 @@ impl VirtualPrinter {
     }
 
     pub fn set_faults(&self, faults: Faults) {
-        *self.faults.lock().expect("faults lock") = faults;
+        *self.shared.faults.lock().expect("faults lock") = faults;
     }
 
     /// Pulls the cable: the pseudo-terminal closes and its link goes away.

@@ -689,11 +689,7 @@ impl Service {
         };
         let printer = kiosk_printer(&actor.device)
             .or_else(|| named.clone())
-            .or_else(|| {
-                matches!(command, Command::Reprint { .. })
-                    .then(|| kiosk_printer(&ticket.issued_by))
-                    .flatten()
-            })?;
+            .or_else(|| kiosk_printer(&ticket.issued_by))?;
         let procedure = self.config.procedure(&ticket.service)?;
         let job = PrintJob {
             v: VERSION,
