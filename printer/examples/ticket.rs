@@ -10,7 +10,7 @@ use std::time::Duration;
 use qms_core::config::PrinterText;
 use qms_core::sample::print_job;
 use qms_printer::raster::Fonts;
-use qms_printer::serial::{Flow, PortSettings, SerialPrinter};
+use qms_printer::serial::{PortSettings, SerialPrinter};
 use qms_printer::ticket::{ticket_bytes, Paper, TicketText};
 use qms_printer::virtual_printer::VirtualPrinter;
 
@@ -48,7 +48,7 @@ fn main() {
         let mut port = SerialPrinter::open(&PortSettings {
             path: printer.path.clone(),
             baud: 38400,
-            flow: Flow::None,
+            flow: qms_core::config::FlowControl::None,
             timeout: Duration::from_secs(1),
         })
         .expect("the virtual printer opens");

@@ -102,6 +102,11 @@ impl JobQueue {
     pub fn is_empty(&self) -> bool {
         self.jobs.is_empty()
     }
+
+    /// The job at the printer, waiting for its answer.
+    pub fn printing(&self) -> Option<&Job> {
+        self.jobs.front().filter(|_| self.printing)
+    }
 }
 
 #[cfg(test)]

@@ -6,24 +6,18 @@ use std::time::Duration;
 
 use serialport::SerialPort;
 
+use qms_core::config::FlowControl;
 use qms_core::protocol::PrinterFault;
 
 use crate::escpos::status_request;
 use crate::status::{BadStatus, Status};
 
-/// Flow control between the host and the printer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Flow {
-    None,
-    XonXoff,
-    RtsCts,
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PortSettings {
     pub path: String,
     pub baud: u32,
-    pub flow: Flow,
+    /// Flow control between the host and the printer.
+    pub flow: FlowControl,
     /// How long a status answer or a write may take.
     pub timeout: Duration,
 }
@@ -91,9 +85,9 @@ pub struct SerialPrinter {
 impl SerialPrinter {
     pub fn open(settings: &PortSettings) -> Result<SerialPrinter, PrinterError> {
         let flow = match settings.flow {
-            Flow::None => serialport::FlowControl::None,
-            Flow::XonXoff => serialport::FlowControl::Software,
-            Flow::RtsCts => serialport::FlowControl::Hardware,
+            FlowControl::None => serialport::FlowControl::None,
+            FlowControl::XonXoff => serialport::FlowControl::Software,
+            FlowControl::RtsCts => serialport::FlowControl::Hardware,
         };
         let port = serialport::new(&settings.path, settings.baud)
             .flow_control(flow)

@@ -7,7 +7,9 @@
 //! whose printing had begun when the driver stopped is reported, never printed again on
 //! its own. The printer's status, polled every `poll` and before each job, is published
 //! on the device's retained status; a job waits while the printer cannot print, and is
-//! tried again once a poll finds it ready. Each change of status is logged once.
+//! tried again once a poll finds it ready. Each change of status is logged once. Asked to
+//! stop, the driver sees the ticket on the line out and recorded first (for at most
+//! [`STOP_GRACE`]), then says it is offline.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -24,7 +26,8 @@ use crate::serial::{describe, PortSettings, PrinterError, SerialPrinter};
 use crate::spool::{JobState, Spool};
 use crate::status::Status;
 use crate::ticket::{ticket_bytes, Paper, TicketText};
-use qms_core::config::PrinterText;
+use qms_core::config::{PrinterText, Role};
+use qms_core::SiteConfig;
 
 pub struct PrinterOptions {
     /// Device id, site, broker; jobs are read from this device's job topic.
@@ -40,6 +43,37 @@ pub struct PrinterOptions {
     /// waits for the printer.
     pub poll: Duration,
 }
+
+impl PrinterOptions {
+    /// The options of printer `device` as the site configuration has it (port, paper,
+    /// text, when to drop a job), its spool `{device}-printed.txt`; `None` when the site
+    /// has no printer of that id with a `port`. A `port` of "virtual" is left for the
+    /// caller to replace with the virtual printer's path.
+    pub fn for_device(config: &SiteConfig, device: &str, bus: BusOptions) -> Option<Self> {
+        let port = config
+            .device(device)
+            .filter(|d| d.role == Role::Printer)?
+            .port
+            .as_ref()?;
+        Some(PrinterOptions {
+            bus,
+            port: PortSettings {
+                path: port.path.clone(),
+                baud: port.baud,
+                flow: port.flow,
+                timeout: Duration::from_millis(500),
+            },
+            paper: Paper::of_width(port.paper_mm),
+            text: port.text,
+            drop_after: Duration::from_secs(port.drop_after_seconds),
+            spool: PathBuf::from(format!("{device}-printed.txt")),
+            poll: Duration::from_secs(3),
+        })
+    }
+}
+
+/// How long a driver asked to stop waits for the ticket it is printing.
+pub const STOP_GRACE: Duration = Duration::from_secs(5);
 
 type SharedSpool = Arc<Mutex<Spool>>;
 
@@ -130,10 +164,21 @@ async fn serve(
     let mut poll = tokio::time::interval(options.poll);
     poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     tokio::pin!(shutdown);
+    // Once asked to stop, the ticket on the line is seen out, for at most STOP_GRACE.
+    let mut stop_by = None;
     loop {
         let mut changed = false;
         tokio::select! {
-            _ = &mut shutdown => break,
+            _ = &mut shutdown, if stop_by.is_none() => {
+                if let Some(job) = jobs.printing() {
+                    info!(ticket = %job.ticket, "asked to stop: ticket {} is printing, the driver stops once it is out", job.label);
+                }
+                stop_by = Some(tokio::time::Instant::now() + STOP_GRACE);
+            }
+            _ = tokio::time::sleep_until(stop_by.unwrap_or_else(tokio::time::Instant::now)), if stop_by.is_some() => {
+                warn!("stopping with a ticket still on the line");
+                break;
+            }
             event = events.recv() => {
                 let Some(event) = event else { break };
                 match event {
@@ -215,7 +260,7 @@ async fn serve(
                     bus.ack(job.pkid);
                     changed = true;
                 }
-                if !busy && (jobs.is_empty() || !status.ready()) {
+                if !busy && stop_by.is_none() && (jobs.is_empty() || !status.ready()) {
                     busy = work_tx.send(Work::Poll).is_ok();
                 }
             }
@@ -225,6 +270,9 @@ async fn serve(
                 let unsure = spool.lock().expect("spool lock").unsure();
                 publish_status(&bus, &topics, now, dropped, &unsure);
             }
+        }
+        if stop_by.is_some() && !busy {
+            break;
         }
         // A job goes out while the printer was last seen ready; otherwise the next poll
         // says when it is back.
@@ -407,4 +455,35 @@ fn publish_status(
     let topic = topics.status(bus.device());
     let payload = serde_json::to_vec(&status).expect("a status serializes");
     bus.publish(&topic, payload, true, None);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use qms_core::config::FlowControl;
+
+    #[test]
+    fn a_printer_device_of_the_site_gives_its_port_paper_text_and_spool() {
+        let mut config = SiteConfig::default_site();
+        let bus = |device: &str| BusOptions::new(device, "site", "127.0.0.1:1883");
+        let port = config
+            .devices
+            .iter_mut()
+            .find(|d| d.id == "printer-1")
+            .unwrap();
+        let port = port.port.as_mut().unwrap();
+        (port.path, port.paper_mm, port.flow) = ("/dev/ttyUSB0".into(), 58, FlowControl::RtsCts);
+        (port.text, port.drop_after_seconds) = (PrinterText::Tcvn3, 90);
+
+        let options = PrinterOptions::for_device(&config, "printer-1", bus("printer-1")).unwrap();
+        assert_eq!(options.port.path, "/dev/ttyUSB0");
+        assert_eq!(options.port.baud, 38400);
+        assert_eq!(options.port.flow, FlowControl::RtsCts);
+        assert_eq!(options.paper, Paper::Mm58);
+        assert_eq!(options.text, PrinterText::Tcvn3);
+        assert_eq!(options.drop_after, Duration::from_secs(90));
+        assert_eq!(options.spool, PathBuf::from("printer-1-printed.txt"));
+        assert!(PrinterOptions::for_device(&config, "kiosk-1", bus("kiosk-1")).is_none());
+        assert!(PrinterOptions::for_device(&config, "printer-9", bus("printer-9")).is_none());
+    }
 }

@@ -20,6 +20,15 @@ pub enum Paper {
 }
 
 impl Paper {
+    /// The roll of the configured width (`paper_mm`): 58, else 80.
+    pub fn of_width(mm: u8) -> Paper {
+        if mm == 58 {
+            Paper::Mm58
+        } else {
+            Paper::Mm80
+        }
+    }
+
     pub fn dots(self) -> usize {
         match self {
             Paper::Mm58 => 384,

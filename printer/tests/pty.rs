@@ -5,7 +5,7 @@ use std::time::Duration;
 use qms_core::config::PrinterText;
 use qms_core::sample::print_job;
 use qms_printer::raster::{render_line, wrap, Fonts};
-use qms_printer::serial::{Flow, PortSettings, PrinterError, SerialPrinter};
+use qms_printer::serial::{PortSettings, PrinterError, SerialPrinter};
 use qms_printer::status::Paper;
 use qms_printer::ticket::{self, ticket_bytes, TicketText};
 use qms_printer::virtual_printer::{Element, Faults, Printed, VirtualPrinter};
@@ -14,7 +14,7 @@ fn open(printer: &VirtualPrinter) -> SerialPrinter {
     SerialPrinter::open(&PortSettings {
         path: printer.path.clone(),
         baud: 38400,
-        flow: Flow::None,
+        flow: qms_core::config::FlowControl::None,
         // Generous: a loaded machine may be slow to schedule the virtual printer.
         timeout: Duration::from_secs(1),
     })

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use qms_bus::{Bus, BusEvent, BusOptions, Topics};
 use qms_core::protocol::PrintJob;
 use qms_core::sample::print_job;
-use qms_printer::serial::{Flow, PortSettings};
+use qms_printer::serial::PortSettings;
 use qms_printer::service::{run, PrinterOptions};
 use qms_printer::ticket::Paper;
 use qms_printer::virtual_printer::{Element, Faults, Printed, VirtualPrinter};
@@ -150,7 +150,7 @@ impl Rig {
             port: PortSettings {
                 path: self.printer.path.clone(),
                 baud: 38400,
-                flow: Flow::None,
+                flow: qms_core::config::FlowControl::None,
                 timeout: Duration::from_secs(2),
             },
             paper: Paper::Mm58,
@@ -395,4 +395,44 @@ async fn a_ticket_prints_twice_if_the_driver_stops_mid_ticket() {
     assert_eq!(number(&rig.printed(WAIT).unwrap()), "5001");
     rig.status(|s| s["unsure"].as_array().is_some_and(|u| u.is_empty()))
         .await;
+}
+
+/// The defect: the demo's driver was dropped with the office, never stopped; stopped, a
+/// driver now sees the ticket on the line out and recorded before it says it is offline.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_driver_asked_to_stop_finishes_the_ticket_it_is_printing() {
+    let mut rig = Rig::start("printer-graceful", Duration::from_millis(100), false).await;
+    let driver = rig.driver();
+    rig.ready().await;
+    rig.printer.set_faults(Faults {
+        stalled: true,
+        ..Faults::default()
+    });
+    rig.send(&job("5101"));
+    rig.spooled("20261126-5101", "started").await;
+    let stopping = tokio::spawn(driver.stop());
+    timeout(WAIT, async {
+        while !lines_of("printer-graceful")
+            .iter()
+            .any(|l| l.contains("asked to stop: ticket 5101 is printing"))
+        {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("the driver says it sees the ticket out");
+    rig.printer.set_faults(Faults::default());
+    timeout(WAIT, stopping).await.unwrap().unwrap();
+    assert_eq!(number(&rig.printed(WAIT).unwrap()), "5101");
+    rig.spooled("20261126-5101", "printed").await;
+    rig.status(|s| s["online"] == false).await;
+
+    // Nothing is left unsure, and the job is not delivered and printed again.
+    let _again = rig.driver();
+    let status = rig.ready().await;
+    assert_eq!(status["unsure"], serde_json::json!([]), "{status}");
+    assert!(
+        rig.printed(Duration::from_secs(1)).is_none(),
+        "printed twice"
+    );
 }

@@ -14,8 +14,8 @@ use qms_core::protocol::{Board, Command, CommandEnvelope, Reply};
 use qms_core::SiteConfig;
 use tokio::time::Instant;
 
-use crate::cli::client_options;
 use crate::device::DeviceClient;
+use crate::site::client_options;
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -40,81 +40,84 @@ pub struct BenchArgs {
     day: Option<usize>,
 }
 
-pub async fn run(config: &SiteConfig, args: BenchArgs) -> anyhow::Result<()> {
-    let dir = tempfile::tempdir()?;
-    let config = bench_config(config, args.clients);
-    // Checked here, where it can be said, rather than by the authority it starts.
-    SiteConfig::parse(&config.to_toml()).context("the bench office's configuration")?;
-    let config_path = dir.path().join("bench.toml");
-    std::fs::write(&config_path, config.to_toml())?;
-    let embedded = config.broker.embedded;
-    let address = if embedded {
-        qms_bus::free_loopback_addr().to_string()
-    } else {
-        config.broker.address.clone()
-    };
-    let mut child = Authority::spawn(&config_path, &dir.path().join("db"), embedded, &address)?;
-    let mut config = config;
-    config.broker.address = address.clone();
-
-    println!(
-        "qms bench — broker: {} at {address}; authority in process {}",
-        if embedded {
-            "embedded rumqttd"
+impl BenchArgs {
+    pub async fn run(self, config: &SiteConfig) -> anyhow::Result<()> {
+        let args = self;
+        let dir = tempfile::tempdir()?;
+        let config = bench_config(config, args.clients);
+        // Checked here, where it can be said, rather than by the authority it starts.
+        SiteConfig::parse(&config.to_toml()).context("the bench office's configuration")?;
+        let config_path = dir.path().join("bench.toml");
+        std::fs::write(&config_path, config.to_toml())?;
+        let embedded = config.broker.embedded;
+        let address = if embedded {
+            qms_bus::free_loopback_addr().to_string()
         } else {
-            "external"
-        },
-        child.0.id()
-    );
-    if let Some(commands) = args.day {
-        return day_run(&config, &child, commands)
+            config.broker.address.clone()
+        };
+        let mut child = Authority::spawn(&config_path, &dir.path().join("db"), embedded, &address)?;
+        let mut config = config;
+        config.broker.address = address.clone();
+
+        println!(
+            "qms bench — broker: {} at {address}; authority in process {}",
+            if embedded {
+                "embedded rumqttd"
+            } else {
+                "external"
+            },
+            child.0.id()
+        );
+        if let Some(commands) = args.day {
+            return day_run(&config, &child, commands)
+                .await
+                .map_err(|e| child.explain(e));
+        }
+        let latency = latency_run(&config, args.commands)
             .await
-            .map_err(|e| child.explain(e));
+            .map_err(|e| child.explain(e))?;
+        let (reply, board) = (Stats::of(latency.0), Stats::of(latency.1));
+        println!(
+            "command → reply            p50 {:>7.3} ms  p99 {:>7.3} ms  max {:>7.3} ms  ({} issues, one client)",
+            reply.p50, reply.p99, reply.max, args.commands
+        );
+        println!(
+            "command → board snapshot   p50 {:>7.3} ms  p99 {:>7.3} ms  max {:>7.3} ms",
+            board.p50, board.p99, board.max
+        );
+        let what = if embedded {
+            "authority + embedded broker"
+        } else {
+            "authority alone"
+        };
+        let (rss, _) = child.memory()?;
+        println!(
+            "RSS of the {what} after {} tickets: {:.1} MB",
+            args.commands + 1,
+            rss as f64 / 1024.0
+        );
+        let one = throughput_run(&config, 1, args.per_client).await?;
+        println!("durable issues/s, 1 client, 1 in flight:        {one:>7.0}");
+        let pipelined = pipelined_run(&config, args.window, args.per_client * args.clients).await?;
+        println!(
+            "durable issues/s, 1 client, {} in flight:       {pipelined:>7.0}",
+            args.window
+        );
+        let many = throughput_run(&config, args.clients, args.per_client).await?;
+        println!(
+            "durable issues/s, {} clients, 1 in flight each: {many:>7.0}",
+            args.clients
+        );
+        let (rss, peak) = child.memory()?;
+        let tickets = args.commands + 1 + args.per_client * (1 + 2 * args.clients);
+        println!(
+            "RSS of the {what} after {tickets} tickets: {:.1} MB (peak {:.1} MB)",
+            rss as f64 / 1024.0,
+            peak as f64 / 1024.0
+        );
+        child.stop();
+        Ok(())
     }
-    let latency = latency_run(&config, args.commands)
-        .await
-        .map_err(|e| child.explain(e))?;
-    let (reply, board) = (Stats::of(latency.0), Stats::of(latency.1));
-    println!(
-        "command → reply            p50 {:>7.3} ms  p99 {:>7.3} ms  max {:>7.3} ms  ({} issues, one client)",
-        reply.p50, reply.p99, reply.max, args.commands
-    );
-    println!(
-        "command → board snapshot   p50 {:>7.3} ms  p99 {:>7.3} ms  max {:>7.3} ms",
-        board.p50, board.p99, board.max
-    );
-    let what = if embedded {
-        "authority + embedded broker"
-    } else {
-        "authority alone"
-    };
-    let (rss, _) = child.memory()?;
-    println!(
-        "RSS of the {what} after {} tickets: {:.1} MB",
-        args.commands + 1,
-        rss as f64 / 1024.0
-    );
-    let one = throughput_run(&config, 1, args.per_client).await?;
-    println!("durable issues/s, 1 client, 1 in flight:        {one:>7.0}");
-    let pipelined = pipelined_run(&config, args.window, args.per_client * args.clients).await?;
-    println!(
-        "durable issues/s, 1 client, {} in flight:       {pipelined:>7.0}",
-        args.window
-    );
-    let many = throughput_run(&config, args.clients, args.per_client).await?;
-    println!(
-        "durable issues/s, {} clients, 1 in flight each: {many:>7.0}",
-        args.clients
-    );
-    let (rss, peak) = child.memory()?;
-    let tickets = args.commands + 1 + args.per_client * (1 + 2 * args.clients);
-    println!(
-        "RSS of the {what} after {tickets} tickets: {:.1} MB (peak {:.1} MB)",
-        rss as f64 / 1024.0,
-        peak as f64 / 1024.0
-    );
-    child.stop();
-    Ok(())
 }
 
 /// The site with a wide number block, open all day, and one kiosk per bench client.

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use qms::device::DeviceClient;
 use qms_core::protocol::{Board, Command, Rating, Reply, Ticket, TicketState};
-use qms_printer::serial::{Flow, PortSettings};
+use qms_printer::serial::PortSettings;
 use qms_printer::service::PrinterOptions;
 use qms_printer::ticket::Paper;
 use qms_printer::virtual_printer::{Element, VirtualPrinter};
@@ -44,7 +44,7 @@ fn start_printer(
         port: PortSettings {
             path: printer.path.clone(),
             baud: 115_200,
-            flow: Flow::None,
+            flow: qms_core::config::FlowControl::None,
             timeout: Duration::from_secs(1),
         },
         paper: Paper::Mm80,

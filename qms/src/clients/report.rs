@@ -10,8 +10,8 @@ use qms_core::report::Report;
 use qms_core::SiteConfig;
 use time::{Date, Month, OffsetDateTime};
 
-use crate::cli::client_options;
 use crate::device::DeviceClient;
+use crate::site::client_options;
 
 /// The longest period one report covers.
 const MAX_DAYS: i64 = 366;
@@ -61,51 +61,52 @@ impl ReportArgs {
         }
         Ok((from, to))
     }
-}
 
-/// Asks the authority for each day's tickets and prints the report.
-pub async fn run(config: &SiteConfig, args: ReportArgs, timeout: Duration) -> anyhow::Result<()> {
-    let (from, to) = args.period(config.site.business_day(OffsetDateTime::now_utc()))?;
-    let options = client_options(config, &args.device)?;
-    let mut client = DeviceClient::connect(options, &[], timeout).await?;
-    let mut tickets = Vec::new();
-    let mut day = from;
-    while day <= to {
-        let day_tickets = match tickets_of(&mut client, day, None, timeout).await? {
-            Ok(all) => all,
-            // A day too busy for one message: one procedure at a time.
-            Err(refused) if refused.code == ErrorCode::TooLarge => {
-                let mut all = Vec::new();
-                for procedure in &config.procedures {
-                    let some = tickets_of(&mut client, day, Some(&procedure.id), timeout);
-                    all.extend(some.await?.map_err(refusal)?);
+    /// Asks the authority for each day's tickets and prints the report.
+    pub async fn run(self, config: &SiteConfig) -> anyhow::Result<()> {
+        let (args, timeout) = (self, super::CLIENT_TIMEOUT);
+        let (from, to) = args.period(config.site.business_day(OffsetDateTime::now_utc()))?;
+        let options = client_options(config, &args.device)?;
+        let mut client = DeviceClient::connect(options, &[], timeout).await?;
+        let mut tickets = Vec::new();
+        let mut day = from;
+        while day <= to {
+            let day_tickets = match tickets_of(&mut client, day, None, timeout).await? {
+                Ok(all) => all,
+                // A day too busy for one message: one procedure at a time.
+                Err(refused) if refused.code == ErrorCode::TooLarge => {
+                    let mut all = Vec::new();
+                    for procedure in &config.procedures {
+                        let some = tickets_of(&mut client, day, Some(&procedure.id), timeout);
+                        all.extend(some.await?.map_err(refusal)?);
+                    }
+                    all
                 }
-                all
+                Err(refused) => return Err(refusal(refused)),
+            };
+            // An authority older than `day` ignores it and answers with today's tickets.
+            if let Some(t) = day_tickets
+                .iter()
+                .find(|t| config.site.business_day(t.issued_at) != day)
+            {
+                bail!(
+                    "asked for {day}, the queue authority answered with ticket {} of another day: \
+                     it is older than this qms and cannot report other days; update it",
+                    t.id
+                );
             }
-            Err(refused) => return Err(refusal(refused)),
-        };
-        // An authority older than `day` ignores it and answers with today's tickets.
-        if let Some(t) = day_tickets
-            .iter()
-            .find(|t| config.site.business_day(t.issued_at) != day)
-        {
-            bail!(
-                "asked for {day}, the queue authority answered with ticket {} of another day: \
-                 it is older than this qms and cannot report other days; update it",
-                t.id
-            );
+            tickets.extend(day_tickets);
+            day = day.next_day().context("the calendar ends")?;
         }
-        tickets.extend(day_tickets);
-        day = day.next_day().context("the calendar ends")?;
+        client.close().await;
+        let report = Report::of(config, from, to, &tickets);
+        if args.json {
+            super::emit(&format!("{}\n", serde_json::to_string_pretty(&report)?))?;
+        } else {
+            super::emit(&report.to_text())?;
+        }
+        Ok(())
     }
-    client.close().await;
-    let report = Report::of(config, from, to, &tickets);
-    if args.json {
-        crate::cli::emit(&format!("{}\n", serde_json::to_string_pretty(&report)?))?;
-    } else {
-        crate::cli::emit(&report.to_text())?;
-    }
-    Ok(())
 }
 
 fn refusal(error: CommandError) -> anyhow::Error {
