@@ -20,6 +20,17 @@ pub fn hour_minute(at: OffsetDateTime, offset: UtcOffset) -> String {
     format!("{:02}:{:02}", local.hour(), local.minute())
 }
 
+/// How long something took, to the minute: "4 phút", "1 giờ 05 phút"; a negative span
+/// (a clock set back) is "0 phút".
+pub fn duration_words(span: time::Duration) -> String {
+    let minutes = span.whole_minutes().max(0);
+    if minutes < 60 {
+        format!("{minutes} phút")
+    } else {
+        format!("{} giờ {:02} phút", minutes / 60, minutes % 60)
+    }
+}
+
 /// "26/11/2026".
 pub fn day_month_year(date: Date) -> String {
     format!(
@@ -46,6 +57,16 @@ pub fn weekday_vi(day: Weekday) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_read_in_minutes_then_hours_and_never_below_zero() {
+        use time::Duration;
+        assert_eq!(duration_words(Duration::seconds(59)), "0 phút");
+        assert_eq!(duration_words(Duration::minutes(4)), "4 phút");
+        assert_eq!(duration_words(Duration::minutes(59)), "59 phút");
+        assert_eq!(duration_words(Duration::minutes(65)), "1 giờ 05 phút");
+        assert_eq!(duration_words(Duration::minutes(-3)), "0 phút");
+    }
 
     #[test]
     fn reopening_names_the_day_only_when_it_is_not_today() {

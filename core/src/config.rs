@@ -795,6 +795,12 @@ impl SiteConfig {
         self.counters.iter().find(|c| c.number == number)
     }
 
+    /// What people read for counter `number`: its configured name, else "Quầy 3".
+    pub fn counter_name(&self, number: u16) -> String {
+        self.counter(number)
+            .map_or_else(|| format!("Quầy {number}"), |c| c.name.clone())
+    }
+
     pub fn device(&self, id: &str) -> Option<&Device> {
         self.devices.iter().find(|d| d.id == id)
     }

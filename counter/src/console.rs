@@ -290,10 +290,7 @@ impl ConsoleModel {
                 ..
             } => {
                 let target = match (to_counter, to_service) {
-                    (Some(n), _) => self
-                        .config
-                        .counter(*n)
-                        .map_or(format!("quầy {n}"), |c| c.name.clone()),
+                    (Some(n), _) => self.config.counter_name(*n),
                     (None, Some(s)) => self.procedure_name(s),
                     (None, None) => String::new(),
                 };

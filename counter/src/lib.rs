@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use qms_bus::{BusEvent, BusOptions, Topics};
-use qms_core::calendar::hour_minute;
+use qms_core::calendar::{duration_words, hour_minute};
 use qms_core::config::SiteConfig;
 use qms_core::protocol::{Board, Command, CommandEnvelope, Event, Rating, Reply, Ticket};
 use qms_window::{connect, parse, BusWindow, ShownList};
@@ -218,11 +218,7 @@ impl Console {
         let config = model.config();
         let now = model.now();
         let counter = config.counter(model.counter());
-        api.set_counter_name(
-            counter
-                .map_or(format!("Quầy {}", model.counter()), |c| c.name.clone())
-                .into(),
-        );
+        api.set_counter_name(config.counter_name(model.counter()).into());
         let procedures: Vec<String> = counter
             .map(|c| {
                 c.procedures
@@ -258,7 +254,7 @@ impl Console {
             id: t.id.clone().into(),
             label: t.label.clone().into(),
             procedure: model.procedure_name(&t.service).into(),
-            waited: waited_words(now - t.issued_at).into(),
+            waited: duration_words(now - t.issued_at).into(),
             priority: t.priority.map_or("", |p| p.name_vi()).into(),
         };
         let waiting: Vec<WaitingRow> = model.waiting().map(row).collect();
@@ -301,16 +297,6 @@ impl Console {
             api.set_transfer_counters(choices(counters));
             api.set_transfer_open(model.transfer_open);
         }
-    }
-}
-
-/// "4 phút", "1 giờ 05 phút".
-fn waited_words(waited: time::Duration) -> String {
-    let minutes = waited.whole_minutes().max(0);
-    if minutes < 60 {
-        format!("{minutes} phút")
-    } else {
-        format!("{} giờ {:02} phút", minutes / 60, minutes % 60)
     }
 }
 
@@ -392,12 +378,7 @@ impl RatingScreen {
         });
         let api = screen.window.global::<RatingApi>();
         api.set_office_name(config.site.name.clone().into());
-        api.set_counter_name(
-            config
-                .counter(counter)
-                .map_or(format!("Quầy {counter}"), |c| c.name.clone())
-                .into(),
-        );
+        api.set_counter_name(config.counter_name(counter).into());
         let weak = Rc::downgrade(&screen);
         api.on_rate(move |rating| {
             let Some(screen) = weak.upgrade() else { return };

@@ -5,7 +5,7 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use qms_core::calendar::hour_minute;
+use qms_core::calendar::{duration_words, hour_minute};
 use qms_core::protocol::{Command, Reply, TicketState};
 use qms_core::SiteConfig;
 
@@ -90,7 +90,7 @@ fn reply_text(config: &SiteConfig, reply: &Reply) -> String {
         for t in tickets {
             // How long the citizen waited, for those called.
             let waited = t.called_at.map_or(String::new(), |called| {
-                format!("  (chờ {} phút)", (called - t.issued_at).whole_minutes())
+                format!("  (chờ {})", duration_words(called - t.issued_at))
             });
             let _ = writeln!(
                 out,

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use anyhow::bail;
-use qms_core::calendar::hour_minute;
+use qms_core::calendar::{duration_words, hour_minute};
 use qms_core::protocol::{Board, Event, EventKind};
 use qms_core::SiteConfig;
 
@@ -131,9 +131,9 @@ fn event_line(config: &SiteConfig, event: &Event) -> String {
             counter,
             service_seconds,
         } => format!(
-            "số {} xong ở quầy {counter} sau {} phút",
+            "số {} xong ở quầy {counter} sau {}",
             number(ticket),
-            service_seconds / 60
+            duration_words(time::Duration::seconds(i64::from(*service_seconds)))
         ),
         EventKind::CounterPaused { counter } => format!("quầy {counter} tạm dừng"),
         EventKind::CounterResumed { counter } => format!("quầy {counter} tiếp tục"),
