@@ -21,6 +21,24 @@ pub enum PriorityReason {
 }
 
 impl PriorityReason {
+    /// Every reason, in the order the kiosk offers them.
+    pub const ALL: [PriorityReason; 5] = [
+        PriorityReason::Elderly,
+        PriorityReason::Disabled,
+        PriorityReason::Pregnant,
+        PriorityReason::SmallChild,
+        PriorityReason::Merit,
+    ];
+
+    /// The reason's name in the reader's language.
+    pub fn name(self, english: bool) -> &'static str {
+        if english {
+            self.name_en()
+        } else {
+            self.name_vi()
+        }
+    }
+
     pub fn name_vi(self) -> &'static str {
         match self {
             PriorityReason::Elderly => "Người cao tuổi",
@@ -33,11 +51,8 @@ impl PriorityReason {
 
     /// What the ticket and the kiosk's ticket screen say: "Ưu tiên: người cao tuổi".
     pub fn mark(self, english: bool) -> String {
-        let (word, name) = if english {
-            ("Priority", self.name_en())
-        } else {
-            ("Ưu tiên", self.name_vi())
-        };
+        let word = if english { "Priority" } else { "Ưu tiên" };
+        let name = self.name(english);
         let mut chars = name.chars();
         let first = chars.next().map(|c| c.to_lowercase().collect::<String>());
         format!("{word}: {}{}", first.unwrap_or_default(), chars.as_str())
@@ -701,6 +716,17 @@ impl DeviceStatus {
             set_aside: None,
         }
     }
+
+    /// Whether a retained status (a device's, or a printer's [`PrinterStatus`]) says its
+    /// device is online; an unreadable one says it is not.
+    pub fn says_online(payload: &[u8]) -> bool {
+        #[derive(Deserialize)]
+        struct Online {
+            #[serde(default)]
+            online: bool,
+        }
+        serde_json::from_slice::<Online>(payload).is_ok_and(|s| s.online)
+    }
 }
 
 /// A printer's retained status on `…/dev/{printer}/status`, published by its driver: what
@@ -798,6 +824,24 @@ impl PrinterStatus {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_status_is_online_only_when_it_says_so_in_a_readable_payload() {
+        let printer = serde_json::to_vec(&PrinterStatus::parse(
+            br#"{"v":1,"online":true,"ready":true}"#,
+        ))
+        .unwrap();
+        assert!(DeviceStatus::says_online(&printer));
+        assert!(DeviceStatus::says_online(
+            &serde_json::to_vec(&DeviceStatus::online(true)).unwrap()
+        ));
+        assert!(!DeviceStatus::says_online(
+            &serde_json::to_vec(&DeviceStatus::online(false)).unwrap()
+        ));
+        for unreadable in [&b"garbage"[..], br#"{"online":"yes"}"#, b"", br#"{"v":1}"#] {
+            assert!(!DeviceStatus::says_online(unreadable), "{unreadable:?}");
+        }
+    }
 
     #[test]
     fn a_printers_status_reads_its_fields_and_its_last_will() {

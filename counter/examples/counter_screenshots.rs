@@ -101,6 +101,6 @@ fn main() {
     rating
         .window()
         .global::<qms_counter::RatingApi>()
-        .invoke_rate("very_satisfied".into());
+        .invoke_rate(qms_counter::Mood::VerySatisfied);
     save(rating.window().window(), 1024, 600, "rating-thanks.png");
 }

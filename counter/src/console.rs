@@ -11,7 +11,7 @@ use qms_core::alerts::StaffAlerts;
 use qms_core::config::{Role, SiteConfig};
 use qms_core::outstanding::{Due, Outstanding};
 use qms_core::protocol::{
-    Board, Command, CommandEnvelope, CounterStatus, Reply, Ticket, TicketState,
+    Board, Command, CommandEnvelope, CounterStatus, DeviceStatus, Reply, Ticket, TicketState,
 };
 use time::OffsetDateTime;
 
@@ -137,8 +137,7 @@ impl ConsoleModel {
     /// staff alerts.
     pub fn device_status(&mut self, device: &str, payload: &[u8]) {
         if device == "queue" {
-            self.authority_online = serde_json::from_slice::<serde_json::Value>(payload)
-                .is_ok_and(|s| s["online"] == true);
+            self.authority_online = DeviceStatus::says_online(payload);
             return;
         }
         match self.config.device(device).map(|d| d.role) {

@@ -380,10 +380,14 @@ impl RatingScreen {
         api.set_office_name(config.site.name.clone().into());
         api.set_counter_name(config.counter_name(counter).into());
         let weak = Rc::downgrade(&screen);
-        api.on_rate(move |rating| {
+        api.on_rate(move |mood| {
             let Some(screen) = weak.upgrade() else { return };
-            let rating = serde_json::from_value::<Rating>(rating.as_str().into());
-            let command = rating.ok().and_then(|r| screen.model.borrow_mut().tap(r));
+            let rating = match mood {
+                Mood::VerySatisfied => Rating::VerySatisfied,
+                Mood::Satisfied => Rating::Satisfied,
+                Mood::Unsatisfied => Rating::Unsatisfied,
+            };
+            let command = screen.model.borrow_mut().tap(rating);
             if let Some(command) = command {
                 (screen.send)(command);
             }

@@ -6,7 +6,6 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use i_slint_backend_testing::ElementHandle;
 use qms_bus::{Bus, BusEvent, BusOptions, Topics};
 use qms_core::config::Hours;
 use qms_core::protocol::{Command, CommandEnvelope, Rating, Reply};
@@ -80,10 +79,14 @@ fn the_officer_calls_and_completes_and_the_citizen_rates() {
         Duration::from_millis(50),
         move || {
             let on_console = |text: &str| {
-                ElementHandle::find_by_accessible_label(console_ref.window(), text).next()
+                qms_headless::find(console_ref.window(), text)
+                    .into_iter()
+                    .next()
             };
             let on_rating = |text: &str| {
-                ElementHandle::find_by_accessible_label(rating_ref.window(), text).next()
+                qms_headless::find(rating_ref.window(), text)
+                    .into_iter()
+                    .next()
             };
             let serving = on_console("Số đang phục vụ")
                 .and_then(|e| e.accessible_value())

@@ -5,11 +5,11 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use i_slint_backend_testing::ElementHandle;
 use qms_core::protocol::{Command, CommandEnvelope, Event, EventKind, TicketState, VERSION};
 use qms_core::report::Report;
 use qms_core::sample::{self, Sample};
 use qms_counter::{Console, ConsoleInput, RatingInput, RatingScreen};
+use qms_headless::ElementHandle;
 use slint::platform::{Key, WindowEvent};
 use slint::ComponentHandle;
 use time::Duration;
@@ -71,13 +71,11 @@ impl Desk {
     }
 
     fn find(&self, label: &str) -> Vec<ElementHandle> {
-        ElementHandle::find_by_accessible_label(self.console.window(), label).collect()
+        qms_headless::find(self.console.window(), label)
     }
 
     fn tap(&self, label: &str) {
-        let found = self.find(label);
-        assert!(!found.is_empty(), "nothing labelled {label:?} on screen");
-        found[0].invoke_accessible_default_action();
+        qms_headless::tap(self.console.window(), label)
     }
 
     fn key(&self, key: Key) {
@@ -87,10 +85,7 @@ impl Desk {
     }
 
     fn serving(&self) -> String {
-        self.find("Số đang phục vụ")[0]
-            .accessible_value()
-            .unwrap_or_default()
-            .to_string()
+        qms_headless::value(self.console.window(), "Số đang phục vụ").unwrap_or_default()
     }
 
     fn sees(&self, text: &str) -> bool {
@@ -231,9 +226,7 @@ fn the_rating_tap_reaches_the_authority_and_is_counted() {
         log.borrow_mut().push(c)
     })
     .unwrap();
-    let rating_find = |label: &str| -> Vec<ElementHandle> {
-        ElementHandle::find_by_accessible_label(screen.window(), label).collect()
-    };
+    let rating_find = |label: &str| qms_headless::find(screen.window(), label);
     assert!(
         rating_find("Rất hài lòng").is_empty(),
         "nothing to rate yet"

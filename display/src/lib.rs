@@ -165,11 +165,10 @@ impl Display {
                 name: c.name.clone().into(),
                 label: c.label.clone().unwrap_or_default().into(),
                 status: match c.status {
-                    CounterStatus::Serving => "serving",
-                    CounterStatus::Idle => "idle",
-                    CounterStatus::Paused => "paused",
-                }
-                .into(),
+                    CounterStatus::Serving => CounterState::Serving,
+                    CounterStatus::Idle => CounterState::Idle,
+                    CounterStatus::Paused => CounterState::Paused,
+                },
             })
             .collect();
         self.shown.counters.show(counters);

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use qms_core::alerts::StaffAlerts;
 
-use qms_core::protocol::{Board, BoardCall};
+use qms_core::protocol::{Board, BoardCall, DeviceStatus};
 use time::{Duration, OffsetDateTime};
 
 /// No word from the authority for this long (it sends a heartbeat every 10 s): the
@@ -92,10 +92,7 @@ impl BoardModel {
         if device != "queue" {
             return;
         }
-        let Ok(status) = serde_json::from_slice::<serde_json::Value>(payload) else {
-            return;
-        };
-        self.authority_online = status["online"] == true;
+        self.authority_online = DeviceStatus::says_online(payload);
         if self.authority_online {
             self.heard(at);
         }

@@ -3,11 +3,11 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use i_slint_backend_testing::ElementHandle;
 use qms_core::protocol::{Board, BoardCall};
 use qms_core::sample;
 use qms_display::model::Announcement;
 use qms_display::{Display, Input};
+use qms_headless::ElementHandle;
 use slint::ComponentHandle;
 
 fn display() -> (Rc<Display>, Rc<RefCell<Vec<Announcement>>>, sample::Sample) {
@@ -20,16 +20,11 @@ fn display() -> (Rc<Display>, Rc<RefCell<Vec<Announcement>>>, sample::Sample) {
 }
 
 fn value(display: &Display, label: &str) -> Option<String> {
-    ElementHandle::find_by_accessible_label(display.window(), label)
-        .next()
-        .and_then(|e| e.accessible_value())
-        .map(|v| v.to_string())
+    qms_headless::value(display.window(), label)
 }
 
 fn shown(display: &Display, label: &str) -> bool {
-    ElementHandle::find_by_accessible_label(display.window(), label)
-        .next()
-        .is_some()
+    !qms_headless::find(display.window(), label).is_empty()
 }
 
 fn with_call(board: &Board, label: &str, counter: u16, seq: u64) -> Board {

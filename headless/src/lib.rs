@@ -1,7 +1,33 @@
-//! Windows without a screen: Slint's testing platform for UI tests (elements found by
-//! accessible label) and the software renderer for screenshots, saved as PNG.
+//! Windows without a screen: Slint's testing platform for UI tests, the elements of a
+//! window found and pressed by accessible label as a screen reader or a finger would,
+//! and the software renderer for screenshots, saved as PNG.
 
 use std::path::Path;
+
+pub use i_slint_backend_testing::ElementHandle;
+use slint::ComponentHandle;
+
+/// Every element labelled `label` in `window`.
+pub fn find(window: &impl ComponentHandle, label: &str) -> Vec<ElementHandle> {
+    ElementHandle::find_by_accessible_label(window, label).collect()
+}
+
+/// Presses the first element labelled `label`: its default action, a tap. Panics, naming
+/// the label, when there is none.
+pub fn tap(window: &impl ComponentHandle, label: &str) {
+    let found = find(window, label);
+    assert!(!found.is_empty(), "nothing labelled {label:?} on screen");
+    found[0].invoke_accessible_default_action();
+}
+
+/// The accessible value of the first element labelled `label` (the number on a ticket
+/// screen, say).
+pub fn value(window: &impl ComponentHandle, label: &str) -> Option<String> {
+    ElementHandle::find_by_accessible_label(window, label)
+        .next()
+        .and_then(|e| e.accessible_value())
+        .map(|v| v.to_string())
+}
 
 /// Sets the testing platform for this thread (each test runs on a thread of its own; a
 /// second call on the same thread keeps the first). `draw` adds the software renderer,

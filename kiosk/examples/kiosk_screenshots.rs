@@ -48,7 +48,7 @@ fn main() {
             kiosk
                 .window()
                 .global::<qms_kiosk::Api>()
-                .invoke_choose_priority("elderly".into());
+                .invoke_choose_priority(qms_kiosk::Priority::Elderly);
             shoot(&kiosk, "home-priority");
             kiosk
                 .window()
@@ -68,7 +68,7 @@ fn main() {
             // A priority ticket, then the printer unsure whether it came out.
             let api = kiosk.window().global::<qms_kiosk::Api>();
             api.invoke_open_priority();
-            api.invoke_choose_priority("elderly".into());
+            api.invoke_choose_priority(qms_kiosk::Priority::Elderly);
             api.invoke_choose_procedure("cccd".into());
             let issue = CommandEnvelope::new(
                 last_id(&kiosk),

@@ -17,15 +17,15 @@ use std::time::Duration;
 use qms_bus::{BusEvent, BusOptions, Topics};
 use qms_core::calendar::{day_month_year, hour_minute, weekday_vi};
 use qms_core::config::SiteConfig;
-use qms_core::protocol::{Board, CommandEnvelope, Reply};
-use qms_window::{connect, parse, BusWindow};
-use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
+use qms_core::protocol::{Board, CommandEnvelope, PriorityReason, Reply};
+use qms_window::{connect, parse, BusWindow, ShownList};
+use slint::{ComponentHandle, SharedString};
 use time::OffsetDateTime;
 use tracing::info;
 
 pub mod model;
 
-use model::{priority_words, KioskModel, Printer, PRIORITY_REASONS};
+use model::{KioskModel, Printer};
 
 slint::include_modules!();
 
@@ -43,9 +43,10 @@ pub struct Kiosk {
     window: KioskWindow,
     model: RefCell<KioskModel>,
     send: Box<dyn Fn(CommandEnvelope)>,
-    /// The language and procedure buttons on screen: the clock ticks every 100 ms, and
-    /// setting them again would redraw every button and re-translate every string.
-    shown: RefCell<Option<(bool, Vec<ProcedureItem>)>>,
+    procedures: ShownList<ProcedureItem>,
+    priorities: ShownList<PriorityItem>,
+    /// The language the window's own strings are in; switched only when it changes.
+    translated: std::cell::Cell<Option<bool>>,
     timer: slint::Timer,
 }
 
@@ -62,9 +63,14 @@ impl Kiosk {
             window,
             model: RefCell::new(KioskModel::new(config, device, now)),
             send: Box::new(send),
-            shown: RefCell::new(None),
+            procedures: ShownList::default(),
+            priorities: ShownList::default(),
+            translated: std::cell::Cell::new(None),
             timer: slint::Timer::default(),
         });
+        let api = kiosk.window.global::<Api>();
+        api.set_procedures(kiosk.procedures.model());
+        api.set_priorities(kiosk.priorities.model());
         kiosk.bind();
         kiosk.render();
         Ok(kiosk)
@@ -135,14 +141,11 @@ impl Kiosk {
         let w = with.clone();
         api.on_open_priority(move || w(&|k| k.model.borrow_mut().open_priority()));
         let w = with.clone();
-        api.on_choose_priority(move |id| {
+        api.on_choose_priority(move |reason| {
             w(&|k| {
-                let reason = PRIORITY_REASONS
-                    .into_iter()
-                    .find(|r| serde_json::to_value(r).is_ok_and(|v| v == id.as_str()));
-                if let Some(reason) = reason {
-                    k.model.borrow_mut().choose_priority(reason);
-                }
+                k.model
+                    .borrow_mut()
+                    .choose_priority(priority_reason(reason))
             })
         });
         let w = with.clone();
@@ -183,58 +186,48 @@ impl Kiosk {
             model::Screen::Ticket => Screen::Ticket,
             model::Screen::Failed => Screen::Failed,
         });
-        let procedures: Vec<ProcedureItem> = model
-            .procedures()
-            .into_iter()
-            .map(|p| {
-                let (closed, reopens) = match p.closed {
-                    model::Closed::Open => (Closed::Open, String::new()),
-                    model::Closed::Quota => (Closed::Quota, String::new()),
-                    model::Closed::Hours(at) => (Closed::Hours, at.unwrap_or_default()),
-                    model::Closed::Disabled => (Closed::Disabled, String::new()),
-                };
-                ProcedureItem {
-                    id: p.id.into(),
-                    name: p.name.into(),
-                    subtitle: p.subtitle.into(),
-                    icon: p.icon.into(),
-                    waiting: p.waiting as i32,
-                    wait_minutes: p.wait_minutes.map_or(-1, |m| m as i32),
-                    closed,
-                    reopens: reopens.into(),
-                }
-            })
-            .collect();
-        let mut shown = self.shown.borrow_mut();
-        let language_changed = shown.as_ref().is_none_or(|(e, _)| *e != english);
-        if language_changed {
+        if self.translated.replace(Some(english)) != Some(english) {
             // The source strings are Vietnamese; "" selects them.
             let _ = slint::select_bundled_translation(if english { "en" } else { "" });
         }
-        if language_changed || shown.as_ref().is_some_and(|(_, p)| *p != procedures) {
-            api.set_procedures(ModelRc::new(VecModel::from(procedures.clone())));
-            *shown = Some((english, procedures));
-        }
-        drop(shown);
-        if language_changed {
-            let priorities: Vec<PriorityItem> = PRIORITY_REASONS
+        self.procedures.show(
+            model
+                .procedures()
                 .into_iter()
-                .map(|r| {
-                    let (name, icon) = priority_words(r, english);
-                    let id = serde_json::to_value(r).expect("reasons serialize");
-                    PriorityItem {
-                        id: id.as_str().unwrap_or_default().into(),
-                        name: name.into(),
-                        icon: icon.into(),
+                .map(|p| {
+                    let (closed, reopens) = match p.closed {
+                        model::Closed::Open => (Closed::Open, String::new()),
+                        model::Closed::Quota => (Closed::Quota, String::new()),
+                        model::Closed::Hours(at) => (Closed::Hours, at.unwrap_or_default()),
+                        model::Closed::Disabled => (Closed::Disabled, String::new()),
+                    };
+                    ProcedureItem {
+                        id: p.id.into(),
+                        name: p.name.into(),
+                        subtitle: p.subtitle.into(),
+                        icon: procedure_icon(&p.icon),
+                        waiting: p.waiting as i32,
+                        wait_minutes: p.wait_minutes.map_or(-1, |m| m as i32),
+                        closed,
+                        reopens: reopens.into(),
                     }
                 })
-                .collect();
-            api.set_priorities(ModelRc::new(VecModel::from(priorities)));
-        }
+                .collect(),
+        );
+        self.priorities.show(
+            PriorityReason::ALL
+                .into_iter()
+                .map(|reason| PriorityItem {
+                    reason: slint_priority(reason),
+                    name: reason.name(english).into(),
+                    icon: priority_icon(reason),
+                })
+                .collect(),
+        );
         api.set_priority_name(
             model
                 .priority
-                .map_or(SharedString::new(), |r| priority_words(r, english).0.into()),
+                .map_or(SharedString::new(), |r| r.name(english).into()),
         );
         if let Some((ticket, ahead, wait)) = &model.shown {
             api.set_ticket_label(ticket.label.clone().into());
@@ -248,6 +241,48 @@ impl Kiosk {
             api.set_ticket_wait_minutes(wait.map_or(-1, |m| m as i32));
         }
         api.set_failure(model.refusal.clone().unwrap_or_default().into());
+    }
+}
+
+/// The pictogram of a procedure's configured `icon` (one of `config::ICONS`).
+fn procedure_icon(icon: &str) -> Icon {
+    match icon {
+        "card" => Icon::Card,
+        "house" => Icon::House,
+        "document" => Icon::Document,
+        "fine" => Icon::Fine,
+        "phone" => Icon::Phone,
+        _ => Icon::Info,
+    }
+}
+
+fn priority_icon(reason: PriorityReason) -> Icon {
+    match reason {
+        PriorityReason::Elderly => Icon::Elderly,
+        PriorityReason::Disabled => Icon::Disabled,
+        PriorityReason::Pregnant => Icon::Pregnant,
+        PriorityReason::SmallChild => Icon::Child,
+        PriorityReason::Merit => Icon::Merit,
+    }
+}
+
+fn slint_priority(reason: PriorityReason) -> Priority {
+    match reason {
+        PriorityReason::Elderly => Priority::Elderly,
+        PriorityReason::Disabled => Priority::Disabled,
+        PriorityReason::Pregnant => Priority::Pregnant,
+        PriorityReason::SmallChild => Priority::SmallChild,
+        PriorityReason::Merit => Priority::Merit,
+    }
+}
+
+fn priority_reason(priority: Priority) -> PriorityReason {
+    match priority {
+        Priority::Elderly => PriorityReason::Elderly,
+        Priority::Disabled => PriorityReason::Disabled,
+        Priority::Pregnant => PriorityReason::Pregnant,
+        Priority::SmallChild => PriorityReason::SmallChild,
+        Priority::Merit => PriorityReason::Merit,
     }
 }
 

@@ -97,31 +97,6 @@ pub struct KioskModel {
     now: OffsetDateTime,
 }
 
-pub const PRIORITY_REASONS: [PriorityReason; 5] = [
-    PriorityReason::Elderly,
-    PriorityReason::Disabled,
-    PriorityReason::Pregnant,
-    PriorityReason::SmallChild,
-    PriorityReason::Merit,
-];
-
-/// A priority reason's name and pictogram.
-pub fn priority_words(reason: PriorityReason, english: bool) -> (&'static str, &'static str) {
-    let name = if english {
-        reason.name_en()
-    } else {
-        reason.name_vi()
-    };
-    let icon = match reason {
-        PriorityReason::Elderly => "elderly",
-        PriorityReason::Disabled => "disabled",
-        PriorityReason::Pregnant => "pregnant",
-        PriorityReason::SmallChild => "child",
-        PriorityReason::Merit => "merit",
-    };
-    (name, icon)
-}
-
 impl KioskModel {
     pub fn new(config: Arc<SiteConfig>, device: &str, now: OffsetDateTime) -> KioskModel {
         KioskModel {

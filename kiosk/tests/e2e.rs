@@ -6,7 +6,6 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use i_slint_backend_testing::ElementHandle;
 use qms_bus::BusOptions;
 use qms_core::config::Hours;
 use qms_core::SiteConfig;
@@ -26,9 +25,7 @@ fn a_tap_on_the_kiosk_gets_a_ticket_from_the_authority() {
 
     let options = BusOptions::new("kiosk-1", &config.site.id, &broker.to_string());
     let kiosk = qms_kiosk::start(config, options).unwrap();
-    let find = |label: &str| {
-        ElementHandle::find_by_accessible_label(kiosk.window(), label).collect::<Vec<_>>()
-    };
+    let find = |label: &str| qms_headless::find(kiosk.window(), label);
     let shown = Rc::new(RefCell::new(None));
     let started = Instant::now();
     let mut tapped = false;
@@ -39,27 +36,20 @@ fn a_tap_on_the_kiosk_gets_a_ticket_from_the_authority() {
         slint::TimerMode::Repeated,
         Duration::from_millis(50),
         move || {
-            let number =
-                ElementHandle::find_by_accessible_label(kiosk_ref.window(), "Số thứ tự của ông/bà")
-                    .next()
-                    .and_then(|e| e.accessible_value());
+            let number = qms_headless::value(kiosk_ref.window(), "Số thứ tự của ông/bà");
             if let Some(number) = number {
-                *result.borrow_mut() = Some(number.to_string());
+                *result.borrow_mut() = Some(number);
                 let _ = slint::quit_event_loop();
             } else if !tapped && kiosk_ref.pending_id().is_none() {
                 // Tap once the kiosk knows it is connected: the red line has gone.
-                let offline = ElementHandle::find_by_accessible_label(
+                let offline = !qms_headless::find(
                     kiosk_ref.window(),
                     "Đang mất kết nối với hệ thống — vui lòng báo cán bộ",
                 )
-                .next()
-                .is_some();
+                .is_empty();
                 if !offline {
-                    if let Some(button) = ElementHandle::find_by_accessible_label(
-                        kiosk_ref.window(),
-                        "Đăng ký cư trú",
-                    )
-                    .next()
+                    if let Some(button) =
+                        qms_headless::find(kiosk_ref.window(), "Đăng ký cư trú").first()
                     {
                         button.invoke_accessible_default_action();
                         tapped = true;

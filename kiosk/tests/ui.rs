@@ -4,9 +4,9 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use i_slint_backend_testing::ElementHandle;
 use qms_core::protocol::{Command, CommandEnvelope, Reply};
 use qms_core::sample;
+use qms_headless::ElementHandle;
 use qms_kiosk::model::Printer;
 use qms_kiosk::{Input, Kiosk};
 use slint::ComponentHandle;
@@ -32,20 +32,15 @@ fn kiosk(
 }
 
 fn find(kiosk: &Kiosk, label: &str) -> Vec<ElementHandle> {
-    ElementHandle::find_by_accessible_label(kiosk.window(), label).collect()
+    qms_headless::find(kiosk.window(), label)
 }
 
 fn tap(kiosk: &Kiosk, label: &str) {
-    let found = find(kiosk, label);
-    assert!(!found.is_empty(), "nothing labelled {label:?} on screen");
-    found[0].invoke_accessible_default_action();
+    qms_headless::tap(kiosk.window(), label)
 }
 
 fn shown_number(kiosk: &Kiosk) -> Option<String> {
-    find(kiosk, "Số thứ tự của ông/bà")
-        .first()
-        .and_then(|e| e.accessible_value())
-        .map(|v| v.to_string())
+    qms_headless::value(kiosk.window(), "Số thứ tự của ông/bà")
 }
 
 fn answer(kiosk: &Kiosk, sent: &CommandEnvelope, s: &sample::Sample) -> Reply {

@@ -21,8 +21,8 @@ use qms_bus::{packet_size, Bus, BusEvent, BusOptions, Topics};
 use qms_core::calendar::day_month_year;
 use qms_core::config::{Role, SiteConfig};
 use qms_core::protocol::{
-    bounded, BoardCounter, Command, CommandEnvelope, CommandError, CounterDisplay, ErrorCode,
-    Event, PrintJob, Reply, TicketState, VERSION,
+    bounded, BoardCounter, Command, CommandEnvelope, CommandError, CounterDisplay, DeviceStatus,
+    ErrorCode, Event, PrintJob, Reply, TicketState, VERSION,
 };
 use qms_core::{Actor, Answer, Outcome, QueueState};
 use time::{Date, OffsetDateTime};
@@ -394,8 +394,7 @@ impl Service {
         {
             return;
         }
-        let online = serde_json::from_slice::<serde_json::Value>(payload)
-            .is_ok_and(|status| status["online"] == true);
+        let online = DeviceStatus::says_online(payload);
         self.staffing_changed |= self.state.device_online(device, online);
     }
 

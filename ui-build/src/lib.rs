@@ -1,7 +1,9 @@
 //! For the build scripts of the Slint windows (kiosk, board, counter): DejaVu Sans, which
 //! covers Vietnamese, is written where `import "DejaVuSans.ttf"` finds it, so the font is
 //! compiled into the binary and a machine without any font installed shows every
-//! diacritic; then the UI is compiled.
+//! diacritic; `ui/theme.slint` (fonts, palette, button), which the kiosk and counter
+//! windows share, is found by `import { Palette } from "theme.slint"`; then the UI is
+//! compiled.
 
 use std::path::PathBuf;
 
@@ -16,7 +18,10 @@ pub fn compile(entry: &str, translations: Option<&str>) {
     // here rather than in .cargo/config.toml, which a build from another folder
     // (`--manifest-path`) does not read: the windows were then built twice.
     let mut config = slint_build::CompilerConfiguration::new()
-        .with_include_paths(vec![fonts])
+        .with_include_paths(vec![
+            fonts,
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("ui"),
+        ])
         .with_debug_info(true);
     if let Some(folder) = translations {
         config = config
