@@ -492,16 +492,39 @@ mod offset_text {
     }
 }
 
-/// A configuration that cannot be used, with where it went wrong.
+/// One thing wrong in a configuration, with where.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{}{field}: {message}", line.map(|l| format!("line {l}, ")).unwrap_or_default())]
-pub struct ConfigError {
+pub struct ConfigProblem {
     /// 1-based line in the source text, when known.
     pub line: Option<usize>,
     /// The field, e.g. `counter[3].procedures`.
     pub field: String,
     pub message: String,
 }
+
+/// A configuration that cannot be used: every problem found, in the order of the file,
+/// so that one `qms config check` shows all there is to mend. A text TOML cannot read
+/// has one problem, where reading stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// Never empty.
+    pub problems: Vec<ConfigProblem>,
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.problems.as_slice() {
+            [one] => write!(f, "{one}"),
+            many => {
+                write!(f, "{} problems:", many.len())?;
+                many.iter().try_for_each(|p| write!(f, "\n  {p}"))
+            }
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
 
 impl SiteConfig {
     /// Parses and validates a configuration text. The text is first brought to Unicode
@@ -510,19 +533,28 @@ impl SiteConfig {
     pub fn parse(text: &str) -> Result<SiteConfig, ConfigError> {
         use unicode_normalization::UnicodeNormalization;
         let text = &text.nfc().collect::<String>();
-        let config: SiteConfig = toml::from_str(text).map_err(|e| ConfigError {
-            line: e.span().map(|s| line_at(text, s.start)),
-            field: e
-                .span()
-                .and_then(|s| field_at(text, s.start))
-                .unwrap_or_else(|| String::from("qms.toml")),
-            // Some syntax errors have no message of their own, only their display.
-            message: Some(e.message().trim())
-                .filter(|m| !m.is_empty())
-                .map_or_else(|| e.to_string(), str::to_string),
-        })?;
-        config.validate(text)?;
-        Ok(config)
+        let config: SiteConfig = toml::from_str(text)
+            .map_err(|e| ConfigProblem {
+                line: e.span().map(|s| line_at(text, s.start)),
+                field: e
+                    .span()
+                    .and_then(|s| field_at(text, s.start))
+                    .unwrap_or_else(|| String::from("qms.toml")),
+                // Some syntax errors have no message of their own, only their display.
+                message: Some(e.message().trim())
+                    .filter(|m| !m.is_empty())
+                    .map_or_else(|| e.to_string(), str::to_string),
+            })
+            .map_err(|problem| ConfigError {
+                problems: vec![problem],
+            })?;
+        let mut problems = config.problems(text);
+        if problems.is_empty() {
+            return Ok(config);
+        }
+        // Unknown lines (none is expected) last.
+        problems.sort_by_key(|p| p.line.unwrap_or(usize::MAX));
+        Err(ConfigError { problems })
     }
 
     /// The embedded default configuration.
@@ -530,8 +562,10 @@ impl SiteConfig {
         SiteConfig::parse(DEFAULT_CONFIG).expect("the embedded default configuration is valid")
     }
 
-    fn validate(&self, text: &str) -> Result<(), ConfigError> {
-        let err = |table: &str, index: Option<usize>, key: &str, message: String| ConfigError {
+    /// Everything wrong in a configuration read from `text` (for the lines).
+    fn problems(&self, text: &str) -> Vec<ConfigProblem> {
+        let mut problems = Vec::new();
+        let err = |table: &str, index: Option<usize>, key: &str, message: String| ConfigProblem {
             line: find_line(text, table, index, key),
             field: match index {
                 Some(i) => format!("{table}[{}].{key}", i + 1),
@@ -545,7 +579,7 @@ impl SiteConfig {
                     .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
         };
         if !id_ok(&self.site.id) {
-            return Err(err(
+            problems.push(err(
                 "site",
                 None,
                 "id",
@@ -556,7 +590,7 @@ impl SiteConfig {
             ));
         }
         if self.procedures.is_empty() {
-            return Err(err(
+            problems.push(err(
                 "procedure",
                 None,
                 "id",
@@ -566,7 +600,7 @@ impl SiteConfig {
         let mut ids = BTreeSet::new();
         for (i, p) in self.procedures.iter().enumerate() {
             if !id_ok(&p.id) {
-                return Err(err(
+                problems.push(err(
                     "procedure",
                     Some(i),
                     "id",
@@ -577,7 +611,7 @@ impl SiteConfig {
                 ));
             }
             if !ids.insert(p.id.as_str()) {
-                return Err(err(
+                problems.push(err(
                     "procedure",
                     Some(i),
                     "id",
@@ -585,7 +619,7 @@ impl SiteConfig {
                 ));
             }
             if p.name_vi.trim().is_empty() {
-                return Err(err(
+                problems.push(err(
                     "procedure",
                     Some(i),
                     "name_vi",
@@ -593,7 +627,7 @@ impl SiteConfig {
                 ));
             }
             if !(p.avg_service_minutes > 0.0 && p.avg_service_minutes < 600.0) {
-                return Err(err(
+                problems.push(err(
                     "procedure",
                     Some(i),
                     "avg_service_minutes",
@@ -601,7 +635,7 @@ impl SiteConfig {
                 ));
             }
             if !ICONS.contains(&p.icon.as_str()) {
-                return Err(err(
+                problems.push(err(
                     "procedure",
                     Some(i),
                     "icon",
@@ -609,7 +643,7 @@ impl SiteConfig {
                 ));
             }
             if p.daily_quota == Some(0) {
-                return Err(err(
+                problems.push(err(
                     "procedure",
                     Some(i),
                     "daily_quota",
@@ -630,7 +664,7 @@ impl SiteConfig {
                 && q.numbers.first <= p.numbers.last
                 && p.numbers.first <= q.numbers.last
             {
-                return Err(err(
+                problems.push(err(
                     "procedure",
                     Some(i),
                     "numbers",
@@ -647,7 +681,7 @@ impl SiteConfig {
         let mut numbers = BTreeSet::new();
         for (i, c) in self.counters.iter().enumerate() {
             if c.number == 0 || !numbers.insert(c.number) {
-                return Err(err(
+                problems.push(err(
                     "counter",
                     Some(i),
                     "number",
@@ -656,7 +690,7 @@ impl SiteConfig {
             }
             for p in &c.procedures {
                 if !ids.contains(p.as_str()) {
-                    return Err(err(
+                    problems.push(err(
                         "counter",
                         Some(i),
                         "procedures",
@@ -668,7 +702,7 @@ impl SiteConfig {
         let mut devices = BTreeSet::new();
         for (i, d) in self.devices.iter().enumerate() {
             if d.id.is_empty() || d.id.contains(['/', '+', '#']) || !devices.insert(&d.id) {
-                return Err(err(
+                problems.push(err(
                     "device",
                     Some(i),
                     "id",
@@ -680,30 +714,25 @@ impl SiteConfig {
             }
             let needs_counter = matches!(d.role, Role::Counter | Role::Rating);
             match (needs_counter, d.counter) {
-                (true, None) => {
-                    return Err(err(
-                        "device",
-                        Some(i),
-                        "counter",
-                        format!("a {:?} device needs the counter it belongs to", d.role)
-                            .to_lowercase(),
-                    ))
-                }
-                (true, Some(n)) if !numbers.contains(&n) => {
-                    return Err(err(
-                        "device",
-                        Some(i),
-                        "counter",
-                        format!("no [[counter]] has number {n}"),
-                    ))
-                }
+                (true, None) => problems.push(err(
+                    "device",
+                    Some(i),
+                    "counter",
+                    format!("a {:?} device needs the counter it belongs to", d.role).to_lowercase(),
+                )),
+                (true, Some(n)) if !numbers.contains(&n) => problems.push(err(
+                    "device",
+                    Some(i),
+                    "counter",
+                    format!("no [[counter]] has number {n}"),
+                )),
                 _ => {}
             }
         }
         for (i, d) in self.devices.iter().enumerate() {
             if let Some(port) = &d.port {
                 if ![58, 80].contains(&port.paper_mm) {
-                    return Err(err(
+                    problems.push(err(
                         "device",
                         Some(i),
                         "port",
@@ -714,7 +743,7 @@ impl SiteConfig {
                     ));
                 }
                 if !(1200..=921_600).contains(&port.baud) {
-                    return Err(err(
+                    problems.push(err(
                         "device",
                         Some(i),
                         "port",
@@ -731,7 +760,7 @@ impl SiteConfig {
                     .iter()
                     .any(|p| &p.id == printer && p.role == Role::Printer);
                 if !is_printer {
-                    return Err(err(
+                    problems.push(err(
                         "device",
                         Some(i),
                         "printer",
@@ -741,7 +770,7 @@ impl SiteConfig {
             }
         }
         if self.display.player.is_empty() {
-            return Err(err(
+            problems.push(err(
                 "display",
                 None,
                 "player",
@@ -756,7 +785,7 @@ impl SiteConfig {
                 !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0)
             });
         if !port_ok {
-            return Err(err(
+            problems.push(err(
                 "broker",
                 None,
                 "address",
@@ -767,7 +796,7 @@ impl SiteConfig {
             ));
         }
         if self.store.path.trim().is_empty() {
-            return Err(err(
+            problems.push(err(
                 "store",
                 None,
                 "path",
@@ -775,7 +804,7 @@ impl SiteConfig {
             ));
         }
         if self.broker.embedded && self.broker.ca_file.is_some() {
-            return Err(err(
+            problems.push(err(
                 "broker",
                 None,
                 "ca_file",
@@ -784,7 +813,7 @@ impl SiteConfig {
                     .into(),
             ));
         }
-        Ok(())
+        problems
     }
 
     pub fn procedure(&self, id: &str) -> Option<&Procedure> {
@@ -897,6 +926,33 @@ fn find_line(text: &str, table: &str, index: Option<usize>, key: &str) -> Option
 mod tests {
     use super::*;
 
+    /// The one problem `text` has.
+    fn only_problem(text: &str) -> ConfigProblem {
+        let mut e = SiteConfig::parse(text).unwrap_err();
+        assert_eq!(e.problems.len(), 1, "{e}");
+        e.problems.remove(0)
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once_in_the_order_of_the_file() {
+        let text = DEFAULT_CONFIG
+            .replacen("\"2001-2999\"", "\"1901-2999\"", 1)
+            .replacen("counter = 5", "counter = 9", 1)
+            .replace("path = \"qms-data\"", "path = \"\"");
+        let e = SiteConfig::parse(&text).unwrap_err();
+        let fields: Vec<&str> = e.problems.iter().map(|p| p.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            ["procedure[2].numbers", "device[9].counter", "store.path"],
+            "{e}"
+        );
+        let lines: Vec<usize> = e.problems.iter().map(|p| p.line.unwrap()).collect();
+        assert!(lines.windows(2).all(|w| w[0] < w[1]), "{lines:?}");
+        let shown = e.to_string();
+        assert!(shown.starts_with("3 problems:\n  line "), "{shown}");
+        assert_eq!(shown.lines().count(), 4, "{shown}");
+    }
+
     #[test]
     fn the_default_configuration_is_valid_and_lists_the_ward_procedures() {
         let c = SiteConfig::default_site();
@@ -931,7 +987,7 @@ mod tests {
             "procedures = [\"cu-tru\", \"xac-nhan\"]",
             1,
         );
-        let e = SiteConfig::parse(&text).unwrap_err();
+        let e = only_problem(&text);
         assert_eq!(e.field, "counter[3].procedures");
         assert!(e.message.contains("\"xac-nhan\""), "{e}");
         let line = text
@@ -945,7 +1001,7 @@ mod tests {
     #[test]
     fn a_misspelt_key_is_refused_with_its_line() {
         let text = DEFAULT_CONFIG.replacen("daily_quota = 200", "daily_qouta = 200", 1);
-        let e = SiteConfig::parse(&text).unwrap_err();
+        let e = only_problem(&text);
         assert!(e.message.contains("daily_qouta"), "{e}");
         let line = text
             .lines()
@@ -959,7 +1015,7 @@ mod tests {
     fn regression_a_value_of_the_wrong_type_names_its_field() {
         let text =
             DEFAULT_CONFIG.replacen("avg_service_minutes = ", "avg_service_minutes = \"x\" #", 1);
-        let e = SiteConfig::parse(&text).unwrap_err();
+        let e = only_problem(&text);
         assert_eq!(e.field, "procedure[1].avg_service_minutes", "{e}");
         assert!(e.line.is_some(), "{e}");
     }
@@ -968,15 +1024,15 @@ mod tests {
     fn regression_an_offset_port_or_store_path_out_of_range_is_refused() {
         let offset = DEFAULT_CONFIG.replace("utc_offset = \"+07:00\"", "utc_offset = \"+25:00\"");
         assert_ne!(offset, DEFAULT_CONFIG);
-        let e = SiteConfig::parse(&offset).unwrap_err();
+        let e = only_problem(&offset);
         assert!(e.message.contains("+14:00"), "{e}");
         let port = DEFAULT_CONFIG.replace("127.0.0.1:1884", "127.0.0.1:99999");
         assert_ne!(port, DEFAULT_CONFIG);
-        let e = SiteConfig::parse(&port).unwrap_err();
+        let e = only_problem(&port);
         assert_eq!(e.field, "broker.address", "{e}");
         let store = DEFAULT_CONFIG.replace("path = \"qms-data\"", "path = \"\"");
         assert_ne!(store, DEFAULT_CONFIG);
-        let e = SiteConfig::parse(&store).unwrap_err();
+        let e = only_problem(&store);
         assert_eq!(e.field, "store.path", "{e}");
     }
 
@@ -996,14 +1052,14 @@ mod tests {
         SiteConfig::parse(&text).unwrap();
         let clash = text.replacen("\"Z199991-Z199999\"", "\"Z000005-Z000009\"", 1);
         assert_ne!(clash, text);
-        let e = SiteConfig::parse(&clash).unwrap_err();
+        let e = only_problem(&clash);
         assert!(e.message.contains("overlaps"), "{e}");
     }
 
     #[test]
     fn overlapping_number_blocks_are_refused() {
         let text = DEFAULT_CONFIG.replacen("\"2001-2999\"", "\"1901-2999\"", 1);
-        let e = SiteConfig::parse(&text).unwrap_err();
+        let e = only_problem(&text);
         assert_eq!(e.field, "procedure[2].numbers");
         assert!(e.message.contains("overlaps"), "{e}");
     }
@@ -1011,21 +1067,17 @@ mod tests {
     #[test]
     fn bad_hours_and_offsets_say_what_was_expected() {
         let text = DEFAULT_CONFIG.replacen("\"13:30-17:00\"", "\"13:30-7:00\"", 1);
-        assert!(SiteConfig::parse(&text)
-            .unwrap_err()
+        assert!(only_problem(&text)
             .message
             .contains("ends before it starts"));
         let text = DEFAULT_CONFIG.replacen("\"+07:00\"", "\"GMT+7\"", 1);
-        assert!(SiteConfig::parse(&text)
-            .unwrap_err()
-            .message
-            .contains("UTC offset"));
+        assert!(only_problem(&text).message.contains("UTC offset"));
     }
 
     #[test]
     fn a_counter_device_must_name_an_existing_counter() {
         let text = DEFAULT_CONFIG.replacen("counter = 5", "counter = 9", 1);
-        let e = SiteConfig::parse(&text).unwrap_err();
+        let e = only_problem(&text);
         assert_eq!(e.field, "device[9].counter");
     }
 

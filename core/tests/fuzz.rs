@@ -132,8 +132,11 @@ proptest! {
             }
         }
         if let Err(e) = SiteConfig::parse(&text) {
-            prop_assert!(!e.field.is_empty());
-            prop_assert!(!e.message.is_empty());
+            prop_assert!(!e.problems.is_empty());
+            for problem in &e.problems {
+                prop_assert!(!problem.field.is_empty());
+                prop_assert!(!problem.message.is_empty());
+            }
         }
     }
 

@@ -74,6 +74,27 @@ fn config_check_names_the_bad_field_and_its_line() {
 }
 
 #[test]
+fn config_check_lists_every_problem_each_with_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("qms.toml");
+    let bad = qms_core::config::DEFAULT_CONFIG
+        .replacen("\"xu-phat\", \"chung\"]", "\"xu-phat\", \"chungg\"]", 1)
+        .replacen("counter = 5", "counter = 9", 1);
+    std::fs::write(&path, &bad).unwrap();
+    let out = qms(&["config", "check", path.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    let at = |needle: &str| bad.lines().position(|l| l.contains(needle)).unwrap() + 1;
+    let expected = format!(
+        "2 problems:\n  line {}, counter[5].procedures: unknown procedure \"chungg\"\n  \
+         line {}, device[9].counter: no [[counter]] has number 9",
+        at("chungg"),
+        at("counter = 9")
+    );
+    assert!(stderr.contains(&expected), "{stderr}");
+}
+
+#[test]
 fn the_embedded_broker_on_a_taken_port_says_how_to_use_the_broker_there() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();
