@@ -9,6 +9,7 @@ use rumqttd::{Broker, Config, ConnectionSettings, RouterConfig, SegmentConfig, S
 use tracing::{error, warn};
 
 #[derive(Debug, thiserror::Error)]
+/// Why the embedded broker did not start.
 pub enum BrokerError {
     #[error(
         "the embedded broker cannot listen on {0}: the port is taken, most likely by a \
@@ -16,13 +17,18 @@ pub enum BrokerError {
          and `address = \"{0}\"` under [broker] in qms.toml (or pass `--broker {0}`); to keep \
          the embedded broker, give it a free port with `address` (or `--listen`)"
     )]
+    /// Another program listens on the address.
     PortTaken(SocketAddr),
     #[error("the embedded broker cannot listen on {addr}: {cause}")]
+    /// The address cannot be listened on.
     Listen {
+        /// The address.
         addr: SocketAddr,
+        /// Why.
         cause: std::io::Error,
     },
     #[error("the embedded broker did not start listening on {0} within 5 s")]
+    /// It did not listen in time.
     NotReady(SocketAddr),
 }
 

@@ -39,9 +39,11 @@ pub fn packet_size(topic: &str, payload: &[u8]) -> usize {
 pub struct BusOptions {
     /// The MQTT client id and the device id of the protocol.
     pub device: String,
+    /// The site's id, the root of its topics.
     pub site: String,
     /// `host:port`.
     pub address: String,
+    /// Username and password, when the broker asks for them.
     pub credentials: Option<(String, String)>,
     /// Topic filters (QoS 1) subscribed again on every connection.
     pub subscriptions: Vec<String>,
@@ -53,7 +55,8 @@ pub struct BusOptions {
     /// tools, which would otherwise leave a retained status behind.
     pub announce: bool,
     /// Messages arrive as [`BusEvent::Delivery`] and are acknowledged by [`Bus::ack`] only:
-    /// one not acknowledged is delivered again after a reconnect (with a persistent session).
+    /// one not acknowledged is delivered again after a reconnect (with a persistent
+    /// session).
     pub manual_acks: bool,
     /// TLS to the broker; plain TCP without it.
     pub tls: Option<TlsFiles>,
@@ -72,6 +75,8 @@ pub const MAX_PACKET: usize = 1024 * 1024;
 pub const MAX_INCOMING: usize = 268_435_455;
 
 impl BusOptions {
+    /// Options for device `device` of site `site` at `address`, with no password or TLS,
+    /// announcing itself.
     pub fn new(device: &str, site: &str, address: &str) -> BusOptions {
         BusOptions {
             device: device.into(),
@@ -90,13 +95,27 @@ impl BusOptions {
 }
 
 #[derive(Debug, thiserror::Error)]
+/// Why a connection cannot be set up.
 pub enum BusError {
     #[error("broker address \"{0}\" is not host:port")]
+    /// The address is not host:port.
     Address(String),
     #[error("cannot read the broker password {path}: {reason} (see [broker] secrets)")]
-    Secret { path: PathBuf, reason: String },
+    /// A password file of `[broker] secrets` cannot be read.
+    Secret {
+        /// The password file.
+        path: PathBuf,
+        /// Why it cannot be read.
+        reason: String,
+    },
     #[error("TLS: {path}: {reason} (see [broker] ca_file and secrets)")]
-    Tls { path: PathBuf, reason: String },
+    /// A certificate or key for TLS cannot be used.
+    Tls {
+        /// The file at fault.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
 }
 
 /// What the connection reports, in order.
@@ -106,17 +125,25 @@ pub enum BusEvent {
     /// command sent from now on cannot be missed); publications made before are not
     /// resent by the client.
     Connected,
+    /// The connection was lost; the client reconnects.
     Disconnected {
+        /// Why, in the client's words.
         reason: String,
     },
+    /// A message on a subscribed topic.
     Message {
+        /// Its topic.
         topic: String,
+        /// Its payload.
         payload: Vec<u8>,
     },
     /// A message to acknowledge with [`Bus::ack`] once handled (with `manual_acks`).
     Delivery {
+        /// Its topic.
         topic: String,
+        /// Its payload.
         payload: Vec<u8>,
+        /// The packet id to acknowledge it by.
         pkid: u16,
         /// Sent by the broker from its retained store on a new subscription, not because
         /// someone published it now.
@@ -228,14 +255,17 @@ impl Bus {
         Ok((bus, rx))
     }
 
+    /// The site's topics.
     pub fn topics(&self) -> &Topics {
         &self.topics
     }
 
+    /// This client's device id.
     pub fn device(&self) -> &str {
         &self.device
     }
 
+    /// Whether the connection is up now.
     pub fn is_connected(&self) -> bool {
         self.link.lock().expect("link lock").connected
     }

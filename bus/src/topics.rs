@@ -7,6 +7,7 @@ pub struct Topics {
 }
 
 impl Topics {
+    /// The topics of site `site`.
     pub fn new(site: &str) -> Topics {
         Topics {
             root: format!("qms/v1/{site}"),
@@ -28,26 +29,32 @@ impl Topics {
         format!("{}/dev/+/cmd", self.root)
     }
 
+    /// The authority's replies to a device.
     pub fn reply(&self, device: &str) -> String {
         format!("{}/dev/{device}/reply", self.root)
     }
 
+    /// A device's retained status.
     pub fn status(&self, device: &str) -> String {
         format!("{}/dev/{device}/status", self.root)
     }
 
+    /// Every device's status.
     pub fn all_statuses(&self) -> String {
         format!("{}/dev/+/status", self.root)
     }
 
+    /// The print jobs of a printer.
     pub fn job(&self, printer: &str) -> String {
         format!("{}/dev/{printer}/job", self.root)
     }
 
+    /// The retained board snapshot.
     pub fn board(&self) -> String {
         format!("{}/board", self.root)
     }
 
+    /// The events, in `seq` order.
     pub fn events(&self) -> String {
         format!("{}/events", self.root)
     }
@@ -57,6 +64,7 @@ impl Topics {
         format!("{}/counter/{number}", self.root)
     }
 
+    /// What every counter serves now.
     pub fn all_counters(&self) -> String {
         format!("{}/counter/+", self.root)
     }

@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 use crate::protocol::{PaperLevel, PrinterFault, PrinterStatus};
 
 #[derive(Debug, Default)]
+/// What the staff are told about the office's devices: a kiosk or printer offline, a
+/// printer's fault, a ticket that may not have printed.
 pub struct StaffAlerts {
     devices: BTreeMap<String, DeviceState>,
 }
@@ -23,8 +25,11 @@ struct DeviceState {
 /// A ticket a printer began and cannot tell whether it came out: staff reprint it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unprinted {
+    /// The printer (a device id).
     pub printer: String,
+    /// The ticket's id.
     pub ticket: String,
+    /// Its number.
     pub label: String,
 }
 

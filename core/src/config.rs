@@ -14,23 +14,34 @@ pub const DEFAULT_CONFIG: &str = include_str!("../qms.default.toml");
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+/// A site's configuration (`qms.toml`): the office, its hours, procedures, counters and
+/// devices, how to reach the broker and where to keep the queue.
 pub struct SiteConfig {
+    /// The office.
     pub site: Site,
     #[serde(default)]
+    /// Opening hours, per weekday.
     pub hours: Hours,
     #[serde(rename = "procedure")]
+    /// The procedures citizens take tickets for, in the kiosk's order.
     pub procedures: Vec<Procedure>,
     #[serde(rename = "counter")]
+    /// The counters.
     pub counters: Vec<Counter>,
     #[serde(default)]
+    /// How priority tickets are called.
     pub priority: PriorityPolicy,
     #[serde(rename = "device", default)]
+    /// Every device that may connect.
     pub devices: Vec<Device>,
     #[serde(default)]
+    /// The broker the devices meet on.
     pub broker: BrokerConfig,
     #[serde(default)]
+    /// Where the authority keeps the queue.
     pub store: StoreConfig,
     #[serde(default)]
+    /// The hall board's voice.
     pub display: DisplayConfig,
 }
 
@@ -55,14 +66,20 @@ impl Default for DisplayConfig {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+/// The office.
 pub struct Site {
+    /// Its id in MQTT topics: lower-case letters, digits, '-' or '_'.
     pub id: String,
+    /// Its name, as the screens and tickets show it: "Công an phường Sài Gòn".
     pub name: String,
     #[serde(default)]
+    /// Its English name, for the kiosk in English; empty for the Vietnamese one.
     pub name_en: String,
     #[serde(default = "default_offset", with = "offset_text")]
+    /// Its offset from UTC: the business day and every clock shown are in it.
     pub utc_offset: UtcOffset,
     #[serde(default)]
+    /// How the board's voice reads numbers.
     pub dialect: Dialect,
 }
 
@@ -82,18 +99,25 @@ fn default_offset() -> UtcOffset {
 #[serde(deny_unknown_fields)]
 pub struct Hours {
     #[serde(default)]
+    /// Monday.
     pub mon: Vec<OpenRange>,
     #[serde(default)]
+    /// Tuesday.
     pub tue: Vec<OpenRange>,
     #[serde(default)]
+    /// Wednesday.
     pub wed: Vec<OpenRange>,
     #[serde(default)]
+    /// Thursday.
     pub thu: Vec<OpenRange>,
     #[serde(default)]
+    /// Friday.
     pub fri: Vec<OpenRange>,
     #[serde(default)]
+    /// Saturday.
     pub sat: Vec<OpenRange>,
     #[serde(default)]
+    /// Sunday.
     pub sun: Vec<OpenRange>,
 }
 
@@ -118,6 +142,7 @@ impl Hours {
         }
     }
 
+    /// The opening ranges of `day`.
     pub fn on(&self, day: Weekday) -> &[OpenRange] {
         match day {
             Weekday::Monday => &self.mon,
@@ -153,7 +178,9 @@ impl Hours {
 /// A time range "07:30-11:30" in site time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OpenRange {
+    /// When it opens.
     pub start: Time,
+    /// When it closes.
     pub end: Time,
 }
 
@@ -210,16 +237,24 @@ impl<'de> Deserialize<'de> for OpenRange {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+/// A procedure (thủ tục) citizens take tickets for.
 pub struct Procedure {
+    /// Its id in commands and reports: lower-case letters, digits, '-' or '_'.
     pub id: String,
+    /// Its Vietnamese name.
     pub name_vi: String,
+    /// Its English name.
     pub name_en: String,
+    /// The block of numbers its tickets get: "1001-1999".
     pub numbers: Numbering,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Tickets it gives a day, at most; none for no limit.
     pub daily_quota: Option<u32>,
     #[serde(default = "default_service_minutes")]
+    /// How long serving one citizen takes, before there are served tickets to measure.
     pub avg_service_minutes: f64,
     #[serde(default = "enabled")]
+    /// Whether it gives tickets.
     pub enabled: bool,
     /// The kiosk's pictogram: card, house, document, fine, phone or info.
     #[serde(default = "default_icon")]
@@ -244,8 +279,11 @@ fn enabled() -> bool {
 /// How a procedure's tickets are labelled: "1001-1999" or "A001-A999".
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Numbering {
+    /// Letters before the digits: "A" in "A001".
     pub prefix: String,
+    /// The first number.
     pub first: u32,
+    /// The last number.
     pub last: u32,
     /// Digits after the prefix, zero-padded; 0 for a plain block.
     pub width: usize,
@@ -258,6 +296,7 @@ impl Numbering {
         (n <= self.last).then(|| format!("{}{:0width$}", self.prefix, n, width = self.width))
     }
 
+    /// How many numbers the block holds.
     pub fn capacity(&self) -> u32 {
         self.last - self.first + 1
     }
@@ -328,14 +367,19 @@ impl<'de> Deserialize<'de> for Numbering {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+/// A counter (quầy).
 pub struct Counter {
+    /// Its number, as called: "quầy số 3".
     pub number: u16,
+    /// Its name on screens: "Quầy 3".
     pub name: String,
+    /// The ids of the procedures it serves.
     pub procedures: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+/// How priority tickets are called.
 pub struct PriorityPolicy {
     /// A priority ticket is called after this many normal ones (0: priority always first).
     pub every: u32,
@@ -349,22 +393,34 @@ impl Default for PriorityPolicy {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+/// What a device is: what it may send, and what it reads.
 pub enum Role {
+    /// A citizen's touchscreen: issues tickets.
     Kiosk,
+    /// An officer's console at one counter.
     Counter,
+    /// A board in the hall.
     Display,
+    /// A ticket printer's driver.
     Printer,
+    /// The rating screen at one counter.
     Rating,
+    /// The command line and the office head: any command.
     Admin,
+    /// The queue authority.
     Queue,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+/// A device that may connect.
 pub struct Device {
+    /// Its id: the MQTT client id and username.
     pub id: String,
+    /// What it is.
     pub role: Role,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The counter it belongs to (a console or a rating screen).
     pub counter: Option<u16>,
     /// For a kiosk: the printer device that prints its tickets.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -382,8 +438,10 @@ pub struct PrinterPort {
     /// printer (demonstrations).
     pub path: String,
     #[serde(default = "default_baud")]
+    /// The serial speed.
     pub baud: u32,
     #[serde(default)]
+    /// Flow control between the host and the printer.
     pub flow: FlowControl,
     /// 58 or 80.
     #[serde(default = "default_paper")]
@@ -398,6 +456,7 @@ pub struct PrinterPort {
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+/// How a printer prints Vietnamese lines.
 pub enum PrinterText {
     /// Drawn on the host into raster images: any ESC/POS printer prints them right.
     #[default]
@@ -409,10 +468,14 @@ pub enum PrinterText {
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+/// Flow control on a printer's serial line.
 pub enum FlowControl {
     #[default]
+    /// None.
     None,
+    /// Software: XON/XOFF bytes.
     XonXoff,
+    /// Hardware: the RTS/CTS lines.
     RtsCts,
 }
 
@@ -430,8 +493,12 @@ fn default_drop_after() -> u64 {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+/// The broker the devices meet on.
 pub struct BrokerConfig {
+    /// Run the broker inside the authority's process (one machine), else use the one at
+    /// `address`.
     pub embedded: bool,
+    /// Where the broker listens, host:port.
     pub address: String,
     /// A folder of this machine with a file per device id holding its broker password
     /// (made by `qms broker setup`); the MQTT username is the device id.
@@ -456,7 +523,9 @@ impl Default for BrokerConfig {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+/// Where the authority keeps the queue.
 pub struct StoreConfig {
+    /// The database folder.
     pub path: String,
 }
 
@@ -500,6 +569,7 @@ pub struct ConfigProblem {
     pub line: Option<usize>,
     /// The field, e.g. `counter[3].procedures`.
     pub field: String,
+    /// What is wrong.
     pub message: String,
 }
 
@@ -816,10 +886,12 @@ impl SiteConfig {
         problems
     }
 
+    /// The procedure with id `id`.
     pub fn procedure(&self, id: &str) -> Option<&Procedure> {
         self.procedures.iter().find(|p| p.id == id)
     }
 
+    /// The counter with number `number`.
     pub fn counter(&self, number: u16) -> Option<&Counter> {
         self.counters.iter().find(|c| c.number == number)
     }
@@ -830,6 +902,7 @@ impl SiteConfig {
             .map_or_else(|| format!("Quầy {number}"), |c| c.name.clone())
     }
 
+    /// The device with id `id`.
     pub fn device(&self, id: &str) -> Option<&Device> {
         self.devices.iter().find(|d| d.id == id)
     }

@@ -150,6 +150,7 @@ fn letter_name(c: char) -> String {
 
 /// The fixed parts of the call, each spoken as one clip.
 pub const CALL_OPENING: &str = "Mời công dân có số thứ tự";
+/// Said between the number and the counter: "… đến quầy số …".
 pub const CALL_TO_COUNTER: &str = "đến quầy số";
 /// Before the number said a second time.
 pub const CALL_AGAIN: &str = "số";

@@ -12,7 +12,9 @@ pub const RESEND_AFTER: Duration = Duration::seconds(2);
 pub const GIVE_UP_AFTER: Duration = Duration::seconds(8);
 
 #[derive(Debug, Clone, PartialEq)]
+/// A command sent and not yet answered.
 pub struct Outstanding {
+    /// The command, as sent.
     pub envelope: CommandEnvelope,
     first_sent: OffsetDateTime,
     last_sent: OffsetDateTime,
@@ -21,8 +23,11 @@ pub struct Outstanding {
 /// What the clock says about an outstanding command.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Due {
+    /// Not yet: wait for the reply.
     Wait,
+    /// Send this again, with the same id.
     Resend(CommandEnvelope),
+    /// No reply in time: tell the person.
     GiveUp,
 }
 
@@ -41,6 +46,7 @@ impl Outstanding {
         reply.id.as_deref() == Some(self.envelope.id.as_str())
     }
 
+    /// What to do at `now`.
     pub fn due(&mut self, now: OffsetDateTime) -> Due {
         if now - self.first_sent >= GIVE_UP_AFTER {
             Due::GiveUp

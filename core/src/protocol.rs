@@ -6,15 +6,20 @@
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 
+/// The protocol version every payload carries as `v`.
 pub const VERSION: u32 = 1;
 
 /// Why a citizen is called ahead of the line. No personal data is kept, only the reason.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PriorityReason {
+    /// Người cao tuổi.
     Elderly,
+    /// Người khuyết tật.
     Disabled,
+    /// Phụ nữ mang thai.
     Pregnant,
+    /// Người đưa theo con nhỏ.
     SmallChild,
     /// Người có công với cách mạng.
     Merit,
@@ -39,6 +44,7 @@ impl PriorityReason {
         }
     }
 
+    /// The reason's Vietnamese name: "Người cao tuổi".
     pub fn name_vi(self) -> &'static str {
         match self {
             PriorityReason::Elderly => "Người cao tuổi",
@@ -58,6 +64,7 @@ impl PriorityReason {
         format!("{word}: {}{}", first.unwrap_or_default(), chars.as_str())
     }
 
+    /// The reason's English name: "Elderly person".
     pub fn name_en(self) -> &'static str {
         match self {
             PriorityReason::Elderly => "Elderly person",
@@ -71,9 +78,13 @@ impl PriorityReason {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+/// How satisfied a citizen was with the service at the counter, from the rating screen.
 pub enum Rating {
+    /// Rất hài lòng.
     VerySatisfied,
+    /// Hài lòng.
     Satisfied,
+    /// Chưa hài lòng.
     Unsatisfied,
 }
 
@@ -92,9 +103,14 @@ impl Rating {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Command {
+    /// A kiosk takes a ticket for a procedure; the reply carries it, and its print job goes
+    /// to a printer.
     Issue {
-        service: String,
+        /// The procedure's id (`cccd`).
+        #[serde(rename = "service")]
+        procedure: String,
         #[serde(default)]
+        /// Why the citizen is to be called ahead, if they are.
         priority: Option<PriorityReason>,
         /// The citizen read the kiosk in English: the ticket carries the English name too.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -104,67 +120,95 @@ pub enum Command {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         printer: Option<String>,
     },
+    /// Call the next citizen for the counter (completes the one being served).
     CallNext {
         #[serde(default)]
+        /// The counter acting; a counter's own device may leave it out.
         counter: Option<u16>,
     },
     /// Call a given waiting ticket.
     Call {
+        /// The ticket's id or number.
         ticket: String,
         #[serde(default)]
+        /// The counter acting; a counter's own device may leave it out.
         counter: Option<u16>,
     },
+    /// Call the ticket being served again.
     Recall {
         #[serde(default)]
+        /// The counter acting; a counter's own device may leave it out.
         counter: Option<u16>,
     },
+    /// The citizen called did not come.
     NoShow {
         #[serde(default)]
+        /// The counter acting; a counter's own device may leave it out.
         counter: Option<u16>,
     },
     /// Put a no-show ticket back in line at its original place.
     Reactivate {
+        /// The ticket's id or number.
         ticket: String,
         #[serde(default)]
+        /// The counter acting; a counter's own device may leave it out.
         counter: Option<u16>,
     },
     /// Send the ticket being served to another procedure and/or counter.
     Transfer {
         #[serde(default)]
+        /// The counter acting; a counter's own device may leave it out.
         counter: Option<u16>,
         #[serde(default)]
-        to_service: Option<String>,
+        /// The procedure to send it to.
+        #[serde(rename = "to_service")]
+        to_procedure: Option<String>,
         #[serde(default)]
+        /// The counter to send it to: only that counter may call it.
         to_counter: Option<u16>,
     },
+    /// The citizen being served is done.
     Complete {
         #[serde(default)]
+        /// The counter acting; a counter's own device may leave it out.
         counter: Option<u16>,
     },
+    /// The counter stops taking citizens for a while.
     Pause {
         #[serde(default)]
+        /// The counter acting; a counter's own device may leave it out.
         counter: Option<u16>,
     },
+    /// The counter takes citizens again.
     Resume {
         #[serde(default)]
+        /// The counter acting; a counter's own device may leave it out.
         counter: Option<u16>,
     },
     /// Print a ticket again: on the printer named, or else on the issuing kiosk's.
     Reprint {
+        /// The ticket's id or number.
         ticket: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        /// The printer (a device id) to print it on.
         printer: Option<String>,
     },
+    /// The citizen's rating of a served ticket, from the rating screen.
     Rate {
+        /// The ticket's id.
         ticket: String,
+        /// How satisfied the citizen was.
         rating: Rating,
     },
     /// The tickets of a business day (today unless `day` is given), by place in line;
     /// read-only.
     List {
         #[serde(default)]
-        service: Option<String>,
+        /// Only this procedure's tickets.
+        #[serde(rename = "service")]
+        procedure: Option<String>,
         #[serde(default)]
+        /// Only tickets in this state.
         state: Option<TicketState>,
         /// Only what this counter works with: the waiting tickets it may call, and the
         /// tickets it is serving or marked as no-show.
@@ -177,10 +221,10 @@ pub enum Command {
 }
 
 impl Command {
-    /// A ticket for `service`, printed where the device prints.
-    pub fn issue(service: impl Into<String>, priority: Option<PriorityReason>) -> Command {
+    /// A ticket for `procedure`, printed where the device prints.
+    pub fn issue(procedure: impl Into<String>, priority: Option<PriorityReason>) -> Command {
         Command::Issue {
-            service: service.into(),
+            procedure: procedure.into(),
             priority,
             english: false,
             printer: None,
@@ -190,7 +234,7 @@ impl Command {
     /// `list` with no filter: every ticket of today.
     pub fn todays_tickets() -> Command {
         Command::List {
-            service: None,
+            procedure: None,
             state: None,
             counter: None,
             day: None,
@@ -206,13 +250,18 @@ impl Command {
 /// A command with its envelope.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CommandEnvelope {
+    /// The protocol version, [`VERSION`].
     pub v: u32,
+    /// Chosen by the sender, unique to the command: a command sent again with the same id
+    /// is executed once and answered with the same reply.
     pub id: String,
     #[serde(flatten)]
+    /// The command, its `op` and fields beside `v` and `id`.
     pub command: Command,
 }
 
 impl CommandEnvelope {
+    /// An envelope of the current version.
     pub fn new(id: impl Into<String>, command: Command) -> Self {
         CommandEnvelope {
             v: VERSION,
@@ -377,11 +426,17 @@ fn json_kind(value: &serde_json::Value) -> &'static str {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+/// Where a ticket is in its day.
 pub enum TicketState {
+    /// In line.
     Waiting,
+    /// Called to a counter, or being served there.
     Called,
+    /// Served.
     Completed,
+    /// Called and did not come; a counter may put it back in line.
     NoShow,
+    /// Not served when the business day closed.
     Expired,
 }
 
@@ -405,55 +460,74 @@ pub struct Ticket {
     pub id: String,
     /// What the citizen reads and hears: `1023`, `A023`.
     pub label: String,
-    pub service: String,
+    /// The procedure it is in line for now.
+    #[serde(rename = "service")]
+    pub procedure: String,
     #[serde(default)]
+    /// Why it is called ahead, if it is.
     pub priority: Option<PriorityReason>,
     #[serde(with = "time::serde::rfc3339")]
+    /// When it was issued.
     pub issued_at: OffsetDateTime,
+    /// The device that issued it.
     pub issued_by: String,
     /// The procedure it was issued for, when a transfer moved it to another.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub issued_for: Option<String>,
+    /// Where it is in its day.
     pub state: TicketState,
     /// Place in line: the sequence number of the event that issued it. A transfer or a
     /// re-activation keeps it, so the citizen is not sent to the back of the line.
     pub queue_key: u64,
     #[serde(default)]
+    /// The counter that called it.
     pub counter: Option<u16>,
     /// Set by a transfer to a given counter: only that counter may call it.
     #[serde(default)]
     pub target_counter: Option<u16>,
     #[serde(default, with = "time::serde::rfc3339::option")]
+    /// When it was first called.
     pub called_at: Option<OffsetDateTime>,
     #[serde(default)]
+    /// How many times it was called again.
     pub recalls: u32,
     #[serde(default, with = "time::serde::rfc3339::option")]
+    /// When it was served, or marked absent.
     pub completed_at: Option<OffsetDateTime>,
     #[serde(default)]
+    /// The citizen's rating, once given.
     pub rating: Option<Rating>,
 }
 
 /// A reply on `…/dev/{device}/reply`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Reply {
+    /// The protocol version, [`VERSION`].
     pub v: u32,
     /// The command's id; null only when the payload had no readable id.
     pub id: Option<String>,
+    /// Whether the command was carried out; else `error` says why.
     pub ok: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The ticket the command issued, called or changed.
     pub ticket: Option<Ticket>,
     /// People waiting before this ticket for its procedure.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ahead: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The estimated wait for the ticket, in minutes; none while no counter serving its
+    /// procedure is open.
     pub wait_minutes: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The tickets a `list` asked for, by place in line.
     pub tickets: Option<Vec<Ticket>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Why the command was refused.
     pub error: Option<CommandError>,
 }
 
 impl Reply {
+    /// The reply to command `id` when it was carried out.
     pub fn ok(id: String) -> Reply {
         Reply {
             v: VERSION,
@@ -467,6 +541,7 @@ impl Reply {
         }
     }
 
+    /// The reply to command `id` (when it could be read) when it was refused.
     pub fn error(id: Option<String>, error: CommandError) -> Reply {
         Reply {
             ok: false,
@@ -479,22 +554,39 @@ impl Reply {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+/// What kind of refusal a [`CommandError`] is; its wire names are the contract.
 pub enum ErrorCode {
+    /// The payload is not a command.
     BadRequest,
+    /// The payload's `v` is not one this authority speaks.
     UnsupportedVersion,
+    /// The device is not in the site configuration.
     UnknownDevice,
+    /// The device's role may not send this command.
     Forbidden,
-    UnknownService,
-    ServiceClosed,
+    /// No procedure has that id.
+    #[serde(rename = "unknown_service")]
+    UnknownProcedure,
+    /// The procedure is switched off.
+    #[serde(rename = "service_closed")]
+    ProcedureClosed,
+    /// The office is closed now.
     OutsideHours,
+    /// The procedure's tickets for today are all given.
     QuotaReached,
+    /// No counter has that number.
     UnknownCounter,
+    /// No ticket of today has that id or number.
     UnknownTicket,
+    /// The ticket is not in a state the command applies to.
     InvalidState,
+    /// No one waits for the counter's procedures.
     NobodyWaiting,
+    /// The counter serves no one now.
     NotServing,
     /// The answer would not fit one message: ask for less.
     TooLarge,
+    /// The authority failed; the command may be sent again.
     Internal,
 }
 
@@ -502,13 +594,16 @@ pub enum ErrorCode {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[error("{code:?}: {message_en}")]
 pub struct CommandError {
+    /// What kind of refusal it is.
     pub code: ErrorCode,
     /// Vietnamese, for the screen.
     pub message: String,
+    /// English, for the English screen and the log.
     pub message_en: String,
 }
 
 impl CommandError {
+    /// A refusal worded in Vietnamese and English.
     pub fn new(code: ErrorCode, message: impl Into<String>, message_en: impl Into<String>) -> Self {
         CommandError {
             code,
@@ -521,63 +616,103 @@ impl CommandError {
 /// One change of queue state, published on `…/events` in `seq` order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
+    /// The protocol version, [`VERSION`].
     pub v: u32,
+    /// Its place in the day's events: one more than the one before.
     pub seq: u64,
     #[serde(with = "time::serde::rfc3339")]
+    /// When it happened (the authority's clock).
     pub at: OffsetDateTime,
     #[serde(flatten)]
+    /// What happened, its `type` and fields beside `v`, `seq` and `at`.
     pub kind: EventKind,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
+/// What happened to the queue.
 pub enum EventKind {
+    /// A business day began.
     DayOpened {
+        /// The business day.
         day: Date,
     },
+    /// A ticket was issued.
     Issued {
+        /// The ticket as issued.
         ticket: Ticket,
     },
+    /// A ticket was called to a counter.
     Called {
+        /// The ticket's id.
         ticket: String,
+        /// Its number, as read and spoken.
         label: String,
+        /// The counter it was called to.
         counter: u16,
     },
+    /// The ticket being served was called again.
     Recalled {
+        /// The ticket's id.
         ticket: String,
+        /// Its number, as read and spoken.
         label: String,
+        /// The counter it was called to.
         counter: u16,
     },
+    /// The citizen called did not come.
     NoShow {
+        /// The ticket's id.
         ticket: String,
+        /// The counter that called it.
         counter: u16,
     },
+    /// An absent ticket went back in line at its place.
     Reactivated {
+        /// The ticket's id.
         ticket: String,
     },
+    /// The ticket being served went to another procedure and/or counter.
     Transferred {
+        /// The ticket's id.
         ticket: String,
-        service: String,
+        /// The procedure it is in line for now.
+        #[serde(rename = "service")]
+        procedure: String,
+        /// The counter that alone may call it, when one was named.
         counter: Option<u16>,
     },
+    /// A citizen was served.
     Completed {
+        /// The ticket's id.
         ticket: String,
+        /// The counter that served it.
         counter: u16,
+        /// From the call to completion.
         service_seconds: u32,
     },
+    /// A counter stopped taking citizens.
     CounterPaused {
+        /// The counter.
         counter: u16,
     },
+    /// A counter takes citizens again.
     CounterResumed {
+        /// The counter.
         counter: u16,
     },
+    /// A citizen rated the service.
     Rated {
+        /// The ticket's id.
         ticket: String,
+        /// How satisfied the citizen was.
         rating: Rating,
     },
     /// The business day ended; tickets not served expire.
     DayClosed {
+        /// The business day that ended.
         day: Date,
+        /// The ids of the tickets that expired.
         expired: Vec<String>,
     },
 }
@@ -585,43 +720,66 @@ pub enum EventKind {
 /// The retained snapshot on `…/board`: everything a display needs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Board {
+    /// The protocol version, [`VERSION`].
     pub v: u32,
     /// The `seq` of the last event it includes; a subscriber ignores a lower one.
     pub seq: u64,
     #[serde(with = "time::serde::rfc3339")]
+    /// When it was made.
     pub at: OffsetDateTime,
+    /// The business day it shows; none before the first day opened.
     pub day: Option<Date>,
+    /// The office's name, for the header.
     pub site_name: String,
     /// Newest first.
     pub calls: Vec<BoardCall>,
+    /// Every counter, in configuration order.
     pub counters: Vec<BoardCounter>,
+    /// The line for each procedure, in configuration order.
     pub waiting: Vec<BoardWaiting>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A call on the board.
 pub struct BoardCall {
+    /// The ticket's id.
     pub ticket: String,
+    /// Its number, as read and spoken.
     pub label: String,
-    pub service: String,
+    /// Its procedure.
+    #[serde(rename = "service")]
+    pub procedure: String,
+    /// The counter it was called to.
     pub counter: u16,
     #[serde(with = "time::serde::rfc3339")]
+    /// When it was called, or last called again.
     pub at: OffsetDateTime,
+    /// How many times it was called again.
     pub recall: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+/// What a counter is doing.
 pub enum CounterStatus {
+    /// Open, serving no one.
     Idle,
+    /// Serving the ticket in `label`.
     Serving,
+    /// Paused: taking no citizens for a while.
     Paused,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A counter on the board.
 pub struct BoardCounter {
+    /// Its number.
     pub number: u16,
+    /// Its name, as configured: "Quầy 3".
     pub name: String,
+    /// What it is doing.
     pub status: CounterStatus,
+    /// The number it is serving, if any.
     pub label: Option<String>,
 }
 
@@ -629,45 +787,67 @@ pub struct BoardCounter {
 /// above the counter needs, in a message small enough for any microcontroller.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CounterDisplay {
+    /// The protocol version, [`VERSION`].
     pub v: u32,
     /// The board's `seq` when this changed; a subscriber ignores a lower one.
     pub seq: u64,
     #[serde(flatten)]
+    /// The counter's number, name, state and the number it serves.
     pub counter: BoardCounter,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The line for one procedure on the board.
 pub struct BoardWaiting {
-    pub service: String,
+    /// The procedure's id.
+    #[serde(rename = "service")]
+    pub procedure: String,
+    /// Its Vietnamese name.
     pub name_vi: String,
+    /// Its English name.
     pub name_en: String,
+    /// Tickets waiting.
     pub waiting: u32,
+    /// Of those, priority tickets.
     pub priority_waiting: u32,
     /// None when no counter serving it is open.
     pub wait_minutes: Option<u32>,
+    /// Counters open now that serve it.
     pub open_counters: u32,
+    /// Tickets issued for it today.
     pub issued: u32,
     /// Tickets left today; None without a quota.
     pub quota_left: Option<u32>,
+    /// Whether it gives tickets at all (`enabled` in the configuration).
     pub enabled: bool,
 }
 
 /// A ticket to print, on `…/dev/{printer}/job`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PrintJob {
+    /// The protocol version, [`VERSION`].
     pub v: u32,
     /// Unique to this printing: the ticket's id for the ticket as issued, another for each
     /// reprint. Empty in jobs of older authorities: the ticket's id then.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub job: String,
+    /// The ticket to print.
     pub ticket: Ticket,
+    /// The office's name, for the head of the ticket.
     pub site_name: String,
-    pub service_vi: String,
-    pub service_en: String,
+    /// The procedure's Vietnamese name.
+    #[serde(rename = "service_vi")]
+    pub procedure_vi: String,
+    /// The procedure's English name.
+    #[serde(rename = "service_en")]
+    pub procedure_en: String,
     /// The citizen chose English: the English name is printed under the Vietnamese.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub english: bool,
+    /// People waiting before it, when it was issued.
     pub ahead: u32,
+    /// The estimated wait in minutes, when it was issued; none while no counter serving its
+    /// procedure is open.
     pub wait_minutes: Option<u32>,
 }
 
@@ -686,7 +866,9 @@ impl PrintJob {
 /// [`PrinterStatus`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DeviceStatus {
+    /// The protocol version, [`VERSION`].
     pub v: u32,
+    /// The device is connected (its last will says false).
     pub online: bool,
     /// The authority's heartbeat: when it last said it is alive (every tick, 10 s).
     #[serde(
@@ -734,6 +916,7 @@ impl DeviceStatus {
 /// `{"v":1,"online":false}`, which reads as not ready with nothing else known.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PrinterStatus {
+    /// The protocol version, [`VERSION`].
     pub v: u32,
     /// The driver is connected.
     pub online: bool,
@@ -744,6 +927,7 @@ pub struct PrinterStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub paper: Option<PaperLevel>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The cover, when the printer answered.
     pub cover: Option<Cover>,
     /// Why it cannot print, when it cannot: what the alerts are made from.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -761,16 +945,23 @@ pub struct PrinterStatus {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+/// What the paper sensors say.
 pub enum PaperLevel {
+    /// Enough paper.
     Ok,
+    /// The roll is near its end.
     NearEnd,
+    /// No paper.
     Out,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+/// The printer's cover.
 pub enum Cover {
+    /// Closed.
     Closed,
+    /// Open: nothing prints.
     Open,
 }
 
@@ -778,7 +969,9 @@ pub enum Cover {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PrinterFault {
+    /// No paper.
     PaperOut,
+    /// The cover is open.
     CoverOpen,
     /// A mechanical or cutter error.
     Mechanical,
@@ -795,7 +988,9 @@ pub enum PrinterFault {
 /// A ticket a printer may not have printed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UnsureTicket {
+    /// The ticket's id.
     pub ticket: String,
+    /// Its number, as read and spoken.
     pub label: String,
 }
 
@@ -824,6 +1019,46 @@ impl PrinterStatus {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn on_the_wire_a_procedure_is_still_called_service() {
+        fn json(value: &impl Serialize) -> serde_json::Value {
+            serde_json::to_value(value).unwrap()
+        }
+        let issue = json(&Command::issue("cccd", None));
+        assert_eq!(issue["service"], "cccd", "{issue}");
+        let transfer = json(&Command::Transfer {
+            counter: None,
+            to_procedure: Some("cu-tru".into()),
+            to_counter: None,
+        });
+        assert_eq!(transfer["to_service"], "cu-tru", "{transfer}");
+        let job = crate::sample::print_job("1001");
+        let printed = json(&job);
+        assert_eq!(printed["ticket"]["service"], job.ticket.procedure.as_str());
+        assert_eq!(
+            printed["service_vi"],
+            job.procedure_vi.as_str(),
+            "{printed}"
+        );
+        assert_eq!(
+            printed["service_en"],
+            job.procedure_en.as_str(),
+            "{printed}"
+        );
+        let board = crate::sample::morning(None).board;
+        let shown = json(&board);
+        assert_eq!(
+            shown["waiting"][0]["service"],
+            board.waiting[0].procedure.as_str()
+        );
+        assert_eq!(
+            shown["calls"][0]["service"],
+            board.calls[0].procedure.as_str()
+        );
+        assert_eq!(json(&ErrorCode::UnknownProcedure), "unknown_service");
+        assert_eq!(json(&ErrorCode::ProcedureClosed), "service_closed");
+    }
 
     #[test]
     fn a_status_is_online_only_when_it_says_so_in_a_readable_payload() {
@@ -961,7 +1196,7 @@ mod tests {
             },
             Command::Transfer {
                 counter: None,
-                to_service: None,
+                to_procedure: None,
                 to_counter: None,
             },
             Command::Complete { counter: None },

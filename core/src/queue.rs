@@ -21,8 +21,11 @@ const SERVICE_SAMPLES: usize = 20;
 /// Who sent a command: the device and what its configuration allows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
+    /// The device's id.
     pub device: String,
+    /// What the device is.
     pub role: Role,
+    /// The counter it belongs to, if any.
     pub counter: Option<u16>,
 }
 
@@ -47,12 +50,18 @@ impl Actor {
 /// What a successful command answers.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Answer {
+    /// The ticket the command issued or called.
     Ticket {
+        /// The ticket.
         ticket: Ticket,
+        /// People waiting before it.
         ahead: u32,
+        /// The estimated wait, in minutes.
         wait_minutes: Option<u32>,
     },
+    /// The tickets a `list` asked for.
     Tickets(Vec<Ticket>),
+    /// Carried out; nothing to answer but that.
     Done,
 }
 
@@ -82,7 +91,9 @@ impl Answer {
 /// was refused, since a day change may have happened first), and the answer.
 #[derive(Debug)]
 pub struct Outcome {
+    /// The events to store and publish, in order.
     pub events: Vec<Event>,
+    /// The answer, or why the command was refused.
     pub answer: Result<Answer, CommandError>,
 }
 
@@ -142,6 +153,7 @@ impl QueueState {
         self.seq
     }
 
+    /// The business day open, if any.
     pub fn day(&self) -> Option<Date> {
         self.day
     }
@@ -151,6 +163,7 @@ impl QueueState {
         self.last_at
     }
 
+    /// Today's ticket with id `id`.
     pub fn ticket(&self, id: &str) -> Option<&Ticket> {
         self.tickets.get(id)
     }
@@ -194,7 +207,7 @@ impl QueueState {
                 }
             }
             EventKind::Issued { ticket } => {
-                *self.issued.entry(ticket.service.clone()).or_default() += 1;
+                *self.issued.entry(ticket.procedure.clone()).or_default() += 1;
                 self.tickets.insert(ticket.id.clone(), ticket.clone());
                 self.enqueue(&ticket.id);
             }
@@ -245,7 +258,7 @@ impl QueueState {
             }
             EventKind::Transferred {
                 ticket,
-                service,
+                procedure,
                 counter,
             } => {
                 self.release(ticket);
@@ -254,10 +267,10 @@ impl QueueState {
                     .get_mut(ticket)
                     .expect("transferred ticket exists");
                 t.state = TicketState::Waiting;
-                if t.service != *service && t.issued_for.is_none() {
-                    t.issued_for = Some(t.service.clone());
+                if t.procedure != *procedure && t.issued_for.is_none() {
+                    t.issued_for = Some(t.procedure.clone());
                 }
-                t.service = service.clone();
+                t.procedure = procedure.clone();
                 t.target_counter = *counter;
                 t.counter = None;
                 self.enqueue(ticket);
@@ -270,7 +283,7 @@ impl QueueState {
                 if let Some(t) = self.tickets.get_mut(ticket) {
                     t.state = TicketState::Completed;
                     t.completed_at = Some(at);
-                    let samples = self.service_seconds.entry(t.service.clone()).or_default();
+                    let samples = self.service_seconds.entry(t.procedure.clone()).or_default();
                     samples.push_back(*service_seconds);
                     if samples.len() > SERVICE_SAMPLES {
                         samples.pop_front();
@@ -323,7 +336,7 @@ impl QueueState {
     fn line_of(&mut self, t: &Ticket) -> &mut Line {
         match t.target_counter {
             Some(c) => self.counter_lines.entry(c).or_default(),
-            None => self.lines.entry(t.service.clone()).or_default(),
+            None => self.lines.entry(t.procedure.clone()).or_default(),
         }
     }
 
@@ -423,13 +436,13 @@ impl QueueState {
         };
         match command {
             Command::Issue {
-                service,
+                procedure,
                 priority,
                 printer,
                 ..
             } => {
                 known_printer(config, printer.as_deref())?;
-                let ticket = self.new_ticket(config, actor, service, *priority, now)?;
+                let ticket = self.new_ticket(config, actor, procedure, *priority, now)?;
                 let id = ticket.id.clone();
                 Ok((vec![EventKind::Issued { ticket }], show(id)))
             }
@@ -510,36 +523,36 @@ impl QueueState {
             }
             Command::Transfer {
                 counter,
-                to_service,
+                to_procedure,
                 to_counter,
             } => {
                 let counter = self.acting_counter(config, actor, *counter)?;
                 let t = self.serving(counter)?;
-                if to_service.is_none() && to_counter.is_none() {
+                if to_procedure.is_none() && to_counter.is_none() {
                     return Err(refuse(
                         ErrorCode::BadRequest,
                         "Cần chọn thủ tục hoặc quầy để chuyển",
                         "transfer needs to_service or to_counter",
                     ));
                 }
-                let service = match to_service {
-                    Some(s) => self.known_service(config, s)?.id.clone(),
-                    None => t.service.clone(),
+                let procedure = match to_procedure {
+                    Some(s) => self.known_procedure(config, s)?.id.clone(),
+                    None => t.procedure.clone(),
                 };
                 if let Some(target) = to_counter {
                     let c = known_counter(config, *target)?;
-                    if !c.procedures.contains(&service) {
+                    if !c.procedures.contains(&procedure) {
                         return Err(refuse(
                             ErrorCode::InvalidState,
                             format!("{} không phục vụ thủ tục này", c.name),
-                            format!("counter {target} does not serve \"{service}\""),
+                            format!("counter {target} does not serve \"{procedure}\""),
                         ));
                     }
                 }
                 Ok((
                     vec![EventKind::Transferred {
                         ticket: t.id.clone(),
-                        service,
+                        procedure,
                         counter: *to_counter,
                     }],
                     show(t.id.clone()),
@@ -585,12 +598,12 @@ impl QueueState {
                 ))
             }
             Command::List {
-                service,
+                procedure,
                 state,
                 counter,
                 day,
             } => {
-                let (service, state, counter, day) = (service.clone(), *state, *counter, *day);
+                let (procedure, state, counter, day) = (procedure.clone(), *state, *counter, *day);
                 Ok((
                     Vec::new(),
                     Box::new(move |s: &QueueState, config: &SiteConfig| {
@@ -598,7 +611,7 @@ impl QueueState {
                         if day.is_some_and(|d| s.day != Some(d)) {
                             return Answer::Tickets(Vec::new());
                         }
-                        Answer::Tickets(s.list(config, service.as_deref(), state, counter))
+                        Answer::Tickets(s.list(config, procedure.as_deref(), state, counter))
                     }),
                 ))
             }
@@ -609,14 +622,14 @@ impl QueueState {
         &self,
         config: &SiteConfig,
         actor: &Actor,
-        service: &str,
+        procedure: &str,
         priority: Option<PriorityReason>,
         now: OffsetDateTime,
     ) -> Result<Ticket, CommandError> {
-        let p = self.known_service(config, service)?;
+        let p = self.known_procedure(config, procedure)?;
         if !p.enabled {
             return Err(refuse(
-                ErrorCode::ServiceClosed,
+                ErrorCode::ProcedureClosed,
                 format!("Thủ tục \"{}\" tạm ngừng tiếp nhận", p.name_vi),
                 format!("\"{}\" is not taking tickets now", p.name_en),
             ));
@@ -638,7 +651,7 @@ impl QueueState {
             };
             return Err(refuse(ErrorCode::OutsideHours, vi, en));
         }
-        let issued = self.issued.get(service).copied().unwrap_or(0);
+        let issued = self.issued.get(procedure).copied().unwrap_or(0);
         let quota_reached = p.daily_quota.is_some_and(|q| issued >= q);
         let label = p.numbers.label(issued).filter(|_| !quota_reached);
         let label = label.ok_or_else(|| {
@@ -657,7 +670,7 @@ impl QueueState {
                 day.day()
             ),
             label,
-            service: p.id.clone(),
+            procedure: p.id.clone(),
             priority,
             issued_at: local,
             issued_by: actor.device.clone(),
@@ -673,16 +686,16 @@ impl QueueState {
         })
     }
 
-    fn known_service<'c>(
+    fn known_procedure<'c>(
         &self,
         config: &'c SiteConfig,
-        service: &str,
+        procedure: &str,
     ) -> Result<&'c crate::config::Procedure, CommandError> {
-        config.procedure(service).ok_or_else(|| {
+        config.procedure(procedure).ok_or_else(|| {
             refuse(
-                ErrorCode::UnknownService,
-                format!("Không có thủ tục \"{service}\""),
-                format!("unknown procedure \"{service}\""),
+                ErrorCode::UnknownProcedure,
+                format!("Không có thủ tục \"{procedure}\""),
+                format!("unknown procedure \"{procedure}\""),
             )
         })
     }
@@ -779,14 +792,14 @@ impl QueueState {
     pub fn list(
         &self,
         config: &SiteConfig,
-        service: Option<&str>,
+        procedure: Option<&str>,
         state: Option<TicketState>,
         counter: Option<u16>,
     ) -> Vec<Ticket> {
         let mut list: Vec<Ticket> = self
             .tickets
             .values()
-            .filter(|t| service.is_none_or(|x| t.service == x))
+            .filter(|t| procedure.is_none_or(|x| t.procedure == x))
             .filter(|t| state.is_none_or(|x| t.state == x))
             .filter(|t| counter.is_none_or(|c| self.works_with(config, c, t)))
             .cloned()
@@ -809,7 +822,7 @@ impl QueueState {
             Some(target) => target == counter,
             None => config
                 .counter(counter)
-                .is_some_and(|c| c.procedures.contains(&t.service)),
+                .is_some_and(|c| c.procedures.contains(&t.procedure)),
         }
     }
 
@@ -850,16 +863,16 @@ impl QueueState {
     }
 
     /// People waiting for a procedure (normal, priority), transferred ones included.
-    fn waiting_for(&self, service: &str) -> (u32, u32) {
+    fn waiting_for(&self, procedure: &str) -> (u32, u32) {
         let (mut normal, mut priority) = self
             .lines
-            .get(service)
+            .get(procedure)
             .map_or((0, 0), |l| (l.normal.len() as u32, l.priority.len() as u32));
         // Lines of single counters hold only the few transferred tickets.
         for line in self.counter_lines.values() {
             let count = |set: &BTreeSet<(u64, String)>| {
                 set.iter()
-                    .filter(|(_, id)| self.tickets[id].service == service)
+                    .filter(|(_, id)| self.tickets[id].procedure == procedure)
                     .count() as u32
             };
             normal += count(&line.normal);
@@ -870,11 +883,11 @@ impl QueueState {
 
     /// Counters serving `service` that are open: not paused, and with a console or keypad
     /// online (a counter nobody sits at serves nobody).
-    fn open_counters(&self, config: &SiteConfig, service: &str) -> u32 {
+    fn open_counters(&self, config: &SiteConfig, procedure: &str) -> u32 {
         config
             .counters
             .iter()
-            .filter(|c| c.procedures.iter().any(|p| p == service))
+            .filter(|c| c.procedures.iter().any(|p| p == procedure))
             .filter(|c| !self.counters.get(&c.number).is_some_and(|s| s.paused))
             .filter(|c| {
                 config.devices.iter().any(|d| {
@@ -888,18 +901,18 @@ impl QueueState {
 
     /// Minutes until `ahead` people are served: the rolling mean of recent service times
     /// (or the configured average before there are any), shared by the open counters.
-    fn wait_minutes(&self, config: &SiteConfig, service: &str, ahead: u32) -> Option<u32> {
-        let open = self.open_counters(config, service);
+    fn wait_minutes(&self, config: &SiteConfig, procedure: &str, ahead: u32) -> Option<u32> {
+        let open = self.open_counters(config, procedure);
         if open == 0 {
             return None;
         }
-        let samples = self.service_seconds.get(service);
+        let samples = self.service_seconds.get(procedure);
         let mean_seconds = match samples {
             Some(s) if !s.is_empty() => {
                 s.iter().map(|x| f64::from(*x)).sum::<f64>() / s.len() as f64
             }
             _ => config
-                .procedure(service)
+                .procedure(procedure)
                 .map_or(600.0, |p| p.avg_service_minutes * 60.0),
         };
         Some((f64::from(ahead) * mean_seconds / f64::from(open) / 60.0).ceil() as u32)
@@ -912,7 +925,7 @@ impl QueueState {
         } else {
             0
         };
-        let wait_minutes = self.wait_minutes(config, &ticket.service, ahead);
+        let wait_minutes = self.wait_minutes(config, &ticket.procedure, ahead);
         Answer::Ticket {
             ticket,
             ahead,
@@ -927,11 +940,11 @@ impl QueueState {
         let (line, counters): (_, Vec<u16>) = match ticket.target_counter {
             Some(c) => (self.counter_lines.get(&c), vec![c]),
             None => (
-                self.lines.get(&ticket.service),
+                self.lines.get(&ticket.procedure),
                 config
                     .counters
                     .iter()
-                    .filter(|c| c.procedures.contains(&ticket.service))
+                    .filter(|c| c.procedures.contains(&ticket.procedure))
                     .map(|c| c.number)
                     .collect(),
             ),
@@ -997,7 +1010,7 @@ impl QueueState {
                 let capacity = p.numbers.capacity();
                 let limit = p.daily_quota.map_or(capacity, |q| q.min(capacity));
                 BoardWaiting {
-                    service: p.id.clone(),
+                    procedure: p.id.clone(),
                     name_vi: p.name_vi.clone(),
                     name_en: p.name_en.clone(),
                     waiting: normal + priority,
@@ -1028,7 +1041,7 @@ fn call_of(t: &Ticket, counter: u16, at: OffsetDateTime, recall: u32) -> BoardCa
     BoardCall {
         ticket: t.id.clone(),
         label: t.label.clone(),
-        service: t.service.clone(),
+        procedure: t.procedure.clone(),
         counter,
         at,
         recall,

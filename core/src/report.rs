@@ -12,9 +12,13 @@ use crate::config::SiteConfig;
 use crate::protocol::{Rating, Ticket, TicketState};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+/// The citizens' ratings, counted.
 pub struct Ratings {
+    /// Rất hài lòng.
     pub very_satisfied: u32,
+    /// Hài lòng.
     pub satisfied: u32,
+    /// Chưa hài lòng.
     pub unsatisfied: u32,
 }
 
@@ -27,6 +31,7 @@ impl Ratings {
         }
     }
 
+    /// All ratings given.
     pub fn total(&self) -> u32 {
         self.very_satisfied + self.satisfied + self.unsatisfied
     }
@@ -46,16 +51,21 @@ pub struct Figures {
     /// For a procedure: tickets issued for another and transferred to it. The rest of the
     /// figures count the tickets where they ended up.
     pub transferred_in: u32,
+    /// Tickets served.
     pub served: u32,
+    /// Tickets called whose citizen did not come.
     pub no_show: u32,
     /// Still waiting or being served.
     pub open: u32,
+    /// Tickets not served when their day closed.
     pub expired: u32,
     /// From issue to the first call, over the tickets called.
     pub mean_wait_minutes: Option<u32>,
+    /// The longest wait from issue to the first call.
     pub max_wait_minutes: Option<u32>,
     /// From the call to completion, over the tickets served.
     pub mean_service_minutes: Option<u32>,
+    /// The ratings given.
     pub ratings: Ratings,
 }
 
@@ -63,7 +73,7 @@ impl Figures {
     fn of<'t>(tickets: impl Iterator<Item = &'t Ticket>) -> Figures {
         let mut f = Figures::default();
         let mut waits = Vec::new();
-        let mut services = Vec::new();
+        let mut service_times = Vec::new();
         for t in tickets {
             f.issued += 1;
             match t.state {
@@ -75,7 +85,7 @@ impl Figures {
             if let Some(called) = t.called_at {
                 waits.push((called - t.issued_at).whole_seconds());
                 if let Some(done) = t.completed_at {
-                    services.push((done - called).whole_seconds());
+                    service_times.push((done - called).whole_seconds());
                 }
             }
             if let Some(rating) = t.rating {
@@ -88,16 +98,19 @@ impl Figures {
         };
         f.mean_wait_minutes = mean(&waits);
         f.max_wait_minutes = waits.iter().max().map(|s| minutes(*s));
-        f.mean_service_minutes = mean(&services);
+        f.mean_service_minutes = mean(&service_times);
         f
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+/// The figures of one or more business days, in total and per procedure, counter and day.
 pub struct Report {
     /// The first and last business day covered.
     pub from: Date,
+    /// The last business day covered.
     pub to: Date,
+    /// Every ticket of the period.
     pub total: Figures,
     /// (procedure id, name, figures), in configuration order.
     pub procedures: Vec<(String, String, Figures)>,
@@ -125,13 +138,13 @@ impl Report {
                 .procedures
                 .iter()
                 .map(|p| {
-                    let mut figures = Figures::of(tickets.iter().filter(|t| t.service == p.id));
+                    let mut figures = Figures::of(tickets.iter().filter(|t| t.procedure == p.id));
                     let issued_for =
-                        |t: &&Ticket| t.issued_for.as_ref().unwrap_or(&t.service) == &p.id;
+                        |t: &&Ticket| t.issued_for.as_ref().unwrap_or(&t.procedure) == &p.id;
                     figures.issued = tickets.iter().filter(issued_for).count() as u32;
                     figures.transferred_in = tickets
                         .iter()
-                        .filter(|t| t.service == p.id && t.issued_for.is_some())
+                        .filter(|t| t.procedure == p.id && t.issued_for.is_some())
                         .count() as u32;
                     (p.id.clone(), p.name_vi.clone(), figures)
                 })
@@ -298,7 +311,7 @@ mod tests {
         run("counter-1", Command::CallNext { counter: None });
         let transfer = Command::Transfer {
             counter: None,
-            to_service: Some("cu-tru".into()),
+            to_procedure: Some("cu-tru".into()),
             to_counter: None,
         };
         run("counter-1", transfer);

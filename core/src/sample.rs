@@ -10,9 +10,13 @@ use crate::protocol::{
 use crate::{Actor, Answer, QueueState};
 use time::{Duration, OffsetDateTime};
 
+/// A sample office and its board, for tests and screenshots.
 pub struct Sample {
+    /// The office's configuration.
     pub config: Arc<SiteConfig>,
+    /// The moment the sample is taken.
     pub now: OffsetDateTime,
+    /// The board at that moment.
     pub board: Board,
     /// The reply to the next ticket taken at the kiosk.
     pub reply: Reply,
@@ -49,7 +53,7 @@ pub fn morning(quota: Option<u32>) -> Sample {
     let run = |state: &mut QueueState, actor: &Actor, command: Command, at: OffsetDateTime| {
         state.execute(&config, actor, &command, at).answer
     };
-    let services = [
+    let procedures = [
         "cccd",
         "cu-tru",
         "cccd",
@@ -58,9 +62,9 @@ pub fn morning(quota: Option<u32>) -> Sample {
         "cccd",
         "xu-phat",
     ];
-    for (i, service) in services.iter().cycle().take(13).enumerate() {
+    for (i, procedure) in procedures.iter().cycle().take(13).enumerate() {
         let priority = (i == 4).then_some(PriorityReason::Elderly);
-        let issue = Command::issue(service.to_string(), priority);
+        let issue = Command::issue(procedure.to_string(), priority);
         let _ = run(
             &mut state,
             &kiosk,
@@ -95,7 +99,7 @@ pub fn print_job(label: &str) -> PrintJob {
         ticket: Ticket {
             id: format!("20261126-{label}"),
             label: label.into(),
-            service: "cccd".into(),
+            procedure: "cccd".into(),
             priority: None,
             issued_at: time::macros::datetime!(2026-11-26 08:41 +7),
             issued_by: "kiosk-1".into(),
@@ -110,8 +114,8 @@ pub fn print_job(label: &str) -> PrintJob {
             rating: None,
         },
         site_name: "Công an phường Sài Gòn".into(),
-        service_vi: "Cấp, đổi, cấp lại thẻ Căn cước".into(),
-        service_en: "Citizen ID card: issue, renew, replace".into(),
+        procedure_vi: "Cấp, đổi, cấp lại thẻ Căn cước".into(),
+        procedure_en: "Citizen ID card: issue, renew, replace".into(),
         english: false,
         ahead: 5,
         wait_minutes: Some(25),

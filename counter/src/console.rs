@@ -171,7 +171,7 @@ impl ConsoleModel {
         }
         self.listed_at = self.board_seq;
         let envelope = envelope(Command::List {
-            service: None,
+            procedure: None,
             state: None,
             counter: Some(self.counter),
             day: None,
@@ -209,7 +209,7 @@ impl ConsoleModel {
 
     /// Procedures the ticket being served can be sent to: (id, name).
     pub fn transfer_procedures(&self) -> Vec<(String, String)> {
-        let current = self.serving().map(|t| t.service.as_str());
+        let current = self.serving().map(|t| t.procedure.as_str());
         self.config
             .procedures
             .iter()
@@ -220,13 +220,13 @@ impl ConsoleModel {
 
     /// Other counters that serve the procedure of the ticket being served.
     pub fn transfer_counters(&self) -> Vec<(u16, String)> {
-        let Some(service) = self.serving().map(|t| &t.service) else {
+        let Some(procedure) = self.serving().map(|t| &t.procedure) else {
             return Vec::new();
         };
         self.config
             .counters
             .iter()
-            .filter(|c| c.number != self.counter && c.procedures.contains(service))
+            .filter(|c| c.number != self.counter && c.procedures.contains(procedure))
             .map(|c| (c.number, c.name.clone()))
             .collect()
     }
@@ -284,11 +284,11 @@ impl ConsoleModel {
             Command::Reactivate { .. } => format!("Số {label} đã vào lại hàng chờ"),
             Command::Reprint { .. } => format!("Đã gửi lệnh in lại phiếu số {label}"),
             Command::Transfer {
-                to_service,
+                to_procedure,
                 to_counter,
                 ..
             } => {
-                let target = match (to_counter, to_service) {
+                let target = match (to_counter, to_procedure) {
                     (Some(n), _) => self.config.counter_name(*n),
                     (None, Some(s)) => self.procedure_name(s),
                     (None, None) => String::new(),
@@ -332,10 +332,10 @@ impl ConsoleModel {
         resend
     }
 
-    pub fn procedure_name(&self, service: &str) -> String {
+    pub fn procedure_name(&self, procedure: &str) -> String {
         self.config
-            .procedure(service)
-            .map_or(service.to_string(), |p| p.name_vi.clone())
+            .procedure(procedure)
+            .map_or(procedure.to_string(), |p| p.name_vi.clone())
     }
 }
 

@@ -165,11 +165,11 @@ impl Console {
             })
         });
         let a = act.clone();
-        api.on_transfer_to_procedure(move |service| {
+        api.on_transfer_to_procedure(move |procedure| {
             a(&|m| {
                 m.press(Command::Transfer {
                     counter: None,
-                    to_service: Some(service.to_string()),
+                    to_procedure: Some(procedure.to_string()),
                     to_counter: None,
                 })
             })
@@ -179,7 +179,7 @@ impl Console {
             a(&|m| {
                 m.press(Command::Transfer {
                     counter: None,
-                    to_service: None,
+                    to_procedure: None,
                     to_counter: number.parse().ok(),
                 })
             })
@@ -236,7 +236,7 @@ impl Console {
         api.set_serving_label(serving.map_or("", |t| t.label.as_str()).into());
         api.set_serving_procedure(
             serving
-                .map_or(String::new(), |t| model.procedure_name(&t.service))
+                .map_or(String::new(), |t| model.procedure_name(&t.procedure))
                 .into(),
         );
         let serving_for = serving.and_then(|t| t.called_at).map(|at| {
@@ -253,7 +253,7 @@ impl Console {
         let row = |t: &Ticket| WaitingRow {
             id: t.id.clone().into(),
             label: t.label.clone().into(),
-            procedure: model.procedure_name(&t.service).into(),
+            procedure: model.procedure_name(&t.procedure).into(),
             waited: duration_words(now - t.issued_at).into(),
             priority: t.priority.map_or("", |p| p.name_vi()).into(),
         };

@@ -98,7 +98,7 @@ impl Desk {
             .state
             .ticket(&format!("20261126-{label}"))
             .unwrap();
-        (t.state, t.service.clone())
+        (t.state, t.procedure.clone())
     }
 }
 

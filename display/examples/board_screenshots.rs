@@ -43,7 +43,7 @@ fn main() {
             BoardCall {
                 ticket: "20261126-2003".into(),
                 label: "2003".into(),
-                service: "cu-tru".into(),
+                procedure: "cu-tru".into(),
                 counter: 4,
                 at: s.now,
                 recall: 0,

@@ -163,7 +163,7 @@ mod tests {
         BoardCall {
             ticket: format!("20261126-{ticket}"),
             label: ticket.into(),
-            service: "cccd".into(),
+            procedure: "cccd".into(),
             counter,
             at: T,
             recall,

@@ -35,7 +35,7 @@ fn with_call(board: &Board, label: &str, counter: u16, seq: u64) -> Board {
         BoardCall {
             ticket: format!("20261126-{label}"),
             label: label.into(),
-            service: "cu-tru".into(),
+            procedure: "cu-tru".into(),
             counter,
             at: board.at,
             recall: 0,
@@ -247,7 +247,7 @@ fn the_waiting_list_says_about_how_many_minutes_in_words() {
         .board
         .waiting
         .iter()
-        .find(|w| w.service == "cccd")
+        .find(|w| w.procedure == "cccd")
         .unwrap();
     let said = value(&display, &cccd.name_vi).unwrap();
     assert_eq!(

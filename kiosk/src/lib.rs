@@ -231,7 +231,7 @@ impl Kiosk {
         );
         if let Some((ticket, ahead, wait)) = &model.shown {
             api.set_ticket_label(ticket.label.clone().into());
-            api.set_ticket_procedure(model.procedure_name(&ticket.service).into());
+            api.set_ticket_procedure(model.procedure_name(&ticket.procedure).into());
             api.set_ticket_priority(
                 ticket
                     .priority

@@ -159,7 +159,7 @@ impl KioskModel {
                 let live = self
                     .board
                     .as_ref()
-                    .and_then(|b| b.waiting.iter().find(|w| w.service == p.id));
+                    .and_then(|b| b.waiting.iter().find(|w| w.procedure == p.id));
                 let closed = if !p.enabled || live.is_some_and(|w| !w.enabled) {
                     Closed::Disabled
                 } else if !open_now {
@@ -189,19 +189,19 @@ impl KioskModel {
 
     /// A tap on a procedure: the `issue` command to send, unless it cannot be served or a
     /// command is already on its way.
-    pub fn choose_procedure(&mut self, service: &str) -> Option<CommandEnvelope> {
+    pub fn choose_procedure(&mut self, procedure: &str) -> Option<CommandEnvelope> {
         self.touched();
         if self.pending.is_some() {
             return None;
         }
-        let view = self.procedures().into_iter().find(|p| p.id == service)?;
+        let view = self.procedures().into_iter().find(|p| p.id == procedure)?;
         if view.closed != Closed::Open {
             return None;
         }
         let envelope = CommandEnvelope::new(
             uuid::Uuid::new_v4().to_string(),
             Command::Issue {
-                service: service.to_string(),
+                procedure: procedure.to_string(),
                 priority: self.priority,
                 english: self.english,
                 printer: None,
@@ -340,10 +340,10 @@ impl KioskModel {
     }
 
     /// The name of the procedure on the ticket screen.
-    pub fn procedure_name(&self, service: &str) -> String {
+    pub fn procedure_name(&self, procedure: &str) -> String {
         self.config
-            .procedure(service)
-            .map_or(service.to_string(), |p| {
+            .procedure(procedure)
+            .map_or(procedure.to_string(), |p| {
                 if self.english {
                     p.name_en.clone()
                 } else {
@@ -370,7 +370,7 @@ mod tests {
         let mut m = model();
         let sent = m.choose_procedure("cccd").expect("a command");
         assert!(
-            matches!(sent.command, Command::Issue { ref service, priority: None, english: false, .. } if service == "cccd")
+            matches!(sent.command, Command::Issue { ref procedure, priority: None, english: false, .. } if procedure == "cccd")
         );
         assert_eq!(m.screen, Screen::Sending);
         assert_eq!(

@@ -67,9 +67,9 @@ impl TicketText {
             heading: "SỐ THỨ TỰ".into(),
             number: t.label.clone(),
             priority: t.priority.map(|r| r.mark(false)),
-            procedure: job.service_vi.clone(),
-            procedure_en: (job.english && !job.service_en.is_empty())
-                .then(|| job.service_en.clone()),
+            procedure: job.procedure_vi.clone(),
+            procedure_en: (job.english && !job.procedure_en.is_empty())
+                .then(|| job.procedure_en.clone()),
             // In the offset the authority issued it in: the office's.
             issued: format!(
                 "{} {}",

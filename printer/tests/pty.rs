@@ -241,7 +241,7 @@ fn tcvn3_mode_garbles_names_stored_decomposed() {
     let procedure = config.procedure("cu-tru").unwrap();
     assert_eq!(procedure.name_vi, "Đăng ký cư trú");
     let mut job = print_job("2001");
-    job.service_vi = procedure.name_vi.clone();
+    job.procedure_vi = procedure.name_vi.clone();
     let lines = tcvn3_lines(&job);
     assert!(lines.iter().any(|l| l == "Đăng ký cư trú"), "{lines:?}");
 }

@@ -264,8 +264,8 @@ async fn day_run(config: &SiteConfig, child: &Authority, commands: usize) -> any
     let mut sent = 1;
     for ticket in 1..=TICKETS {
         let procedures = &config.procedures;
-        let service = procedures[ticket % procedures.len()].id.clone();
-        let reply = kiosk.send(Command::issue(service, None), WAIT).await?;
+        let procedure = procedures[ticket % procedures.len()].id.clone();
+        let reply = kiosk.send(Command::issue(procedure, None), WAIT).await?;
         if !reply.ok {
             bail!("the authority refused a ticket: {:?}", reply.error);
         }
@@ -278,7 +278,7 @@ async fn day_run(config: &SiteConfig, child: &Authority, commands: usize) -> any
             let n = list % 5;
             let counter = Some(n as u16 + 1);
             let list = Command::List {
-                service: None,
+                procedure: None,
                 state: None,
                 counter,
                 day: None,

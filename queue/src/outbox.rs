@@ -24,13 +24,21 @@ pub const STUCK_CONNECTIONS: u32 = 3;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SetAside {
     /// Larger than one packet may be.
-    TooLarge { bytes: usize },
+    TooLarge {
+        /// Its size.
+        bytes: usize,
+    },
     /// The connection was lost this many times in a row while it was the oldest one
     /// unacknowledged.
-    BreaksTheConnection { times: u32 },
+    BreaksTheConnection {
+        /// How many times.
+        times: u32,
+    },
 }
 
 #[derive(Debug)]
+/// The publications not yet acknowledged by the broker, in the order of their keys; without
+/// I/O (the service does the sockets).
 pub struct Outbox {
     pending: BTreeMap<u64, Publication>,
     /// Keys below this were handed to the current connection.
@@ -64,6 +72,7 @@ impl Outbox {
         }
     }
 
+    /// The largest payload one packet may carry.
     pub fn max_packet(&self) -> usize {
         self.max_packet
     }
@@ -74,10 +83,12 @@ impl Outbox {
         self.next_key - 1
     }
 
+    /// Publications waiting.
     pub fn len(&self) -> usize {
         self.pending.len()
     }
 
+    /// Whether nothing waits.
     pub fn is_empty(&self) -> bool {
         self.pending.is_empty()
     }

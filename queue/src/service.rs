@@ -36,9 +36,11 @@ const MAX_GROUP: usize = 256;
 
 /// Where the time comes from; tests move it by hand.
 pub trait Clock: Send + Sync + 'static {
+    /// The time now.
     fn now(&self) -> OffsetDateTime;
 }
 
+/// The system's clock.
 pub struct SystemClock;
 
 impl Clock for SystemClock {
@@ -51,10 +53,12 @@ impl Clock for SystemClock {
 pub struct ManualClock(Mutex<OffsetDateTime>);
 
 impl ManualClock {
+    /// A clock that shows `at` until set.
     pub fn new(at: OffsetDateTime) -> Arc<ManualClock> {
         Arc::new(ManualClock(Mutex::new(at)))
     }
 
+    /// Sets the time shown.
     pub fn set(&self, at: OffsetDateTime) {
         *self.0.lock().expect("clock lock") = at;
     }
@@ -66,10 +70,15 @@ impl Clock for ManualClock {
     }
 }
 
+/// What the authority needs to run.
 pub struct QueueOptions {
+    /// The site.
     pub config: Arc<SiteConfig>,
+    /// The database folder.
     pub store_path: PathBuf,
+    /// Its connection to the broker.
     pub bus: BusOptions,
+    /// Where it reads the time.
     pub clock: Arc<dyn Clock>,
     /// How often the day change is checked when no command comes.
     pub tick: Duration,
@@ -102,16 +111,20 @@ impl QueueOptions {
 pub const ALONE_CHECK: Duration = Duration::from_millis(1500);
 
 #[derive(Debug, thiserror::Error)]
+/// Why the authority stopped.
 pub enum QueueError {
     #[error(transparent)]
+    /// The store failed.
     Store(#[from] StoreError),
     #[error(transparent)]
+    /// The broker cannot be reached as configured.
     Bus(#[from] qms_bus::BusError),
     #[error(
         "another queue authority is connected to the broker at {0} as \"queue\": an office \
          has one authority. Stop the other one first (or, for a second office, give it a \
          broker of its own)"
     )]
+    /// Another authority serves the site.
     AnotherAuthority(String),
 }
 
@@ -576,13 +589,13 @@ impl Service {
         };
         let outcome = match command {
             Command::List {
-                service,
+                procedure,
                 state,
                 counter,
                 day: Some(day),
             } if *day < self.config.site.business_day(now) => Outcome {
                 events: Vec::new(),
-                answer: self.closed_day_list(*day, service.as_deref(), *state, *counter),
+                answer: self.closed_day_list(*day, procedure.as_deref(), *state, *counter),
             },
             _ => self.state.execute(&self.config, &actor, command, now),
         };
@@ -609,7 +622,7 @@ impl Service {
     fn closed_day_list(
         &self,
         day: Date,
-        service: Option<&str>,
+        procedure: Option<&str>,
         state: Option<TicketState>,
         counter: Option<u16>,
     ) -> Result<Answer, CommandError> {
@@ -624,7 +637,7 @@ impl Service {
         let closed = QueueState::replayed(&events);
         Ok(Answer::Tickets(closed.list(
             &self.config,
-            service,
+            procedure,
             state,
             counter,
         )))
@@ -689,14 +702,14 @@ impl Service {
         let printer = kiosk_printer(&actor.device)
             .or_else(|| named.clone())
             .or_else(|| kiosk_printer(&ticket.issued_by))?;
-        let procedure = self.config.procedure(&ticket.service)?;
+        let procedure = self.config.procedure(&ticket.procedure)?;
         let job = PrintJob {
             v: VERSION,
             job,
             ticket: ticket.clone(),
             site_name: self.config.site.name.clone(),
-            service_vi: procedure.name_vi.clone(),
-            service_en: procedure.name_en.clone(),
+            procedure_vi: procedure.name_vi.clone(),
+            procedure_en: procedure.name_en.clone(),
             english,
             ahead: *ahead,
             wait_minutes: *wait_minutes,

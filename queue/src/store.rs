@@ -23,22 +23,40 @@ use qms_core::protocol::{Event, EventKind};
 use time::Date;
 
 #[derive(Debug, thiserror::Error)]
+/// Why the store cannot be read or written.
 pub enum StoreError {
     #[error("the database at {path} cannot be opened: {cause}")]
-    Open { path: PathBuf, cause: sled::Error },
+    /// The database cannot be opened.
+    Open {
+        /// The database folder.
+        path: PathBuf,
+        /// Why.
+        cause: sled::Error,
+    },
     #[error("database: {0}")]
+    /// sled failed.
     Sled(#[from] sled::Error),
     #[error("making the database durable: {0}")]
+    /// Syncing the write-ahead log failed.
     Sync(#[from] std::io::Error),
     #[error("stored record {key:?} is damaged: {cause}")]
-    Damaged { key: Vec<u8>, cause: String },
+    /// A record cannot be read back.
+    Damaged {
+        /// The record's key.
+        key: Vec<u8>,
+        /// What cannot be read.
+        cause: String,
+    },
 }
 
 /// Something to publish once the write that made it is durable.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Publication {
+    /// The topic.
     pub topic: String,
+    /// The payload.
     pub payload: Vec<u8>,
+    /// Whether the broker keeps it for new subscribers.
     pub retain: bool,
 }
 
@@ -68,7 +86,9 @@ impl Publication {
 /// What one command writes.
 #[derive(Debug, Default)]
 pub struct Write<'a> {
+    /// The events it made.
     pub events: &'a [Event],
+    /// What to publish once it is durable, by outbox key.
     pub outbox: Vec<(u64, Publication)>,
     /// (device, command id, reply payload)
     pub reply: Option<(&'a str, &'a str, &'a [u8])>,
@@ -79,9 +99,12 @@ pub struct Write<'a> {
 pub struct Loaded {
     /// The events of the current business day, in order.
     pub events: Vec<Event>,
+    /// What was not yet acknowledged by the broker, by outbox key.
     pub outbox: Vec<(u64, Publication)>,
 }
 
+/// The authority's database: the day's events, the outbox and the replies, each write made
+/// durable before it is published.
 pub struct Store {
     db: sled::Db,
     log: File,
@@ -119,6 +142,7 @@ fn seq_of(k: &[u8]) -> u64 {
 }
 
 impl Store {
+    /// Opens or creates the database at `path`.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         let open_err = |cause| StoreError::Open {
             path: path.to_path_buf(),
@@ -145,6 +169,7 @@ impl Store {
         })
     }
 
+    /// What the database holds.
     pub fn load(&self) -> Result<Loaded, StoreError> {
         let day_start = match self.db.get(DAY_KEY)? {
             Some(v) => stored_seq(DAY_KEY, &v)?,
@@ -290,6 +315,7 @@ pub struct Group {
 }
 
 impl Group {
+    /// Whether it holds nothing.
     pub fn is_empty(&self) -> bool {
         self.writes == 0
     }

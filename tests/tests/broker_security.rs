@@ -209,8 +209,8 @@ async fn what_a_device_may_not_do_is_refused() {
     .await;
     let mut admin = client(&office.local, office.loopback, "admin", &[]).await;
     let mut labels = Vec::new();
-    for service in ["cccd", "cu-tru"] {
-        let issue = Command::issue(service, None);
+    for procedure in ["cccd", "cu-tru"] {
+        let issue = Command::issue(procedure, None);
         labels.push(admin.send(issue, WAIT).await.unwrap().ticket.unwrap().id);
     }
     let mut counter_1 = client(&office.lan, office.lan_addr, "counter-1", &[]).await;

@@ -391,8 +391,8 @@ async fn a_day_too_busy_for_one_message_is_reported_one_procedure_at_a_time() {
     )
     .await;
     let mut kiosk = client(&office.config, office.broker, "kiosk-1", &[]).await;
-    for service in ["cccd"; 10].into_iter().chain(["cu-tru"; 20]) {
-        let issue = qms_core::protocol::Command::issue(service, None);
+    for procedure in ["cccd"; 10].into_iter().chain(["cu-tru"; 20]) {
+        let issue = qms_core::protocol::Command::issue(procedure, None);
         assert!(kiosk.send(issue, WAIT).await.unwrap().ok);
     }
     let (ok, report) = run_at(&office, &["report"]);

@@ -89,8 +89,8 @@ async fn after_kills_at_random_points_no_number_is_issued_twice_and_every_replie
             .get(ticket.id.as_str())
             .expect("a replied ticket exists after restart");
         assert_eq!(
-            (kept.label.as_str(), kept.service.as_str()),
-            (ticket.label.as_str(), ticket.service.as_str())
+            (kept.label.as_str(), kept.procedure.as_str()),
+            (ticket.label.as_str(), ticket.procedure.as_str())
         );
     }
     // No ticket exists that nobody was told about: numbering has no holes and no extras.

@@ -9,8 +9,8 @@ use qms_queue::{ManualClock, QueueError, QueueOptions, SystemClock};
 use qms_tests::{client, office, options_for, start_broker, Authority, BrokerKind, WAIT};
 use time::macros::datetime;
 
-fn issue(service: &str) -> Command {
-    Command::issue(service, None)
+fn issue(procedure: &str) -> Command {
+    Command::issue(procedure, None)
 }
 
 async fn regression_a_refusal_larger_than_one_message_never_jams_the_outbox(kind: BrokerKind) {

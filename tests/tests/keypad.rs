@@ -122,7 +122,7 @@ async fn a_scripted_keypad_calls_and_completes_and_the_led_follows(kind: BrokerK
     let waiting = admin
         .send(
             Command::List {
-                service: Some("cu-tru".into()),
+                procedure: Some("cu-tru".into()),
                 state: Some(qms_core::protocol::TicketState::Waiting),
                 counter: None,
                 day: None,

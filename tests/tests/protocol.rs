@@ -7,8 +7,8 @@ use qms_core::protocol::{Board, Command, ErrorCode, PrintJob, Reply};
 use qms_queue::SystemClock;
 use qms_tests::{client, office, start_broker, Authority, BrokerKind, WAIT};
 
-fn issue(service: &str) -> Command {
-    Command::issue(service, None)
+fn issue(procedure: &str) -> Command {
+    Command::issue(procedure, None)
 }
 
 async fn issue_gets_a_reply_and_a_board_snapshot_that_includes_it(kind: BrokerKind) {
@@ -36,7 +36,11 @@ async fn issue_gets_a_reply_and_a_board_snapshot_that_includes_it(kind: BrokerKi
             break board;
         }
     };
-    let cccd = board.waiting.iter().find(|w| w.service == "cccd").unwrap();
+    let cccd = board
+        .waiting
+        .iter()
+        .find(|w| w.procedure == "cccd")
+        .unwrap();
     assert_eq!((cccd.waiting, cccd.issued), (1, 1));
 
     // The snapshot is retained: a display that connects later gets it at once.
@@ -186,12 +190,12 @@ async fn a_list_too_large_for_one_message_is_refused_and_the_service_keeps_servi
     .await;
     let mut kiosk = client(&config, addr, "kiosk-1", &[]).await;
     // About 350 bytes a ticket: 30 tickets are twice the limit, 10 are about half.
-    for service in ["cccd"; 10].into_iter().chain(["cu-tru"; 20]) {
-        let reply = kiosk.send(issue(service), WAIT).await.unwrap();
+    for procedure in ["cccd"; 10].into_iter().chain(["cu-tru"; 20]) {
+        let reply = kiosk.send(issue(procedure), WAIT).await.unwrap();
         assert!(reply.ok, "{reply:?}");
     }
-    let list = |service: Option<&str>| Command::List {
-        service: service.map(str::to_string),
+    let list = |procedure: Option<&str>| Command::List {
+        procedure: procedure.map(str::to_string),
         state: None,
         counter: None,
         day: None,
@@ -250,7 +254,7 @@ async fn reprint_never_prints_and_the_command_line_never_prints(kind: BrokerKind
     // The command line names a printer; an unknown one is refused.
     let mut admin = client(&config, addr, "admin", &[]).await;
     let printed = Command::Issue {
-        service: "cu-tru".into(),
+        procedure: "cu-tru".into(),
         priority: None,
         english: true,
         printer: Some("printer-1".into()),
@@ -260,7 +264,7 @@ async fn reprint_never_prints_and_the_command_line_never_prints(kind: BrokerKind
     assert_eq!(cli.ticket.id, reply.ticket.unwrap().id);
     assert!(cli.english);
     let nowhere = Command::Issue {
-        service: "cu-tru".into(),
+        procedure: "cu-tru".into(),
         priority: None,
         english: false,
         printer: Some("printer-9".into()),
@@ -291,7 +295,7 @@ async fn wait_estimates_count_counters_with_no_console_connected_as_open(kind: B
             let w = board
                 .waiting
                 .iter()
-                .find(|w| w.service == "cu-tru")
+                .find(|w| w.procedure == "cu-tru")
                 .unwrap();
             if w.waiting == 1 && wanted(w.open_counters) {
                 return (w.open_counters, w.wait_minutes);

@@ -109,7 +109,7 @@ async fn printer_ready(kiosk: &mut DeviceClient, since: tokio::time::Instant) {
 
 fn list(day: Option<Date>) -> Command {
     Command::List {
-        service: None,
+        procedure: None,
         state: None,
         counter: None,
         day,
@@ -170,7 +170,7 @@ async fn soak_thousands_of_tickets_with_restarts_clock_jumps_and_junk() {
     let mut admin = client(&config, addr, "admin", &[]).await;
     let junk = client(&config, addr, "junk", &[]).await;
     let topics = qms_bus::Topics::new(&config.site.id);
-    let services: Vec<String> = config.procedures.iter().map(|p| p.id.clone()).collect();
+    let procedures: Vec<String> = config.procedures.iter().map(|p| p.id.clone()).collect();
 
     let mut issued: BTreeMap<Date, BTreeSet<String>> = BTreeMap::new();
     let mut printed = Vec::new();
@@ -233,8 +233,8 @@ async fn soak_thousands_of_tickets_with_restarts_clock_jumps_and_junk() {
         let counter = random.below(3) as usize;
         let roll = random.below(100);
         if roll < 40 || issued_count < 3 {
-            let service = services[random.below(services.len() as u64) as usize].clone();
-            let reply = send(&mut kiosk, Command::issue(service, None)).await;
+            let procedure = procedures[random.below(procedures.len() as u64) as usize].clone();
+            let reply = send(&mut kiosk, Command::issue(procedure, None)).await;
             if let Some(ticket) = reply.ticket {
                 let day = day_of(&ticket);
                 assert!(
@@ -251,10 +251,10 @@ async fn soak_thousands_of_tickets_with_restarts_clock_jumps_and_junk() {
         } else if roll < 73 {
             send(&mut counters[counter], Command::NoShow { counter: None }).await;
         } else if roll < 78 {
-            let to = services[random.below(services.len() as u64) as usize].clone();
+            let to = procedures[random.below(procedures.len() as u64) as usize].clone();
             let transfer = Command::Transfer {
                 counter: None,
-                to_service: Some(to),
+                to_procedure: Some(to),
                 to_counter: None,
             };
             send(&mut counters[counter], transfer).await;
@@ -301,9 +301,9 @@ async fn soak_thousands_of_tickets_with_restarts_clock_jumps_and_junk() {
     for waiting in &board.waiting {
         let stored = todays
             .iter()
-            .filter(|t| t.service == waiting.service && t.state == TicketState::Waiting)
+            .filter(|t| t.procedure == waiting.procedure && t.state == TicketState::Waiting)
             .count();
-        assert_eq!(waiting.waiting as usize, stored, "{}", waiting.service);
+        assert_eq!(waiting.waiting as usize, stored, "{}", waiting.procedure);
     }
     // Every ticket printed, once.
     printed_up_to(&printer, &mut printed, issued_count).await;
@@ -341,7 +341,7 @@ fn clock_now(clock: &Arc<ManualClock>) -> OffsetDateTime {
 /// What a counter is serving now.
 fn list_serving(counter: usize) -> Command {
     Command::List {
-        service: None,
+        procedure: None,
         state: Some(TicketState::Called),
         counter: Some(counter as u16 + 1),
         day: None,

@@ -42,12 +42,12 @@ impl Office {
         outcome.answer
     }
 
-    fn issue(&mut self, service: &str) -> Ticket {
-        self.issue_with(service, None)
+    fn issue(&mut self, procedure: &str) -> Ticket {
+        self.issue_with(procedure, None)
     }
 
-    fn issue_with(&mut self, service: &str, priority: Option<PriorityReason>) -> Ticket {
-        match self.run("kiosk-1", Command::issue(service, priority)) {
+    fn issue_with(&mut self, procedure: &str, priority: Option<PriorityReason>) -> Ticket {
+        match self.run("kiosk-1", Command::issue(procedure, priority)) {
             Ok(Answer::Ticket { ticket, .. }) => ticket,
             other => panic!("issue failed: {other:?}"),
         }
@@ -234,7 +234,7 @@ fn wait_estimates_count_counters_with_no_console_connected_as_open() {
         let w = board
             .waiting
             .into_iter()
-            .find(|w| w.service == "cu-tru")
+            .find(|w| w.procedure == "cu-tru")
             .unwrap();
         (w.open_counters, w.wait_minutes)
     };
@@ -276,14 +276,14 @@ fn a_transferred_ticket_keeps_its_place_in_the_new_line() {
         1,
         Command::Transfer {
             counter: None,
-            to_service: Some("cu-tru".into()),
+            to_procedure: Some("cu-tru".into()),
             to_counter: None,
         },
     )
     .unwrap();
     let moved = o.state.ticket(&t.id).unwrap();
     assert_eq!(
-        (moved.service.as_str(), moved.state),
+        (moved.procedure.as_str(), moved.state),
         ("cu-tru", TicketState::Waiting)
     );
     // Issued before 2001 and 2002, so it is called first at a residence counter.
@@ -301,7 +301,7 @@ fn a_ticket_transferred_to_a_counter_is_called_only_there() {
         3,
         Command::Transfer {
             counter: None,
-            to_service: None,
+            to_procedure: None,
             to_counter: Some(4),
         },
     )
@@ -316,7 +316,7 @@ fn a_ticket_transferred_to_a_counter_is_called_only_there() {
             3,
             Command::Transfer {
                 counter: None,
-                to_service: None,
+                to_procedure: None,
                 to_counter: Some(1)
             }
         )),
@@ -491,7 +491,7 @@ fn replaying_the_events_rebuilds_the_same_state() {
         3,
         Command::Transfer {
             counter: None,
-            to_service: Some("chung".into()),
+            to_procedure: Some("chung".into()),
             to_counter: Some(4),
         },
     )
@@ -542,7 +542,7 @@ fn a_counter_lists_what_it_may_call_serves_or_marked_absent() {
     let list = |o: &mut Office, counter: u16| match o.run(
         "admin",
         Command::List {
-            service: None,
+            procedure: None,
             state: None,
             counter: Some(counter),
             day: None,
@@ -579,7 +579,7 @@ fn a_list_of_another_day_is_empty_here_and_today_by_date_is_today() {
     let mut labels = |day: time::Date| match o.run(
         "admin",
         Command::List {
-            service: None,
+            procedure: None,
             state: None,
             counter: None,
             day: Some(day),

@@ -76,7 +76,7 @@ impl CounterArgs {
             CounterAction::Reactivate { ticket } => Command::Reactivate { ticket, counter },
             CounterAction::Transfer { procedure, to } => Command::Transfer {
                 counter,
-                to_service: procedure,
+                to_procedure: procedure,
                 to_counter: to,
             },
             CounterAction::Complete => Command::Complete { counter },

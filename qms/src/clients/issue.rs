@@ -39,7 +39,7 @@ impl IssueArgs {
             (None, false) => only_printer(config),
         };
         let command = Command::Issue {
-            service: self.procedure,
+            procedure: self.procedure,
             priority: self.priority.map(Into::into),
             english: false,
             printer,

@@ -57,17 +57,17 @@ fn reply_text(config: &SiteConfig, reply: &Reply) -> String {
         );
         return out;
     }
-    let name = |service: &str| {
+    let name = |procedure: &str| {
         config
-            .procedure(service)
-            .map_or(service.to_string(), |p| p.name_vi.clone())
+            .procedure(procedure)
+            .map_or(procedure.to_string(), |p| p.name_vi.clone())
     };
     if let Some(ticket) = &reply.ticket {
         let _ = write!(
             out,
             "Số thứ tự {} — {} — {}",
             ticket.label,
-            name(&ticket.service),
+            name(&ticket.procedure),
             ticket.state.name_vi()
         );
         if let Some(counter) = ticket
@@ -98,7 +98,7 @@ fn reply_text(config: &SiteConfig, reply: &Reply) -> String {
                 t.label,
                 t.state.name_vi(),
                 hour_minute(t.issued_at, config.site.utc_offset),
-                name(&t.service),
+                name(&t.procedure),
             );
         }
         let _ = writeln!(out, "{} số", tickets.len());

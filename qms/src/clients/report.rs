@@ -117,11 +117,11 @@ fn refusal(error: CommandError) -> anyhow::Error {
 async fn tickets_of(
     client: &mut DeviceClient,
     day: Date,
-    service: Option<&str>,
+    procedure: Option<&str>,
     timeout: Duration,
 ) -> anyhow::Result<Result<Vec<Ticket>, CommandError>> {
     let list = Command::List {
-        service: service.map(str::to_string),
+        procedure: procedure.map(str::to_string),
         state: None,
         counter: None,
         day: Some(day),

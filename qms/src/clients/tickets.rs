@@ -25,7 +25,7 @@ pub struct TicketsArgs {
 impl TicketsArgs {
     pub async fn run(self, config: &SiteConfig) -> anyhow::Result<ExitCode> {
         let command = Command::List {
-            service: self.procedure,
+            procedure: self.procedure,
             state: self.waiting.then_some(TicketState::Waiting),
             counter: None,
             day: self.day,

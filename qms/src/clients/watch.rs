@@ -81,8 +81,8 @@ fn board_line(board: &Board) -> String {
         .iter()
         .filter(|w| w.waiting > 0)
         .map(|w| match w.wait_minutes {
-            Some(m) => format!("{} {} (khoảng {m} phút)", w.service, w.waiting),
-            None => format!("{} {}", w.service, w.waiting),
+            Some(m) => format!("{} {} (khoảng {m} phút)", w.procedure, w.waiting),
+            None => format!("{} {}", w.procedure, w.waiting),
         })
         .collect();
     format!(
@@ -109,7 +109,7 @@ fn event_line(config: &SiteConfig, event: &Event) -> String {
         EventKind::DayOpened { day } => {
             format!("mở ngày {}", qms_core::calendar::day_month_year(*day))
         }
-        EventKind::Issued { ticket } => format!("cấp số {} ({})", ticket.label, ticket.service),
+        EventKind::Issued { ticket } => format!("cấp số {} ({})", ticket.label, ticket.procedure),
         EventKind::Called { label, counter, .. } => format!("gọi số {label} đến quầy {counter}"),
         EventKind::Recalled { label, counter, .. } => {
             format!("gọi lại số {label} ở quầy {counter}")
@@ -120,11 +120,11 @@ fn event_line(config: &SiteConfig, event: &Event) -> String {
         EventKind::Reactivated { ticket } => format!("số {} vào lại hàng chờ", number(ticket)),
         EventKind::Transferred {
             ticket,
-            service,
+            procedure,
             counter,
         } => match counter {
-            Some(c) => format!("số {} chuyển sang {service}, quầy {c}", number(ticket)),
-            None => format!("số {} chuyển sang {service}", number(ticket)),
+            Some(c) => format!("số {} chuyển sang {procedure}, quầy {c}", number(ticket)),
+            None => format!("số {} chuyển sang {procedure}", number(ticket)),
         },
         EventKind::Completed {
             ticket,
