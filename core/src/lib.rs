@@ -1,14 +1,16 @@
 //! The pure domain of the queue-ticket system: no I/O and no clock; time is passed in.
 //!
 //! # Layout
-//! - [`config`]: the site configuration (`qms.toml`) with validation that names the bad
-//!   field and line.
+//! - [`config`]: the site configuration (`qms.toml`) with validation that names every bad
+//!   field and its line at once.
 //! - [`protocol`]: protocol v1, the JSON payloads every device exchanges over MQTT.
 //! - [`queue`]: the state machine. [`queue::QueueState::execute`] takes a command, the
 //!   sending device and the time, and returns the events to store and publish plus the
 //!   answer; state changes only by applying events, so a replay rebuilds it.
-//! - [`alerts`]: staff alerts from the devices' retained statuses.
-//! - [`calendar`]: dates written the Vietnamese way.
+//! - [`alerts`]: staff alerts from the devices' retained statuses, matched on the typed
+//!   [`protocol::PrinterStatus`] faults.
+//! - [`calendar`]: the words for time people read: dates the Vietnamese way, the clock
+//!   "08:05", "mở lại lúc 13:30", how long something took.
 //! - [`report`]: a day's or a period's figures per procedure, counter and day,
 //!   satisfaction included.
 //! - [`outstanding`]: a command sent again with its id until answered, for screens.
