@@ -7,6 +7,8 @@
 //! - [`queue`]: the state machine. [`queue::QueueState::execute`] takes a command, the
 //!   sending device and the time, and returns the events to store and publish plus the
 //!   answer; state changes only by applying events, so a replay rebuilds it.
+//! - [`board`]: what a hall board shows and speaks, from snapshots, statuses and the
+//!   clock, for the Slint board and the web board.
 //! - [`alerts`]: staff alerts from the devices' retained statuses, matched on the typed
 //!   [`protocol::PrinterStatus`] faults.
 //! - [`calendar`]: the words for time people read: dates the Vietnamese way, the clock
@@ -37,6 +39,7 @@
 //!   serve it, rounded up to whole minutes; none when no such counter is open.
 
 pub mod alerts;
+pub mod board;
 pub mod calendar;
 pub mod config;
 pub mod numwords;

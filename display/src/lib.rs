@@ -4,7 +4,8 @@
 //!
 //! # Layout
 //! - `ui/board.slint`: the screen; the `BoardApi` global is the only contract with Rust.
-//! - [`model`]: what to show and to speak, from snapshots, statuses and the clock.
+//! - [`qms_core::board`]: what to show and to speak, from snapshots, statuses and the
+//!   clock (shared with the web board).
 //! - [`Display`]: the window bound to the model; new calls go to a speaker.
 //! - [`start`]: the board as a device: MQTT on its own thread, the window on this one,
 //!   the voice on a thread of its own.
@@ -23,9 +24,7 @@ use slint::ComponentHandle;
 use time::OffsetDateTime;
 use tracing::{info, warn};
 
-pub mod model;
-
-use model::{Announcement, BoardModel};
+use qms_core::board::{Announcement, BoardModel};
 
 slint::include_modules!();
 

@@ -3,9 +3,9 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use qms_core::board::Announcement;
 use qms_core::protocol::{Board, BoardCall};
 use qms_core::sample;
-use qms_display::model::Announcement;
 use qms_display::{Display, Input};
 use qms_headless::ElementHandle;
 use slint::ComponentHandle;

@@ -1,11 +1,11 @@
-//! What the board shows, without the toolkit: snapshots, device statuses, the
-//! connection and the clock in; what to draw and which calls to speak out.
+//! What a hall board shows, without a toolkit: snapshots, device statuses, the
+//! connection and the clock in; what to draw and which calls to speak out. The Slint
+//! board and the web board both draw from it.
 
 use std::collections::HashSet;
 
-use qms_core::alerts::StaffAlerts;
-
-use qms_core::protocol::{Board, BoardCall, DeviceStatus};
+use crate::alerts::StaffAlerts;
+use crate::protocol::{Board, BoardCall, DeviceStatus};
 use time::{Duration, OffsetDateTime};
 
 /// No word from the authority for this long (it sends a heartbeat every 10 s): the
@@ -17,12 +17,17 @@ pub const HIGHLIGHT_FOR: Duration = Duration::seconds(6);
 /// A call to speak: the ticket label and the counter.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Announcement {
+    /// The ticket's number.
     pub label: String,
+    /// The counter it is called to.
     pub counter: u16,
 }
 
+/// The board's state: the newest snapshot, the calls seen, the authority's heartbeat, the
+/// devices' statuses and the time.
 #[derive(Default)]
 pub struct BoardModel {
+    /// The newest snapshot, if one came.
     pub board: Option<Board>,
     connected: bool,
     authority_online: bool,
@@ -35,6 +40,7 @@ pub struct BoardModel {
 }
 
 impl BoardModel {
+    /// Whether the board's connection to the broker is up.
     pub fn connected(&mut self, connected: bool) {
         self.connected = connected;
     }
@@ -98,6 +104,7 @@ impl BoardModel {
         }
     }
 
+    /// The clock moved to `now`.
     pub fn tick(&mut self, now: OffsetDateTime) {
         self.now = Some(now);
         if self.highlight_until.is_some_and(|t| now >= t) {
@@ -105,6 +112,7 @@ impl BoardModel {
         }
     }
 
+    /// Whether the newest call still flashes.
     pub fn highlight(&self) -> bool {
         self.highlight_until.is_some()
     }
@@ -154,7 +162,7 @@ impl BoardModel {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use qms_core::protocol::VERSION;
+    use crate::protocol::VERSION;
     use time::macros::datetime;
 
     const T: OffsetDateTime = datetime!(2026-11-26 08:40 +7);
@@ -186,7 +194,7 @@ mod tests {
     /// The defect: the last call stayed up, large, after it was marked absent.
     #[test]
     fn the_last_call_stays_up_after_it_was_marked_absent() {
-        use qms_core::protocol::{BoardCounter, CounterStatus};
+        use crate::protocol::{BoardCounter, CounterStatus};
         let counter = |number: u16, label: Option<&str>| BoardCounter {
             number,
             name: format!("Quầy {number}"),
