@@ -53,7 +53,7 @@ pub fn mosquitto_acl(config: &SiteConfig) -> String {
                 rules.extend(commands(&topics, id));
                 rules.push(("read", topics.events()));
             }
-            Role::Display => {
+            Role::Display | Role::Web => {
                 rules.push(("read", topics.board()));
                 rules.push(("read", topics.all_counters()));
                 rules.push(("read", topics.all_statuses()));

@@ -43,6 +43,25 @@ pub struct SiteConfig {
     #[serde(default)]
     /// The hall board's voice.
     pub display: DisplayConfig,
+    #[serde(default)]
+    /// `qms web`: where the office's web pages are served.
+    pub web: WebConfig,
+}
+
+/// Where `qms web` serves the office's pages.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebConfig {
+    /// The address to listen on, host:port: "0.0.0.0:8080" for every screen of the LAN.
+    pub listen: String,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            listen: "0.0.0.0:8080".into(),
+        }
+    }
 }
 
 /// The waiting-room board.
@@ -409,6 +428,8 @@ pub enum Role {
     Admin,
     /// The queue authority.
     Queue,
+    /// `qms web`: the office's screens as web pages (the board, for now).
+    Web,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -862,6 +883,17 @@ impl SiteConfig {
                 format!(
                     "\"{}\" is not host:port with a port from 1 to 65535, e.g. \"127.0.0.1:1883\"",
                     self.broker.address
+                ),
+            ));
+        }
+        if self.web.listen.parse::<std::net::SocketAddr>().is_err() {
+            problems.push(err(
+                "web",
+                None,
+                "listen",
+                format!(
+                    "\"{}\" is not an IP address and port to listen on, e.g. \"0.0.0.0:8080\"",
+                    self.web.listen
                 ),
             ));
         }

@@ -1080,7 +1080,7 @@ fn authorize(actor: &Actor, command: &Command) -> Result<(), CommandError> {
         Role::Kiosk => matches!(command, Command::Issue { .. } | Command::Reprint { .. }),
         Role::Counter => !matches!(command, Command::Issue { .. } | Command::Rate { .. }),
         Role::Rating => matches!(command, Command::Rate { .. }),
-        Role::Display | Role::Printer | Role::Queue => false,
+        Role::Display | Role::Printer | Role::Queue | Role::Web => false,
     };
     if allowed {
         Ok(())

@@ -16,6 +16,7 @@ use crate::roles::broker::BrokerArgs;
 use crate::roles::demo::DemoArgs;
 use crate::roles::printer::PrinterArgs;
 use crate::roles::queue::QueueArgs;
+use crate::roles::web::WebArgs;
 use crate::roles::windows::{DisplayArgs, KioskArgs, RatingArgs};
 use crate::shutdown::Shutdown;
 use crate::site::{ConfigArgs, SiteArgs};
@@ -54,6 +55,8 @@ enum QmsCommand {
     Printer(PrinterArgs),
     /// The embedded MQTT broker alone, or `qms broker setup` for the office's Mosquitto
     Broker(BrokerArgs),
+    /// The office's screens as web pages: the hall board at /board for a TV's browser
+    Web(WebArgs),
     /// Print or check the site configuration
     #[command(subcommand)]
     Config(ConfigArgs),
@@ -86,6 +89,7 @@ impl QmsCommand {
             | QmsCommand::Kiosk(_)
             | QmsCommand::Display(_)
             | QmsCommand::Printer(_)
+            | QmsCommand::Web(_)
             | QmsCommand::Rating(_) => false,
             QmsCommand::Broker(broker) => broker.is_setup(),
             QmsCommand::Counter(counter) => counter.is_action(),
@@ -113,6 +117,7 @@ impl QmsCommand {
             QmsCommand::Display(display) => done(display.run(config()?)),
             QmsCommand::Printer(printer) => done(block_on(printer.run(config()?, shutdown))),
             QmsCommand::Broker(broker) => done(block_on(broker.run(config()?, shutdown))),
+            QmsCommand::Web(web) => done(block_on(web.run(config()?, shutdown))),
             QmsCommand::Issue(issue) => block_on(issue.run(&config()?)),
             QmsCommand::Reprint(reprint) => block_on(reprint.run(&config()?)),
             QmsCommand::Counter(counter) => counter.run(config()?),

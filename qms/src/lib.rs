@@ -5,7 +5,7 @@
 //! - [`site`]: the site configuration as the binary finds it, `qms config print|check`,
 //!   the bus options of the site's devices.
 //! - [`roles`]: what runs until stopped: `demo` (the whole office on one machine),
-//!   `queue`, `printer`, `broker`, and the windows (`kiosk`, `display`, `counter N`,
+//!   `queue`, `printer`, `broker`, `web`, and the windows (`kiosk`, `display`, `counter N`,
 //!   `rating`).
 //! - [`shutdown`]: the one stop signal the roles share.
 //! - [`clients`]: the protocol clients: `issue`, `reprint`, `counter N ACTION`, `tickets`,

@@ -1,6 +1,7 @@
 //! `qms demo`, and `qms` alone: the whole office on one machine. The embedded broker, the
-//! authority and the virtual printer run on a thread of their own; the kiosk, board,
-//! counter 1 console and rating windows on the main thread, when there is a screen.
+//! authority, the virtual printer and the web board run on a thread of their own; the
+//! kiosk, board, counter 1 console and rating windows on the main thread, when there is a
+//! screen.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -9,9 +10,9 @@ use std::sync::Arc;
 use qms_core::config::Hours;
 use qms_core::SiteConfig;
 use slint::ComponentHandle;
-use tracing::info;
+use tracing::{info, warn};
 
-use super::{block_on, printer, queue};
+use super::{block_on, printer, queue, web};
 use crate::shutdown::Shutdown;
 use crate::site::device_options;
 
@@ -49,6 +50,10 @@ impl DemoArgs {
             }
         })?;
         info!("office running; in another terminal try: `qms issue cccd`, `qms counter 1 call-next`, `qms watch`");
+        info!(
+            "the board in a browser: http://{}/board",
+            config.web.listen.replace("0.0.0.0", "127.0.0.1")
+        );
         match windows(Arc::new(config)) {
             Ok(()) => {
                 if !shutdown.triggered() {
@@ -73,7 +78,13 @@ async fn office(
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
     let address = config.broker.address.clone();
-    let (served, printed) = tokio::join!(
+    let pages = async {
+        // The board page is a help, not the office: a port taken is said and left.
+        if let Err(e) = web::serve(config.clone(), "web", None, shutdown.clone()).await {
+            warn!(cause = %format!("{e:#}"), "the web board is not served");
+        }
+    };
+    let (served, printed, ()) = tokio::join!(
         async {
             let served = queue::serve(
                 config.clone(),
@@ -92,6 +103,7 @@ async fn office(
             shutdown.trigger();
             printed
         },
+        pages,
     );
     served.and(printed)
 }

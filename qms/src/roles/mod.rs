@@ -1,5 +1,5 @@
-//! The long-running roles: the authority, the printer driver, the broker, the windows
-//! and the demo that runs them all. The roles without a window stop on the process's
+//! The long-running roles: the authority, the printer driver, the broker, the web pages,
+//! the windows and the demo that runs them all. The roles without a window stop on the process's
 //! one [`Shutdown`](crate::shutdown::Shutdown).
 
 use std::net::SocketAddr;
@@ -12,6 +12,7 @@ pub mod broker;
 pub mod demo;
 pub mod printer;
 pub mod queue;
+pub mod web;
 pub mod windows;
 
 /// Runs a future on a runtime of one thread: the authority's work is sequential, and a

@@ -1,0 +1,198 @@
+//! The HTTP server: the pages compiled into the binary, and the board's state pushed to
+//! every page as Server-Sent Events, from one connection to the broker.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::{header, StatusCode, Uri};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use qms_bus::{Bus, BusEvent, BusOptions, Topics};
+use qms_core::board::BoardModel;
+use qms_core::config::Role;
+use qms_core::protocol::Board;
+use qms_core::SiteConfig;
+use time::OffsetDateTime;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tracing::{debug, info, warn};
+
+use crate::pages;
+use crate::view::BoardView;
+
+/// What `qms web` needs to run.
+pub struct WebOptions {
+    /// The site.
+    pub config: Arc<SiteConfig>,
+    /// Its own connection to the broker, as the `web` device.
+    pub bus: BusOptions,
+    /// Where to listen.
+    pub listen: SocketAddr,
+}
+
+/// The board's state as JSON, the newest for every page.
+type Views = watch::Receiver<Arc<str>>;
+
+/// Serves the pages on `options.listen` until `shutdown`.
+pub async fn run(
+    options: WebOptions,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let listener = TcpListener::bind(options.listen).await.map_err(|e| {
+        std::io::Error::new(
+            e.kind(),
+            format!(
+                "qms web cannot listen on {}: {e} (set [web] listen in qms.toml)",
+                options.listen
+            ),
+        )
+    })?;
+    serve(listener, options.config, options.bus, shutdown).await
+}
+
+/// Serves the pages on a listener already bound (a test binds port 0) until `shutdown`.
+pub async fn serve(
+    listener: TcpListener,
+    config: Arc<SiteConfig>,
+    bus: BusOptions,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let (stop_tx, stop) = watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    });
+    let now = OffsetDateTime::now_utc();
+    let mut model = BoardModel::default();
+    model.tick(now);
+    let first: Arc<str> = json(&BoardView::of(&model, &config, now)).into();
+    let (views_tx, views) = watch::channel(first);
+    let feed = tokio::spawn(feed(config, bus, model, views_tx, stop.clone()));
+    info!(address = %listener.local_addr()?, "web pages served: /board");
+    let app = Router::new()
+        .route("/", get(|| async { Redirect::to("/board") }))
+        .route("/board", get(|| async { Html(pages::BOARD_HTML) }))
+        .route("/board/events", get(board_events))
+        .route(
+            "/static/board.js",
+            get(|| async { asset("text/javascript", pages::BOARD_JS) }),
+        )
+        .route(
+            "/static/page.css",
+            get(|| async { asset("text/css", pages::PAGE_CSS) }),
+        )
+        // Every browser asks for one; the pages have none.
+        .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
+        .fallback(not_found)
+        .with_state(views);
+    let mut stopped = stop;
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            let _ = stopped.wait_for(|stop| *stop).await;
+        })
+        .await?;
+    let _ = feed.await;
+    info!("web pages stopped");
+    Ok(())
+}
+
+fn json(view: &BoardView) -> String {
+    serde_json::to_string(view).expect("a board view serializes")
+}
+
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+async fn not_found(uri: Uri) -> Response {
+    // An outsider may ask for anything: not worth a warning each time.
+    debug!(path = %uri.path(), "no such page");
+    (StatusCode::NOT_FOUND, Html(pages::NOT_FOUND_HTML)).into_response()
+}
+
+/// The board's state now, then every change, for as long as the page listens; the
+/// browser's `EventSource` reconnects by itself if the stream breaks.
+async fn board_events(State(views): State<Views>) -> impl IntoResponse {
+    let mut views = views.clone();
+    views.mark_changed();
+    let stream = futures_util::stream::unfold(views, |mut views| async move {
+        views.changed().await.ok()?;
+        let view = views.borrow_and_update().clone();
+        let event = Event::default().event("board").data(&*view);
+        Some((Ok::<_, Infallible>(event), views))
+    });
+    Sse::new(stream).keep_alive(KeepAlive::default())
+}
+
+/// Reads the board and the statuses from the broker and the clock every second; hands
+/// each new view to the pages. Ends on `stop`, which ends every page's stream.
+async fn feed(
+    config: Arc<SiteConfig>,
+    mut options: BusOptions,
+    mut model: BoardModel,
+    views: watch::Sender<Arc<str>>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let topics = Topics::new(&config.site.id);
+    options.subscriptions.push(topics.board());
+    options.subscriptions.push(topics.all_statuses());
+    let (bus, mut events) = match Bus::connect(options) {
+        Ok(connected) => connected,
+        Err(e) => {
+            warn!(cause = %e, "the web board cannot reach the broker");
+            return;
+        }
+    };
+    let mut clock = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tokio::select! {
+            _ = stop.wait_for(|stop| *stop) => break,
+            _ = clock.tick() => model.tick(OffsetDateTime::now_utc()),
+            event = events.recv() => {
+                let Some(event) = event else { break };
+                let now = OffsetDateTime::now_utc();
+                match event {
+                    BusEvent::Connected => model.connected(true),
+                    BusEvent::Disconnected { .. } => model.connected(false),
+                    BusEvent::Message { topic, payload } if topic == topics.board() => {
+                        match serde_json::from_slice::<Board>(&payload) {
+                            Ok(board) => {
+                                model.snapshot(board, now);
+                            }
+                            Err(e) => warn!(cause = %e, "unreadable board snapshot ignored"),
+                        }
+                    }
+                    BusEvent::Message { topic, payload } => {
+                        if let Some(device) = topics.device_of(&topic, "status") {
+                            let printer = config.device(device).is_some_and(|d| d.role == Role::Printer);
+                            model.device_status(device, printer, &payload, now);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let view: Arc<str> =
+            json(&BoardView::of(&model, &config, OffsetDateTime::now_utc())).into();
+        views.send_if_modified(|shown| {
+            let changed = **shown != *view;
+            if changed {
+                *shown = view;
+            }
+            changed
+        });
+    }
+    bus.close().await;
+}
