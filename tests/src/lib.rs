@@ -1,7 +1,7 @@
 //! Support for the end-to-end tests in `tests/tests`: brokers (embedded in-process, as a
 //! `qms broker` process, or Mosquitto), the authority in-process or as a process, a TCP
-//! gate that cuts a connection on demand, protocol clients, and [`plain`] MQTT clients
-//! that know nothing of the project.
+//! gate that cuts a connection on demand, protocol clients, [`plain`] MQTT clients
+//! that know nothing of the project, and a real [`browser`] for the pages.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+pub mod browser;
 pub mod plain;
 
 use qms::device::DeviceClient;

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use qms_core::protocol::Command;
 use qms_queue::SystemClock;
+use qms_tests::browser::Browser;
 use qms_tests::{client, office, options_for, start_broker, Authority, BrokerKind, WAIT};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
@@ -204,6 +205,76 @@ async fn a_call_at_a_counter_reaches_the_board_page_without_reload() {
         .expect("the server stops")
         .unwrap()
         .unwrap();
+    kiosk.close().await;
+    counter.close().await;
+    authority.stop().await;
+}
+
+/// The board page in Chromium: a call made at a counter shows on it without a reload.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_chromium_a_call_shows_on_the_board_page_without_reload() {
+    let Some(browser) = Browser::start(1920, 1080).await else {
+        return;
+    };
+    let config = office();
+    let (broker, _process) = start_broker(BrokerKind::Embedded);
+    let store = tempfile::tempdir().unwrap();
+    let authority = Authority::start(&config, broker, store.path(), Arc::new(SystemClock)).await;
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let web = tokio::spawn(qms_web::serve(
+        listener,
+        Arc::new(config.clone()),
+        options_for(&config, broker, "web"),
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    browser.goto(&format!("http://{addr}/board")).await;
+    browser
+        .wait_for_text("#office", |t| t == config.site.name)
+        .await;
+    // Connected and the authority heard: the band is hidden, so it shows no text.
+    browser.wait_for_text("#stale", str::is_empty).await;
+    assert_eq!(browser.text("#number").await.as_deref(), Some("—"));
+
+    let mut kiosk = client(&config, broker, "kiosk-1", &[]).await;
+    let issued = kiosk
+        .send(Command::issue("cccd", None), WAIT)
+        .await
+        .unwrap();
+    let label = issued.ticket.expect("a ticket").label;
+    let mut counter = client(&config, broker, "counter-1", &[]).await;
+    let called = counter
+        .send(Command::CallNext { counter: Some(1) }, WAIT)
+        .await
+        .unwrap();
+    assert!(called.ok, "{called:?}");
+    browser.wait_for_text("#number", |t| t == label).await;
+    assert_eq!(browser.text("#to").await.as_deref(), Some("→ Quầy 1"));
+    assert_eq!(
+        browser.text("#heading").await.as_deref(),
+        Some("XIN MỜI SỐ")
+    );
+    if std::env::var_os("QMS_WRITE_EXAMPLES").is_some() {
+        let docs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/web");
+        browser
+            .screenshot(&docs.join("test-call-1920x1080.png"))
+            .await;
+    }
+
+    // The server goes away: the page says so by itself, with no reload.
+    stop.send(()).unwrap();
+    timeout(WAIT, web)
+        .await
+        .expect("the server stops")
+        .unwrap()
+        .unwrap();
+    browser
+        .wait_for_text("#stale", |t| t.starts_with("MẤT KẾT NỐI"))
+        .await;
+    browser.close().await;
     kiosk.close().await;
     counter.close().await;
     authority.stop().await;

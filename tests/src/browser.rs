@@ -1,0 +1,187 @@
+//! A real browser for the page tests: Debian's `chromedriver` driving headless `chromium`
+//! over WebDriver (plain JSON over HTTP), started fresh for each test with a profile of
+//! its own.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use base64::Engine;
+use serde_json::{json, Value};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::WAIT;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// A browser window under WebDriver.
+pub struct Browser {
+    driver: Child,
+    addr: SocketAddr,
+    session: String,
+    _profile: tempfile::TempDir,
+}
+
+impl Browser {
+    /// A headless window of `width` x `height`; None, saying why, when Chromium or its
+    /// driver is not installed (`QMS_REQUIRE_CHROMIUM=1`, as in CI, makes that a failure).
+    pub async fn start(width: u32, height: u32) -> Option<Browser> {
+        if !Path::new(CHROMIUM).exists() || !Path::new(CHROMEDRIVER).exists() {
+            let why = "skipped: the browser tests need Debian's chromium and chromium-driver";
+            assert!(std::env::var_os("QMS_REQUIRE_CHROMIUM").is_none(), "{why}");
+            eprintln!("{why}");
+            return None;
+        }
+        let addr = qms_bus::free_loopback_addr();
+        let driver = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={}", addr.port()))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        for _ in 0..500 {
+            if TcpStream::connect(addr).await.is_ok() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let profile = tempfile::tempdir().unwrap();
+        let args = [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            &format!("--user-data-dir={}", profile.path().display()),
+            &format!("--window-size={width},{height}"),
+        ];
+        let capabilities = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {"binary": CHROMIUM, "args": args},
+        }}});
+        let mut browser = Browser {
+            driver,
+            addr,
+            session: String::new(),
+            _profile: profile,
+        };
+        let created = browser.call("POST", "/session", Some(capabilities)).await;
+        browser.session = created["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no WebDriver session: {created}"))
+            .to_string();
+        Some(browser)
+    }
+
+    /// Opens `url`.
+    pub async fn goto(&self, url: &str) {
+        self.session_call("POST", "/url", Some(json!({ "url": url })))
+            .await;
+    }
+
+    /// The text shown by the first element matching `css`, if there is one ("" when it
+    /// is hidden).
+    pub async fn text(&self, css: &str) -> Option<String> {
+        let found = self
+            .session_call(
+                "POST",
+                "/element",
+                Some(json!({"using": "css selector", "value": css})),
+            )
+            .await;
+        let element = found.as_object()?.values().next()?.as_str()?.to_string();
+        let text = self
+            .session_call("GET", &format!("/element/{element}/text"), None)
+            .await;
+        text.as_str().map(str::to_string)
+    }
+
+    /// Waits until the element matching `css` shows text for which `wanted` holds.
+    pub async fn wait_for_text(&self, css: &str, wanted: impl Fn(&str) -> bool) -> String {
+        let mut last = None;
+        for _ in 0..(WAIT.as_millis() / 20) {
+            last = self.text(css).await;
+            if last.as_deref().is_some_and(&wanted) {
+                return last.unwrap();
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("{css} never showed the text wanted; it showed {last:?}");
+    }
+
+    /// Saves what the window shows as PNG.
+    pub async fn screenshot(&self, path: &Path) {
+        let shot = self.session_call("GET", "/screenshot", None).await;
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(shot.as_str().expect("a screenshot"))
+            .unwrap();
+        std::fs::write(path, png).unwrap();
+    }
+
+    /// Ends the session, which closes Chromium.
+    pub async fn close(self) {
+        let path = format!("/session/{}", self.session);
+        self.call("DELETE", &path, None).await;
+    }
+
+    async fn session_call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let path = format!("/session/{}{path}", self.session);
+        self.call(method, &path, body).await["value"].clone()
+    }
+
+    /// One WebDriver request; its JSON answer.
+    async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let body = body.map_or(String::new(), |b| b.to_string());
+        let mut stream = TcpStream::connect(self.addr).await.unwrap();
+        let request = format!(
+            "{method} {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let answer = tokio::time::timeout(WAIT * 3, read_answer(&mut stream))
+            .await
+            .expect("chromedriver answers");
+        serde_json::from_slice(&answer).unwrap_or(Value::Null)
+    }
+}
+
+/// An HTTP answer's body, by its Content-Length (chromedriver keeps the connection).
+async fn read_answer(stream: &mut TcpStream) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    let mut buf = [0u8; 8192];
+    loop {
+        if let Some(end) = bytes.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&bytes[..end]).to_ascii_lowercase();
+            let length: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|n| n.trim().parse().ok())
+                .unwrap_or(0);
+            let body_start = end + 4;
+            while bytes.len() < body_start + length {
+                let n = stream.read(&mut buf).await.unwrap();
+                assert!(n > 0, "chromedriver closed mid-answer");
+                bytes.extend_from_slice(&buf[..n]);
+            }
+            return bytes[body_start..body_start + length].to_vec();
+        }
+        let n = stream.read(&mut buf).await.unwrap();
+        assert!(n > 0, "chromedriver closed before answering");
+        bytes.extend_from_slice(&buf[..n]);
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        // Ending the session closes Chromium; chromedriver then goes with the test.
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
