@@ -4,13 +4,16 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use qms::device::DeviceClient;
 use qms_core::protocol::Command;
+use qms_core::SiteConfig;
 use qms_queue::SystemClock;
 use qms_tests::browser::Browser;
 use qms_tests::{client, office, options_for, start_broker, Authority, BrokerKind, WAIT};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
 use tokio::time::timeout;
 
 /// A plain GET: the status code and the body.
@@ -120,24 +123,80 @@ impl EventStream {
     }
 }
 
+/// The office with `qms web` in front of it, on a free port.
+struct WebOffice {
+    config: SiteConfig,
+    broker: SocketAddr,
+    authority: Authority,
+    /// Where the pages are served.
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    server: JoinHandle<std::io::Result<()>>,
+    _store: tempfile::TempDir,
+}
+
+impl WebOffice {
+    async fn start() -> WebOffice {
+        let config = office();
+        let (broker, _) = start_broker(BrokerKind::Embedded);
+        let store = tempfile::tempdir().unwrap();
+        let authority =
+            Authority::start(&config, broker, store.path(), Arc::new(SystemClock)).await;
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(qms_web::serve(
+            listener,
+            Arc::new(config.clone()),
+            options_for(&config, broker, "web"),
+            async {
+                let _ = stopped.await;
+            },
+        ));
+        WebOffice {
+            config,
+            broker,
+            authority,
+            addr,
+            stop: Some(stop),
+            server,
+            _store: store,
+        }
+    }
+
+    /// A ticket issued at kiosk 1 and called at counter 1: its number, and the two
+    /// devices' clients.
+    async fn issue_and_call(&self) -> (String, DeviceClient, DeviceClient) {
+        let mut kiosk = client(&self.config, self.broker, "kiosk-1", &[]).await;
+        let issued = kiosk
+            .send(Command::issue("cccd", None), WAIT)
+            .await
+            .unwrap();
+        let label = issued.ticket.expect("a ticket").label;
+        let mut counter = client(&self.config, self.broker, "counter-1", &[]).await;
+        let called = counter
+            .send(Command::CallNext { counter: Some(1) }, WAIT)
+            .await
+            .unwrap();
+        assert!(called.ok, "{called:?}");
+        (label, kiosk, counter)
+    }
+
+    /// Stops the server and waits until it has.
+    async fn stop_server(&mut self) {
+        self.stop.take().expect("running").send(()).unwrap();
+        timeout(WAIT, &mut self.server)
+            .await
+            .expect("the server stops")
+            .unwrap()
+            .unwrap();
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_call_at_a_counter_reaches_the_board_page_without_reload() {
-    let config = office();
-    let (broker, _process) = start_broker(BrokerKind::Embedded);
-    let store = tempfile::tempdir().unwrap();
-    let authority = Authority::start(&config, broker, store.path(), Arc::new(SystemClock)).await;
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let web = tokio::spawn(qms_web::serve(
-        listener,
-        Arc::new(config.clone()),
-        options_for(&config, broker, "web"),
-        async {
-            let _ = stopped.await;
-        },
-    ));
-
+    let mut office = WebOffice::start().await;
+    let addr = office.addr;
     let (status, page) = get(addr, "/board").await;
     assert_eq!(status, 200);
     assert!(page.contains("<html lang=\"vi\">") && page.contains("Số vừa gọi"));
@@ -152,29 +211,10 @@ async fn a_call_at_a_counter_reaches_the_board_page_without_reload() {
     let mut seq = 0;
     // Connected, and the authority's heartbeat heard: no red band.
     let fresh = events.board(&mut seq, |v| v["stale"] == "").await;
-    assert_eq!(fresh["office"], config.site.name);
+    assert_eq!(fresh["office"], office.config.site.name);
+    assert_eq!(fresh["calling"], serde_json::Value::Null);
 
-    let mut kiosk = client(&config, broker, "kiosk-1", &[]).await;
-    let issued = kiosk
-        .send(Command::issue("cccd", None), WAIT)
-        .await
-        .unwrap();
-    let label = issued.ticket.expect("a ticket").label;
-    let waiting = events
-        .board(&mut seq, |v| {
-            v["waiting"][0]["line"]
-                .as_str()
-                .is_some_and(|l| l.starts_with("1 người chờ"))
-        })
-        .await;
-    assert_eq!(waiting["calling"], serde_json::Value::Null);
-
-    let mut counter = client(&config, broker, "counter-1", &[]).await;
-    let called = counter
-        .send(Command::CallNext { counter: Some(1) }, WAIT)
-        .await
-        .unwrap();
-    assert!(called.ok, "{called:?}");
+    let (label, kiosk, mut counter) = office.issue_and_call().await;
     let shown = events
         .board(&mut seq, |v| v["calling"]["label"] == label.as_str())
         .await;
@@ -196,18 +236,13 @@ async fn a_call_at_a_counter_reaches_the_board_page_without_reload() {
         .await;
 
     // Stopped, the server ends every page's stream and returns.
-    stop.send(()).unwrap();
+    office.stop_server().await;
     timeout(WAIT, async { while events.next().await.is_some() {} })
         .await
         .expect("the stream ends");
-    timeout(WAIT, web)
-        .await
-        .expect("the server stops")
-        .unwrap()
-        .unwrap();
     kiosk.close().await;
     counter.close().await;
-    authority.stop().await;
+    office.authority.stop().await;
 }
 
 /// The board page in Chromium: a call made at a counter shows on it without a reload.
@@ -216,41 +251,15 @@ async fn in_chromium_a_call_shows_on_the_board_page_without_reload() {
     let Some(browser) = Browser::start(1920, 1080).await else {
         return;
     };
-    let config = office();
-    let (broker, _process) = start_broker(BrokerKind::Embedded);
-    let store = tempfile::tempdir().unwrap();
-    let authority = Authority::start(&config, broker, store.path(), Arc::new(SystemClock)).await;
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let web = tokio::spawn(qms_web::serve(
-        listener,
-        Arc::new(config.clone()),
-        options_for(&config, broker, "web"),
-        async {
-            let _ = stopped.await;
-        },
-    ));
-    browser.goto(&format!("http://{addr}/board")).await;
-    browser
-        .wait_for_text("#office", |t| t == config.site.name)
-        .await;
+    let mut office = WebOffice::start().await;
+    browser.goto(&format!("http://{}/board", office.addr)).await;
+    let name = office.config.site.name.clone();
+    browser.wait_for_text("#office", |t| t == name).await;
     // Connected and the authority heard: the band is hidden, so it shows no text.
     browser.wait_for_text("#stale", str::is_empty).await;
     assert_eq!(browser.text("#number").await.as_deref(), Some("—"));
 
-    let mut kiosk = client(&config, broker, "kiosk-1", &[]).await;
-    let issued = kiosk
-        .send(Command::issue("cccd", None), WAIT)
-        .await
-        .unwrap();
-    let label = issued.ticket.expect("a ticket").label;
-    let mut counter = client(&config, broker, "counter-1", &[]).await;
-    let called = counter
-        .send(Command::CallNext { counter: Some(1) }, WAIT)
-        .await
-        .unwrap();
-    assert!(called.ok, "{called:?}");
+    let (label, kiosk, counter) = office.issue_and_call().await;
     browser.wait_for_text("#number", |t| t == label).await;
     assert_eq!(browser.text("#to").await.as_deref(), Some("→ Quầy 1"));
     assert_eq!(
@@ -259,23 +268,16 @@ async fn in_chromium_a_call_shows_on_the_board_page_without_reload() {
     );
     if std::env::var_os("QMS_WRITE_EXAMPLES").is_some() {
         let docs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/web");
-        browser
-            .screenshot(&docs.join("test-call-1920x1080.png"))
-            .await;
+        browser.screenshot(&docs.join("test-call.png")).await;
     }
 
     // The server goes away: the page says so by itself, with no reload.
-    stop.send(()).unwrap();
-    timeout(WAIT, web)
-        .await
-        .expect("the server stops")
-        .unwrap()
-        .unwrap();
+    office.stop_server().await;
     browser
         .wait_for_text("#stale", |t| t.starts_with("MẤT KẾT NỐI"))
         .await;
     browser.close().await;
     kiosk.close().await;
     counter.close().await;
-    authority.stop().await;
+    office.authority.stop().await;
 }
