@@ -70,7 +70,8 @@ impl DemoArgs {
     }
 }
 
-/// The authority and the printer driver until `shutdown`; the first to end stops the other.
+/// The authority, the printer driver and the web board until `shutdown`; the authority or
+/// the driver ending stops the rest.
 async fn office(
     config: SiteConfig,
     data: Option<PathBuf>,
