@@ -9,7 +9,9 @@ use qms_core::protocol::Command;
 use qms_core::SiteConfig;
 use qms_queue::SystemClock;
 use qms_tests::browser::Browser;
-use qms_tests::{client, office, options_for, start_broker, Authority, BrokerKind, WAIT};
+use qms_tests::{
+    client, office, options_for, start_broker, Authority, BrokerKind, BrokerProcess, WAIT,
+};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
@@ -280,4 +282,53 @@ async fn in_chromium_a_call_shows_on_the_board_page_without_reload() {
     kiosk.close().await;
     counter.close().await;
     office.authority.stop().await;
+}
+
+/// The board page in Chromium while the broker is killed and started again: the red band
+/// comes, then goes by itself, with no reload.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_chromium_the_board_page_goes_stale_then_fresh_across_a_broker_restart() {
+    let Some(browser) = Browser::start(1280, 720).await else {
+        return;
+    };
+    let config = office();
+    let mut broker = BrokerProcess::start(BrokerKind::Embedded);
+    let store = tempfile::tempdir().unwrap();
+    let authority =
+        Authority::start(&config, broker.addr, store.path(), Arc::new(SystemClock)).await;
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let mut web_bus = options_for(&config, broker.addr, "web");
+    web_bus.reconnect_delay = std::time::Duration::from_millis(50);
+    let server = tokio::spawn(qms_web::serve(
+        listener,
+        Arc::new(config.clone()),
+        web_bus,
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    browser.goto(&format!("http://{addr}/board")).await;
+    browser.wait_for_text("#stale", str::is_empty).await;
+
+    broker.kill();
+    browser
+        .wait_for_text("#stale", |t| t.starts_with("MẤT KẾT NỐI"))
+        .await;
+    broker.restart();
+    browser.wait_for_text("#stale", str::is_empty).await;
+    assert_eq!(
+        browser.text("#office").await.as_deref(),
+        Some(config.site.name.as_str())
+    );
+
+    stop.send(()).unwrap();
+    timeout(WAIT, server)
+        .await
+        .expect("the server stops")
+        .unwrap()
+        .unwrap();
+    browser.close().await;
+    authority.stop().await;
 }
