@@ -138,19 +138,27 @@ struct WebOffice {
 }
 
 impl WebOffice {
+    /// With the embedded broker in this process.
     async fn start() -> WebOffice {
-        let config = office();
         let (broker, _) = start_broker(BrokerKind::Embedded);
+        WebOffice::start_at(broker).await
+    }
+
+    /// With the broker at `broker`.
+    async fn start_at(broker: SocketAddr) -> WebOffice {
+        let config = office();
         let store = tempfile::tempdir().unwrap();
         let authority =
             Authority::start(&config, broker, store.path(), Arc::new(SystemClock)).await;
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
+        let mut bus = options_for(&config, broker, "web");
+        bus.reconnect_delay = std::time::Duration::from_millis(50);
         let server = tokio::spawn(qms_web::serve(
             listener,
             Arc::new(config.clone()),
-            options_for(&config, broker, "web"),
+            bus,
             async {
                 let _ = stopped.await;
             },
@@ -291,25 +299,9 @@ async fn in_chromium_the_board_page_goes_stale_then_fresh_across_a_broker_restar
     let Some(browser) = Browser::start(1280, 720).await else {
         return;
     };
-    let config = office();
     let mut broker = BrokerProcess::start(BrokerKind::Embedded);
-    let store = tempfile::tempdir().unwrap();
-    let authority =
-        Authority::start(&config, broker.addr, store.path(), Arc::new(SystemClock)).await;
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let mut web_bus = options_for(&config, broker.addr, "web");
-    web_bus.reconnect_delay = std::time::Duration::from_millis(50);
-    let server = tokio::spawn(qms_web::serve(
-        listener,
-        Arc::new(config.clone()),
-        web_bus,
-        async {
-            let _ = stopped.await;
-        },
-    ));
-    browser.goto(&format!("http://{addr}/board")).await;
+    let mut office = WebOffice::start_at(broker.addr).await;
+    browser.goto(&format!("http://{}/board", office.addr)).await;
     browser.wait_for_text("#stale", str::is_empty).await;
 
     broker.kill();
@@ -318,17 +310,10 @@ async fn in_chromium_the_board_page_goes_stale_then_fresh_across_a_broker_restar
         .await;
     broker.restart();
     browser.wait_for_text("#stale", str::is_empty).await;
-    assert_eq!(
-        browser.text("#office").await.as_deref(),
-        Some(config.site.name.as_str())
-    );
+    let name = office.config.site.name.clone();
+    assert_eq!(browser.text("#office").await, Some(name));
 
-    stop.send(()).unwrap();
-    timeout(WAIT, server)
-        .await
-        .expect("the server stops")
-        .unwrap()
-        .unwrap();
+    office.stop_server().await;
     browser.close().await;
-    authority.stop().await;
+    office.authority.stop().await;
 }
