@@ -14,6 +14,29 @@ pub const STALE_AFTER: Duration = Duration::seconds(25);
 /// How long a new call flashes.
 pub const HIGHLIGHT_FOR: Duration = Duration::seconds(6);
 
+/// The band over a board that may be out of date.
+pub const STALE_WORDS: &str = "MẤT KẾT NỐI — thông tin trên bảng có thể chưa cập nhật";
+
+/// Above the number called: "XIN MỜI SỐ", or "MỜI LẠI" for a recall.
+pub fn call_heading(recall: u32) -> &'static str {
+    if recall > 0 {
+        "MỜI LẠI"
+    } else {
+        "XIN MỜI SỐ"
+    }
+}
+
+/// A procedure's line: "5 người chờ · khoảng 12 phút"; `minutes` is none while no
+/// counter serving it is open.
+pub fn waiting_words(waiting: u32, minutes: Option<u32>) -> String {
+    match (waiting, minutes) {
+        (0, _) => "Không có ai chờ".into(),
+        (n, None) => format!("{n} người chờ"),
+        (n, Some(0)) => format!("{n} người chờ · sắp đến lượt"),
+        (n, Some(m)) => format!("{n} người chờ · khoảng {m} phút"),
+    }
+}
+
 /// A call to speak: the ticket label and the counter.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Announcement {
@@ -256,6 +279,16 @@ mod tests {
         assert_eq!(spoken, said(&[("1002", 1)]), "a recall is spoken again");
         m.tick(T + HIGHLIGHT_FOR);
         assert!(!m.highlight());
+    }
+
+    #[test]
+    fn a_procedures_line_says_who_waits_and_for_how_long() {
+        assert_eq!(waiting_words(0, Some(5)), "Không có ai chờ");
+        assert_eq!(waiting_words(3, None), "3 người chờ");
+        assert_eq!(waiting_words(3, Some(0)), "3 người chờ · sắp đến lượt");
+        assert_eq!(waiting_words(3, Some(12)), "3 người chờ · khoảng 12 phút");
+        assert_eq!(call_heading(0), "XIN MỜI SỐ");
+        assert_eq!(call_heading(2), "MỜI LẠI");
     }
 
     #[test]

@@ -24,7 +24,7 @@ use slint::ComponentHandle;
 use time::OffsetDateTime;
 use tracing::{info, warn};
 
-use qms_core::board::{Announcement, BoardModel};
+use qms_core::board::{call_heading, waiting_words, Announcement, BoardModel, STALE_WORDS};
 
 slint::include_modules!();
 
@@ -64,6 +64,7 @@ impl Display {
         let shown = Shown::default();
         let window = BoardWindow::new()?;
         let board = window.global::<BoardApi>();
+        board.set_stale_words(STALE_WORDS.into());
         board.set_alerts(shown.alerts.model());
         board.set_recent(shown.recent.model());
         board.set_counters(shown.counters.model());
@@ -152,6 +153,7 @@ impl Display {
             label: c.label.clone().into(),
             counter: i32::from(c.counter),
             recall: c.recall > 0,
+            heading: call_heading(c.recall).into(),
         };
         board.set_now_calling(model.now_calling().map(call).unwrap_or_default());
         let recent: Vec<Call> = model.recent().into_iter().map(call).collect();
@@ -177,8 +179,7 @@ impl Display {
             .filter(|w| w.enabled)
             .map(|w| WaitingItem {
                 name: w.name_vi.clone().into(),
-                waiting: w.waiting as i32,
-                minutes: w.wait_minutes.map_or(-1, |m| m as i32),
+                line: waiting_words(w.waiting, w.wait_minutes).into(),
             })
             .collect();
         self.shown.waiting.show(waiting);

@@ -124,8 +124,7 @@ async fn not_found(uri: Uri) -> Response {
 
 /// The board's state now, then every change, for as long as the page listens; the
 /// browser's `EventSource` reconnects by itself if the stream breaks.
-async fn board_events(State(views): State<Views>) -> impl IntoResponse {
-    let mut views = views.clone();
+async fn board_events(State(mut views): State<Views>) -> impl IntoResponse {
     views.mark_changed();
     let stream = futures_util::stream::unfold(views, |mut views| async move {
         views.changed().await.ok()?;

@@ -1,7 +1,7 @@
 //! What the board page draws, in words: the server decides every word and number, the
 //! page only places them. Made from the same [`BoardModel`] as the Slint board.
 
-use qms_core::board::BoardModel;
+use qms_core::board::{call_heading, waiting_words, BoardModel, STALE_WORDS};
 use qms_core::calendar::{day_month_year, hour_minute, weekday_vi};
 use qms_core::protocol::{BoardCall, CounterStatus};
 use qms_core::SiteConfig;
@@ -68,9 +68,6 @@ pub struct WaitingView {
     pub line: String,
 }
 
-/// The band shown while the board may be out of date.
-pub const STALE: &str = "MẤT KẾT NỐI — thông tin trên bảng có thể chưa cập nhật";
-
 impl BoardView {
     /// What the page shows at `now`.
     pub fn of(model: &BoardModel, config: &SiteConfig, now: OffsetDateTime) -> BoardView {
@@ -78,12 +75,7 @@ impl BoardView {
         let local = now.to_offset(offset);
         let call = |c: &BoardCall| CallView {
             label: c.label.clone(),
-            heading: if c.recall > 0 {
-                "MỜI LẠI"
-            } else {
-                "XIN MỜI SỐ"
-            }
-            .into(),
+            heading: call_heading(c.recall).into(),
             counter: config.counter_name(c.counter),
         };
         let board = model.board.as_ref();
@@ -123,19 +115,14 @@ impl BoardView {
                     .filter(|w| w.enabled)
                     .map(|w| WaitingView {
                         name: w.name_vi.clone(),
-                        line: match (w.waiting, w.wait_minutes) {
-                            (0, _) => "Không có ai chờ".into(),
-                            (n, None) => format!("{n} người chờ"),
-                            (n, Some(0)) => format!("{n} người chờ · sắp đến lượt"),
-                            (n, Some(m)) => format!("{n} người chờ · khoảng {m} phút"),
-                        },
+                        line: waiting_words(w.waiting, w.wait_minutes),
                     })
                     .collect()
             }),
             notice: config.display.notice.clone(),
             notices: model.alerts(),
             stale: if model.stale() {
-                STALE.into()
+                STALE_WORDS.into()
             } else {
                 String::new()
             },
@@ -188,6 +175,6 @@ mod tests {
         assert_eq!(view.calling.unwrap().heading, "MỜI LẠI");
         model.tick(s.now + time::Duration::minutes(1));
         let later = BoardView::of(&model, &s.config, s.now + time::Duration::minutes(1));
-        assert_eq!(later.stale, STALE);
+        assert_eq!(later.stale, STALE_WORDS);
     }
 }
