@@ -152,7 +152,6 @@ impl Display {
         let call = |c: &qms_core::protocol::BoardCall| Call {
             label: c.label.clone().into(),
             counter: i32::from(c.counter),
-            recall: c.recall > 0,
             heading: call_heading(c.recall).into(),
         };
         board.set_now_calling(model.now_calling().map(call).unwrap_or_default());
