@@ -23,7 +23,7 @@ struct DeviceState {
 }
 
 /// A ticket a printer began and cannot tell whether it came out: staff reprint it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Unprinted {
     /// The printer (a device id).
     pub printer: String,

@@ -15,6 +15,8 @@
 //!   "08:05", "mở lại lúc 13:30", how long something took.
 //! - [`report`]: a day's or a period's figures per procedure, counter and day,
 //!   satisfaction included.
+//! - [`console`], [`rating`]: what the officer's console and the rating screen show
+//!   and send, for the Slint windows and the web pages alike.
 //! - [`outstanding`]: a command sent again with its id until answered, for screens.
 //! - [`numwords`]: numbers read aloud by Vietnamese rules, and the call sentence.
 //! - [`sample`]: a morning at the default office, made by the real queue, for
@@ -42,10 +44,12 @@ pub mod alerts;
 pub mod board;
 pub mod calendar;
 pub mod config;
+pub mod console;
 pub mod numwords;
 pub mod outstanding;
 pub mod protocol;
 pub mod queue;
+pub mod rating;
 pub mod report;
 pub mod sample;
 

@@ -4,8 +4,8 @@
 //! # Layout
 //! - `ui/*.slint`: the two windows; `ConsoleApi` and `RatingApi` are their only
 //!   contracts with Rust.
-//! - [`console`]: what the console shows and sends, without the toolkit.
-//! - [`rating`]: what the rating screen shows and sends, without the toolkit.
+//! - `qms_core::console` and `qms_core::rating`: what they show and send, without the
+//!   toolkit (the web pages use the same).
 //! - [`Console`], [`RatingScreen`]: the windows bound to their models; [`start_console`]
 //!   and [`start_rating`] connect them to the broker on a thread of their own.
 //!
@@ -18,19 +18,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use qms_bus::{BusEvent, BusOptions, Topics};
-use qms_core::calendar::{duration_words, hour_minute};
 use qms_core::config::SiteConfig;
-use qms_core::protocol::{Board, Command, CommandEnvelope, Event, Rating, Reply, Ticket};
+use qms_core::protocol::{Board, Command, CommandEnvelope, Event, Rating, Reply};
 use qms_window::{connect, parse, BusWindow, ShownList};
 use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 use time::OffsetDateTime;
 use tracing::info;
 
-pub mod console;
-pub mod rating;
-
-use console::ConsoleModel;
-use rating::RatingModel;
+use qms_core::console::{ConsoleModel, ServingRow, TicketRow, TransferChoices};
+use qms_core::rating::{self, RatingModel};
 
 slint::include_modules!();
 
@@ -213,71 +209,56 @@ impl Console {
     }
 
     fn render(&self) {
-        let model = self.model.borrow();
+        let screen = self.model.borrow().screen();
         let api = self.window.global::<ConsoleApi>();
-        let config = model.config();
-        let now = model.now();
-        let counter = config.counter(model.counter());
-        api.set_counter_name(config.counter_name(model.counter()).into());
-        let procedures: Vec<String> = counter
-            .map(|c| {
-                c.procedures
-                    .iter()
-                    .map(|p| model.procedure_name(p))
-                    .collect()
-            })
-            .unwrap_or_default();
-        api.set_procedures(procedures.join(" · ").into());
-        api.set_clock(hour_minute(now, config.site.utc_offset).into());
-        api.set_online(model.online());
-        api.set_paused(model.paused());
-        api.set_busy(model.busy());
-        let serving = model.serving();
-        api.set_serving_label(serving.map_or("", |t| t.label.as_str()).into());
-        api.set_serving_procedure(
-            serving
-                .map_or(String::new(), |t| model.procedure_name(&t.procedure))
-                .into(),
-        );
-        let serving_for = serving.and_then(|t| t.called_at).map(|at| {
-            let seconds = (now - at).whole_seconds().max(0);
-            format!("{:02}:{:02}", seconds / 60, seconds % 60)
+        api.set_counter_name(screen.counter_name.into());
+        api.set_procedures(screen.procedures.into());
+        api.set_clock(screen.clock.into());
+        api.set_online(screen.online);
+        api.set_paused(screen.paused);
+        api.set_busy(screen.busy);
+        let serving = screen.serving.unwrap_or(ServingRow {
+            label: String::new(),
+            procedure: String::new(),
+            served_for: String::new(),
+            priority: String::new(),
         });
-        api.set_serving_for(serving_for.unwrap_or_default().into());
-        api.set_serving_priority(
-            serving
-                .and_then(|t| t.priority)
-                .map_or("", |p| p.name_vi())
-                .into(),
-        );
-        let row = |t: &Ticket| WaitingRow {
-            id: t.id.clone().into(),
-            label: t.label.clone().into(),
-            procedure: model.procedure_name(&t.procedure).into(),
-            waited: duration_words(now - t.issued_at).into(),
-            priority: t.priority.map_or("", |p| p.name_vi()).into(),
+        api.set_serving_label(serving.label.into());
+        api.set_serving_procedure(serving.procedure.into());
+        api.set_serving_for(serving.served_for.into());
+        api.set_serving_priority(serving.priority.into());
+        let row = |t: TicketRow| WaitingRow {
+            id: t.id.into(),
+            label: t.label.into(),
+            procedure: t.procedure.into(),
+            waited: t.waited.into(),
+            priority: t.priority.into(),
         };
-        let waiting: Vec<WaitingRow> = model.waiting().map(row).collect();
-        let absent: Vec<WaitingRow> = model.absent().map(row).collect();
-        let alerts: Vec<SharedString> = model.alerts().into_iter().map(Into::into).collect();
-        let unprinted: Vec<UnprintedRow> = model
-            .unprinted()
-            .into_iter()
-            .map(|u| UnprintedRow {
-                printer: u.printer.into(),
-                ticket: u.ticket.into(),
-                label: u.label.into(),
-            })
-            .collect();
         let shown = &self.shown;
-        shown.waiting.show(waiting);
-        shown.absent.show(absent);
-        shown.unprinted.show(unprinted);
-        shown.alerts.show(alerts);
-        let notice = model.notice.clone();
-        api.set_result(notice.as_ref().map_or("", |n| n.text.as_str()).into());
-        api.set_result_is_error(notice.is_some_and(|n| n.error));
-        if model.transfer_open != api.get_transfer_open() {
+        shown
+            .waiting
+            .show(screen.waiting.into_iter().map(row).collect());
+        shown
+            .absent
+            .show(screen.absent.into_iter().map(row).collect());
+        shown.unprinted.show(
+            screen
+                .unprinted
+                .into_iter()
+                .map(|u| UnprintedRow {
+                    printer: u.printer.into(),
+                    ticket: u.ticket.into(),
+                    label: u.label.into(),
+                })
+                .collect(),
+        );
+        shown
+            .alerts
+            .show(screen.alerts.into_iter().map(Into::into).collect());
+        let result = screen.result;
+        api.set_result_is_error(result.as_ref().is_some_and(|r| r.error));
+        api.set_result(result.map_or(String::new(), |r| r.text).into());
+        if screen.transfer.is_some() != api.get_transfer_open() {
             let choices = |items: Vec<(String, String)>| {
                 let items: Vec<Choice> = items
                     .into_iter()
@@ -288,14 +269,19 @@ impl Console {
                     .collect();
                 ModelRc::new(VecModel::from(items))
             };
-            api.set_transfer_procedures(choices(model.transfer_procedures()));
-            let counters = model
-                .transfer_counters()
+            let open = screen.transfer.is_some();
+            let transfer = screen.transfer.unwrap_or(TransferChoices {
+                procedures: Vec::new(),
+                counters: Vec::new(),
+            });
+            api.set_transfer_procedures(choices(transfer.procedures));
+            let counters = transfer
+                .counters
                 .into_iter()
                 .map(|(n, name)| (n.to_string(), name))
                 .collect();
             api.set_transfer_counters(choices(counters));
-            api.set_transfer_open(model.transfer_open);
+            api.set_transfer_open(open);
         }
     }
 }

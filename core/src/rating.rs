@@ -2,8 +2,8 @@
 //! completes a ticket, the citizen is asked once; one tap sends the rating, a thank-you
 //! follows, and an unanswered question goes away by itself.
 
-use qms_core::outstanding::{Due, Outstanding};
-use qms_core::protocol::{Command, CommandEnvelope, EventKind, Rating, Reply};
+use crate::outstanding::{Due, Outstanding};
+use crate::protocol::{Command, CommandEnvelope, EventKind, Rating, Reply};
 use time::{Duration, OffsetDateTime};
 use tracing::warn;
 
@@ -13,14 +13,20 @@ pub const ASK_FOR: Duration = Duration::seconds(60);
 pub const THANKS_FOR: Duration = Duration::seconds(5);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What the rating screen shows.
 pub enum Screen {
+    /// The welcome, between citizens.
     Idle,
+    /// The three faces, for the ticket just completed.
     Ask,
+    /// The thank-you.
     Thanks,
 }
 
+/// One counter's rating screen.
 pub struct RatingModel {
     counter: u16,
+    /// What it shows.
     pub screen: Screen,
     /// The id of the ticket asked about.
     pub ticket: Option<String>,
@@ -30,6 +36,7 @@ pub struct RatingModel {
 }
 
 impl RatingModel {
+    /// The rating screen of counter `counter`, at its welcome.
     pub fn new(counter: u16, now: OffsetDateTime) -> RatingModel {
         RatingModel {
             counter,
@@ -81,6 +88,7 @@ impl RatingModel {
         Some(envelope)
     }
 
+    /// The authority's answer to a rating sent.
     pub fn reply(&mut self, reply: &Reply) {
         if self.sending.as_ref().is_some_and(|s| s.answered_by(reply)) {
             self.sending = None;

@@ -3,14 +3,19 @@
 //!
 //! One action at a time: while a command waits for its reply every button waits too, and
 //! pressing the same action again after the authority did not answer sends the same
-//! command id, so a double press never calls two citizens.
+//! command id, so a double press never calls two citizens. A page that may deliver a
+//! press late names the [`ConsoleModel::turn`] it saw, and a press made on a screen an
+//! answer has since changed is not sent.
 
 use std::sync::Arc;
 
-use qms_core::alerts::StaffAlerts;
-use qms_core::config::{Role, SiteConfig};
-use qms_core::outstanding::{Due, Outstanding};
-use qms_core::protocol::{
+use serde::Serialize;
+
+use crate::alerts::{StaffAlerts, Unprinted};
+use crate::calendar::{duration_words, hour_minute};
+use crate::config::{Role, SiteConfig};
+use crate::outstanding::{Due, Outstanding};
+use crate::protocol::{
     Board, Command, CommandEnvelope, CounterStatus, DeviceStatus, Reply, Ticket, TicketState,
 };
 use time::OffsetDateTime;
@@ -18,13 +23,16 @@ use time::OffsetDateTime;
 /// The result of the last action, as the officer reads it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notice {
+    /// "Đã gọi số 1023", or the authority's reason for refusing.
     pub text: String,
+    /// The action failed.
     pub error: bool,
     /// What the board should then show at this counter: (serving label, paused). Once
     /// it shows something else, another device acted here and the notice is stale.
     expect: (Option<String>, bool),
 }
 
+/// One counter's console: its tickets, its pending action, its alerts.
 pub struct ConsoleModel {
     config: Arc<SiteConfig>,
     counter: u16,
@@ -42,12 +50,97 @@ pub struct ConsoleModel {
     /// The authority did not answer `action` in time.
     action_lost: bool,
     listing: Option<Outstanding>,
+    /// The last action's outcome, until the counter moves on.
     pub notice: Option<Notice>,
+    /// The transfer picker is open.
     pub transfer_open: bool,
     alerts: StaffAlerts,
+    /// Actions answered so far.
+    turn: u64,
+}
+
+/// Everything the console shows, in the words the officer reads: what a window or a page
+/// draws, deciding nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConsoleScreen {
+    /// "Quầy 3".
+    pub counter_name: String,
+    /// The procedures the counter serves, "Cấp CCCD · Đăng ký thường trú".
+    pub procedures: String,
+    /// "08:05".
+    pub clock: String,
+    /// The broker and the authority are both there.
+    pub online: bool,
+    /// The counter takes no citizens for now.
+    pub paused: bool,
+    /// An action waits for the authority's answer.
+    pub busy: bool,
+    /// The answers so far: a press names the one it was made on.
+    pub turn: u64,
+    /// The citizen being served.
+    pub serving: Option<ServingRow>,
+    /// Citizens the counter may call, by place in line.
+    pub waiting: Vec<TicketRow>,
+    /// Today's no-shows here, which can be put back in line.
+    pub absent: Vec<TicketRow>,
+    /// Staff alerts: printers, kiosks.
+    pub alerts: Vec<String>,
+    /// Tickets to reprint with one press.
+    pub unprinted: Vec<Unprinted>,
+    /// What the last action did, or why it failed.
+    pub result: Option<ResultLine>,
+    /// The transfer picker, while open.
+    pub transfer: Option<TransferChoices>,
+}
+
+/// The ticket being served.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServingRow {
+    /// "1023".
+    pub label: String,
+    /// The procedure's name.
+    pub procedure: String,
+    /// How long it has been served, "04:12".
+    pub served_for: String,
+    /// The priority reason's name, or "".
+    pub priority: String,
+}
+
+/// A ticket in one of the console's lists.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TicketRow {
+    /// The ticket's id, which an action names.
+    pub id: String,
+    /// "1023".
+    pub label: String,
+    /// The procedure's name.
+    pub procedure: String,
+    /// How long since it was issued, "12 phút".
+    pub waited: String,
+    /// The priority reason's name, or "".
+    pub priority: String,
+}
+
+/// The last action's outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ResultLine {
+    /// "Đã gọi số 1023".
+    pub text: String,
+    /// It failed.
+    pub error: bool,
+}
+
+/// Where the ticket being served can be sent: (id, name) pairs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TransferChoices {
+    /// Other procedures.
+    pub procedures: Vec<(String, String)>,
+    /// Other counters serving the ticket's procedure, by number.
+    pub counters: Vec<(u16, String)>,
 }
 
 impl ConsoleModel {
+    /// The console of counter `counter`, not yet connected.
     pub fn new(config: Arc<SiteConfig>, counter: u16, now: OffsetDateTime) -> ConsoleModel {
         ConsoleModel {
             config,
@@ -65,25 +158,81 @@ impl ConsoleModel {
             notice: None,
             transfer_open: false,
             alerts: StaffAlerts::default(),
+            turn: 0,
         }
     }
 
-    pub fn config(&self) -> &SiteConfig {
-        &self.config
+    /// Actions answered so far: a screen drawn at an older turn is out of date.
+    pub fn turn(&self) -> u64 {
+        self.turn
     }
 
-    pub fn counter(&self) -> u16 {
-        self.counter
+    /// A press made on the screen of `turn`: sent only if no answer came since, so the
+    /// second click of a double click, arriving after the first was answered, is dropped.
+    pub fn press_on(&mut self, turn: u64, command: Command) -> Option<CommandEnvelope> {
+        (turn == self.turn).then(|| self.press(command)).flatten()
     }
 
-    pub fn now(&self) -> OffsetDateTime {
-        self.now
+    /// What the console shows now.
+    pub fn screen(&self) -> ConsoleScreen {
+        let now = self.now;
+        let offset = self.config.site.utc_offset;
+        let procedures: Vec<String> = self
+            .config
+            .counter(self.counter)
+            .map(|c| {
+                c.procedures
+                    .iter()
+                    .map(|p| self.procedure_name(p))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let serving = self.serving().map(|t| ServingRow {
+            label: t.label.clone(),
+            procedure: self.procedure_name(&t.procedure),
+            served_for: t.called_at.map_or(String::new(), |at| {
+                let seconds = (now - at).whole_seconds().max(0);
+                format!("{:02}:{:02}", seconds / 60, seconds % 60)
+            }),
+            priority: t.priority.map_or("", |p| p.name_vi()).to_string(),
+        });
+        let row = |t: &Ticket| TicketRow {
+            id: t.id.clone(),
+            label: t.label.clone(),
+            procedure: self.procedure_name(&t.procedure),
+            waited: duration_words(now - t.issued_at),
+            priority: t.priority.map_or("", |p| p.name_vi()).to_string(),
+        };
+        ConsoleScreen {
+            counter_name: self.config.counter_name(self.counter),
+            procedures: procedures.join(" · "),
+            clock: hour_minute(now, offset),
+            online: self.online(),
+            paused: self.paused,
+            busy: self.busy(),
+            turn: self.turn,
+            serving,
+            waiting: self.waiting().map(row).collect(),
+            absent: self.absent().map(row).collect(),
+            alerts: self.alerts(),
+            unprinted: self.unprinted(),
+            result: self.notice.as_ref().map(|n| ResultLine {
+                text: n.text.clone(),
+                error: n.error,
+            }),
+            transfer: self.transfer_open.then(|| TransferChoices {
+                procedures: self.transfer_procedures(),
+                counters: self.transfer_counters(),
+            }),
+        }
     }
 
+    /// The broker and the authority are both there.
     pub fn online(&self) -> bool {
         self.connected && self.authority_online
     }
 
+    /// The counter takes no citizens for now, as the board says.
     pub fn paused(&self) -> bool {
         self.paused
     }
@@ -114,12 +263,13 @@ impl ConsoleModel {
             .filter(|t| t.state == TicketState::NoShow)
     }
 
+    /// The staff alerts, in words.
     pub fn alerts(&self) -> Vec<String> {
         self.alerts.alerts()
     }
 
     /// Tickets a printer may not have printed, for a reprint with one press.
-    pub fn unprinted(&self) -> Vec<qms_core::alerts::Unprinted> {
+    pub fn unprinted(&self) -> Vec<Unprinted> {
         self.alerts.unprinted()
     }
 
@@ -242,6 +392,7 @@ impl ConsoleModel {
         }
         let action = self.action.take_if(|a| a.answered_by(&reply))?;
         self.action_lost = false;
+        self.turn += 1;
         let serving = self.serving().map(|t| t.label.clone());
         let expect = match (&reply.error, &action.envelope.command) {
             (Some(_), _) => (serving, self.paused),
@@ -332,6 +483,7 @@ impl ConsoleModel {
         resend
     }
 
+    /// The procedure's Vietnamese name (its id if the site has no such procedure).
     pub fn procedure_name(&self, procedure: &str) -> String {
         self.config
             .procedure(procedure)
@@ -341,4 +493,61 @@ impl ConsoleModel {
 
 fn envelope(command: Command) -> CommandEnvelope {
     CommandEnvelope::new(uuid::Uuid::new_v4().to_string(), command)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    const T: OffsetDateTime = datetime!(2026-11-26 09:00 +7);
+
+    fn console() -> ConsoleModel {
+        let mut m = ConsoleModel::new(Arc::new(SiteConfig::default_site()), 1, T);
+        let _ = m.connected(true);
+        m
+    }
+
+    #[test]
+    fn a_second_click_made_on_the_screen_before_the_answer_is_dropped() {
+        let mut m = console();
+        let seen = m.screen().turn;
+        let first = m
+            .press_on(seen, Command::CallNext { counter: None })
+            .expect("the first click is sent");
+        assert!(m.screen().busy);
+        assert_eq!(m.press_on(seen, Command::CallNext { counter: None }), None);
+        let _ = m.reply(Reply::ok(first.id.clone()));
+        assert!(!m.screen().busy);
+        assert_eq!(
+            m.press_on(seen, Command::CallNext { counter: None }),
+            None,
+            "the click came from the screen before the answer"
+        );
+        let next = m
+            .press_on(m.turn(), Command::CallNext { counter: None })
+            .expect("a click on the new screen is sent");
+        assert_ne!(next.id, first.id);
+    }
+
+    #[test]
+    fn the_screen_says_what_the_last_action_did() {
+        let mut m = console();
+        let sent = m.press(Command::Pause { counter: None }).expect("sent");
+        assert_eq!(m.screen().result, None);
+        let _ = m.reply(Reply::ok(sent.id));
+        let screen = m.screen();
+        assert_eq!(screen.counter_name, "Quầy 1");
+        assert_eq!(
+            screen.result,
+            Some(ResultLine {
+                text: "Quầy đã tạm dừng nhận công dân".into(),
+                error: false
+            })
+        );
+        assert_eq!(
+            screen.transfer, None,
+            "no one is served: nothing to transfer"
+        );
+    }
 }
