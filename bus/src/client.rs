@@ -129,6 +129,8 @@ pub enum BusEvent {
     Disconnected {
         /// Why, in the client's words.
         reason: String,
+        /// The broker refused the device's password or certificate.
+        refused: bool,
     },
     /// A message on a subscribed topic.
     Message {
@@ -419,16 +421,22 @@ async fn drive(
                     let _ = tx
                         .send(BusEvent::Disconnected {
                             reason: "closed".into(),
+                            refused: false,
                         })
                         .await;
                     return;
                 }
                 let reason = e.to_string();
+                let refused = matches!(e, rumqttc::ConnectionError::ConnectionRefused(_));
                 if reason != last_failure {
                     warn!(device = %options.device, address = %options.address, cause = %reason, "broker connection lost; reconnecting");
                     last_failure = reason.clone();
                 }
-                if tx.send(BusEvent::Disconnected { reason }).await.is_err() {
+                if tx
+                    .send(BusEvent::Disconnected { reason, refused })
+                    .await
+                    .is_err()
+                {
                     return;
                 }
                 tokio::time::sleep(delay).await;

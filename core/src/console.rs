@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::alerts::{StaffAlerts, Unprinted};
 use crate::calendar::{duration_words, hour_minute};
@@ -57,6 +57,53 @@ pub struct ConsoleModel {
     alerts: StaffAlerts,
     /// Actions answered so far.
     turn: u64,
+}
+
+/// What the officer can do at the console: a button, a key, a row's "Gọi".
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Action {
+    /// "Gọi số tiếp theo" (F1).
+    CallNext,
+    /// "Gọi lại" (F2).
+    Recall,
+    /// "Vắng mặt" (F3).
+    NoShow,
+    /// "Chuyển" (F4): opens the transfer picker.
+    OpenTransfer,
+    /// The picker closed without a choice.
+    CloseTransfer,
+    /// Transfer to another procedure.
+    TransferToProcedure {
+        /// Its id.
+        procedure: String,
+    },
+    /// Transfer to another counter.
+    TransferToCounter {
+        /// Its number.
+        counter: u16,
+    },
+    /// "Hoàn thành" (F5).
+    Complete,
+    /// "Tạm dừng" / "Tiếp tục" (F6).
+    PauseOrResume,
+    /// "Gọi" on a waiting ticket.
+    Call {
+        /// The ticket's id.
+        ticket: String,
+    },
+    /// "Vào lại hàng" on a no-show.
+    Reactivate {
+        /// The ticket's id.
+        ticket: String,
+    },
+    /// "In lại" on a ticket a printer may not have printed.
+    Reprint {
+        /// The printer.
+        printer: String,
+        /// The ticket's id.
+        ticket: String,
+    },
 }
 
 /// Everything the console shows, in the words the officer reads: what a window or a page
@@ -167,10 +214,54 @@ impl ConsoleModel {
         self.turn
     }
 
-    /// A press made on the screen of `turn`: sent only if no answer came since, so the
-    /// second click of a double click, arriving after the first was answered, is dropped.
-    pub fn press_on(&mut self, turn: u64, command: Command) -> Option<CommandEnvelope> {
-        (turn == self.turn).then(|| self.press(command)).flatten()
+    /// What the officer did: the command to send, if any.
+    pub fn act(&mut self, action: Action) -> Option<CommandEnvelope> {
+        let command = match action {
+            Action::CallNext => Command::CallNext { counter: None },
+            Action::Recall => Command::Recall { counter: None },
+            Action::NoShow => Command::NoShow { counter: None },
+            Action::Complete => Command::Complete { counter: None },
+            Action::PauseOrResume if self.paused => Command::Resume { counter: None },
+            Action::PauseOrResume => Command::Pause { counter: None },
+            Action::OpenTransfer => {
+                self.open_transfer();
+                return None;
+            }
+            Action::CloseTransfer => {
+                self.transfer_open = false;
+                return None;
+            }
+            Action::TransferToProcedure { procedure } => Command::Transfer {
+                counter: None,
+                to_procedure: Some(procedure),
+                to_counter: None,
+            },
+            Action::TransferToCounter { counter } => Command::Transfer {
+                counter: None,
+                to_procedure: None,
+                to_counter: Some(counter),
+            },
+            Action::Call { ticket } => Command::Call {
+                ticket,
+                counter: None,
+            },
+            Action::Reactivate { ticket } => Command::Reactivate {
+                ticket,
+                counter: None,
+            },
+            Action::Reprint { printer, ticket } => Command::Reprint {
+                ticket,
+                printer: Some(printer),
+            },
+        };
+        self.press(command)
+    }
+
+    /// An action taken on the screen of `turn`: done only if no answer came since, so
+    /// the second click of a double click, arriving after the first was answered, is
+    /// dropped.
+    pub fn act_on(&mut self, turn: u64, action: Action) -> Option<CommandEnvelope> {
+        (turn == self.turn).then(|| self.act(action)).flatten()
     }
 
     /// What the console shows now.
@@ -330,8 +421,8 @@ impl ConsoleModel {
         Some(envelope)
     }
 
-    /// An action pressed: the command to send, or nothing while another one waits.
-    pub fn press(&mut self, command: Command) -> Option<CommandEnvelope> {
+    /// A command pressed: the command to send, or nothing while another one waits.
+    fn press(&mut self, command: Command) -> Option<CommandEnvelope> {
         if self.busy() {
             return None;
         }
@@ -353,7 +444,7 @@ impl ConsoleModel {
     }
 
     /// Opens the transfer picker when a ticket is being served.
-    pub fn open_transfer(&mut self) {
+    fn open_transfer(&mut self) {
         self.transfer_open = self.serving().is_some() && !self.busy();
     }
 
@@ -513,19 +604,19 @@ mod tests {
         let mut m = console();
         let seen = m.screen().turn;
         let first = m
-            .press_on(seen, Command::CallNext { counter: None })
+            .act_on(seen, Action::CallNext)
             .expect("the first click is sent");
         assert!(m.screen().busy);
-        assert_eq!(m.press_on(seen, Command::CallNext { counter: None }), None);
+        assert_eq!(m.act_on(seen, Action::CallNext), None);
         let _ = m.reply(Reply::ok(first.id.clone()));
         assert!(!m.screen().busy);
         assert_eq!(
-            m.press_on(seen, Command::CallNext { counter: None }),
+            m.act_on(seen, Action::CallNext),
             None,
             "the click came from the screen before the answer"
         );
         let next = m
-            .press_on(m.turn(), Command::CallNext { counter: None })
+            .act_on(m.turn(), Action::CallNext)
             .expect("a click on the new screen is sent");
         assert_ne!(next.id, first.id);
     }
@@ -533,7 +624,7 @@ mod tests {
     #[test]
     fn the_screen_says_what_the_last_action_did() {
         let mut m = console();
-        let sent = m.press(Command::Pause { counter: None }).expect("sent");
+        let sent = m.act(Action::PauseOrResume).expect("sent");
         assert_eq!(m.screen().result, None);
         let _ = m.reply(Reply::ok(sent.id));
         let screen = m.screen();

@@ -19,13 +19,13 @@ use std::time::Duration;
 
 use qms_bus::{BusEvent, BusOptions, Topics};
 use qms_core::config::SiteConfig;
-use qms_core::protocol::{Board, Command, CommandEnvelope, Event, Rating, Reply};
+use qms_core::protocol::{Board, CommandEnvelope, Event, Rating, Reply};
 use qms_window::{connect, parse, BusWindow, ShownList};
 use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 use time::OffsetDateTime;
 use tracing::info;
 
-use qms_core::console::{ConsoleModel, ServingRow, TicketRow, TransferChoices};
+use qms_core::console::{Action, ConsoleModel, ServingRow, TicketRow, TransferChoices};
 use qms_core::rating::{self, RatingModel};
 
 slint::include_modules!();
@@ -128,81 +128,51 @@ impl Console {
                 console.render();
             }
         };
-        let press = |command: fn() -> Command| {
+        let on = |action: fn() -> Action| {
             let act = act.clone();
-            move || act(&|m| m.press(command()))
+            move || act(&|m| m.act(action()))
         };
-        api.on_call_next(press(|| Command::CallNext { counter: None }));
-        api.on_recall(press(|| Command::Recall { counter: None }));
-        api.on_no_show(press(|| Command::NoShow { counter: None }));
-        api.on_complete(press(|| Command::Complete { counter: None }));
-        let a = act.clone();
-        api.on_pause_or_resume(move || {
-            a(&|m| {
-                m.press(if m.paused() {
-                    Command::Resume { counter: None }
-                } else {
-                    Command::Pause { counter: None }
-                })
-            })
-        });
-        let a = act.clone();
-        api.on_open_transfer(move || {
-            a(&|m| {
-                m.open_transfer();
-                None
-            })
-        });
-        let a = act.clone();
-        api.on_close_transfer(move || {
-            a(&|m| {
-                m.transfer_open = false;
-                None
-            })
-        });
+        api.on_call_next(on(|| Action::CallNext));
+        api.on_recall(on(|| Action::Recall));
+        api.on_no_show(on(|| Action::NoShow));
+        api.on_complete(on(|| Action::Complete));
+        api.on_pause_or_resume(on(|| Action::PauseOrResume));
+        api.on_open_transfer(on(|| Action::OpenTransfer));
+        api.on_close_transfer(on(|| Action::CloseTransfer));
         let a = act.clone();
         api.on_transfer_to_procedure(move |procedure| {
             a(&|m| {
-                m.press(Command::Transfer {
-                    counter: None,
-                    to_procedure: Some(procedure.to_string()),
-                    to_counter: None,
+                m.act(Action::TransferToProcedure {
+                    procedure: procedure.to_string(),
                 })
             })
         });
         let a = act.clone();
         api.on_transfer_to_counter(move |number| {
-            a(&|m| {
-                m.press(Command::Transfer {
-                    counter: None,
-                    to_procedure: None,
-                    to_counter: number.parse().ok(),
-                })
-            })
+            let Ok(counter) = number.parse() else { return };
+            a(&|m| m.act(Action::TransferToCounter { counter }))
         });
         let a = act.clone();
         api.on_call_ticket(move |ticket| {
             a(&|m| {
-                m.press(Command::Call {
+                m.act(Action::Call {
                     ticket: ticket.to_string(),
-                    counter: None,
                 })
             })
         });
         let a = act.clone();
         api.on_reactivate(move |ticket| {
             a(&|m| {
-                m.press(Command::Reactivate {
+                m.act(Action::Reactivate {
                     ticket: ticket.to_string(),
-                    counter: None,
                 })
             })
         });
         api.on_reprint(move |printer, ticket| {
             act(&|m| {
-                m.press(Command::Reprint {
+                m.act(Action::Reprint {
+                    printer: printer.to_string(),
                     ticket: ticket.to_string(),
-                    printer: Some(printer.to_string()),
                 })
             })
         });

@@ -55,7 +55,7 @@ impl DeviceClient {
         loop {
             match timeout_at(deadline, client.events.recv()).await {
                 Ok(Some(BusEvent::Connected)) => return Ok(client),
-                Ok(Some(BusEvent::Disconnected { reason })) => last_error = reason,
+                Ok(Some(BusEvent::Disconnected { reason, .. })) => last_error = reason,
                 // Retained messages of the first subscriptions come before the last one
                 // is acknowledged.
                 Ok(Some(BusEvent::Message { topic, payload })) if client.keep_messages => {

@@ -303,7 +303,7 @@ async fn tls_trusts_the_office_ca_only_and_can_require_device_certificates() {
     stranger.broker.ca_file = Some(other.path().join("ca.crt").display().to_string());
     let refused = first_event(&stranger, "kiosk-1").await;
     assert!(
-        matches!(&refused, BusEvent::Disconnected { reason } if reason.contains("certificate") || reason.contains("Issuer")),
+        matches!(&refused, BusEvent::Disconnected { reason, .. } if reason.contains("certificate") || reason.contains("Issuer")),
         "{refused:?}"
     );
 
