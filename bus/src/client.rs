@@ -452,6 +452,13 @@ async fn drive(
     }
 }
 
+/// A JSON payload; an unreadable one is logged and dropped.
+pub fn parse<T: serde::de::DeserializeOwned>(topic: &str, payload: &[u8]) -> Option<T> {
+    serde_json::from_slice(payload)
+        .inspect_err(|e| warn!(topic, cause = %e, "unreadable message ignored"))
+        .ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,7 +19,9 @@ pub mod security;
 pub mod topics;
 
 pub use broker::{free_loopback_addr, start_embedded, start_embedded_on_free_port, BrokerError};
-pub use client::{packet_size, Bus, BusError, BusEvent, BusOptions, MAX_INCOMING, MAX_PACKET};
+pub use client::{
+    packet_size, parse, Bus, BusError, BusEvent, BusOptions, MAX_INCOMING, MAX_PACKET,
+};
 pub use link::{spawn_link, Publisher};
 pub use security::TlsFiles;
 pub use topics::Topics;

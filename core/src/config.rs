@@ -934,6 +934,13 @@ impl SiteConfig {
             .map_or_else(|| format!("Quầy {number}"), |c| c.name.clone())
     }
 
+    /// Counter `number`'s device of role `role`: its console or its rating screen.
+    pub fn counter_device(&self, number: u16, role: Role) -> Option<&Device> {
+        self.devices
+            .iter()
+            .find(|d| d.role == role && d.counter == Some(number))
+    }
+
     /// The device with id `id`.
     pub fn device(&self, id: &str) -> Option<&Device> {
         self.devices.iter().find(|d| d.id == id)

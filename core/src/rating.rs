@@ -12,8 +12,9 @@ pub const ASK_FOR: Duration = Duration::seconds(60);
 /// How long the thank-you stays.
 pub const THANKS_FOR: Duration = Duration::seconds(5);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 /// What the rating screen shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Screen {
     /// The welcome, between citizens.
     Idle,

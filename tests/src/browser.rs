@@ -76,7 +76,25 @@ impl Browser {
             .as_str()
             .unwrap_or_else(|| panic!("no WebDriver session: {created}"))
             .to_string();
+        browser.fit_viewport(width, height).await;
         Some(browser)
+    }
+
+    /// Makes the page's viewport (not the window, which headless Chromium draws a frame
+    /// around) `width` x `height`, so screenshots are of the screen's size.
+    async fn fit_viewport(&self, width: u32, height: u32) {
+        let inner = self
+            .session_call(
+                "POST",
+                "/execute/sync",
+                Some(json!({"script": "return [window.innerWidth, window.innerHeight];", "args": []})),
+            )
+            .await;
+        let grow = |wanted: u32, inner: &Value| {
+            wanted as i64 * 2 - inner.as_i64().unwrap_or(wanted as i64)
+        };
+        let rect = json!({"width": grow(width, &inner[0]), "height": grow(height, &inner[1])});
+        self.session_call("POST", "/window/rect", Some(rect)).await;
     }
 
     /// Opens `url`.
@@ -85,9 +103,8 @@ impl Browser {
             .await;
     }
 
-    /// The text shown by the first element matching `css`, if there is one ("" when it
-    /// is hidden).
-    pub async fn text(&self, css: &str) -> Option<String> {
+    /// The WebDriver id of the first element matching `css`.
+    async fn element(&self, css: &str) -> Option<String> {
         let found = self
             .session_call(
                 "POST",
@@ -95,7 +112,67 @@ impl Browser {
                 Some(json!({"using": "css selector", "value": css})),
             )
             .await;
-        let element = found.as_object()?.values().next()?.as_str()?.to_string();
+        Some(found.as_object()?.values().next()?.as_str()?.to_string())
+    }
+
+    /// Clicks the element matching `css`, as a person does.
+    pub async fn click(&self, css: &str) {
+        let element = self
+            .element(css)
+            .await
+            .unwrap_or_else(|| panic!("no {css}"));
+        self.session_call(
+            "POST",
+            &format!("/element/{element}/click"),
+            Some(json!({})),
+        )
+        .await;
+    }
+
+    /// Two clicks on the middle of the element matching `css` as fast as a mouse makes
+    /// them: one pointer, down-up-down-up, with no pause.
+    pub async fn double_click(&self, css: &str) {
+        let element = self
+            .element(css)
+            .await
+            .unwrap_or_else(|| panic!("no {css}"));
+        let rect = self
+            .session_call("GET", &format!("/element/{element}/rect"), None)
+            .await;
+        let middle = |at: &str, size: &str| {
+            (rect[at].as_f64().unwrap() + rect[size].as_f64().unwrap() / 2.0).round() as i64
+        };
+        let actions = json!({"actions": [{
+            "type": "pointer", "id": "mouse", "parameters": {"pointerType": "mouse"},
+            "actions": [
+                {"type": "pointerMove", "origin": "viewport", "duration": 0,
+                 "x": middle("x", "width"), "y": middle("y", "height")},
+                {"type": "pointerDown", "button": 0}, {"type": "pointerUp", "button": 0},
+                {"type": "pointerDown", "button": 0}, {"type": "pointerUp", "button": 0},
+            ],
+        }]});
+        let done = self.session_call("POST", "/actions", Some(actions)).await;
+        assert!(done.is_null(), "the double click was not made: {done}");
+    }
+
+    /// Types `keys` into the element matching `css`.
+    pub async fn type_into(&self, css: &str, keys: &str) {
+        let element = self
+            .element(css)
+            .await
+            .unwrap_or_else(|| panic!("no {css}"));
+        self.session_call(
+            "POST",
+            &format!("/element/{element}/value"),
+            Some(json!({ "text": keys })),
+        )
+        .await;
+    }
+
+    /// The text shown by the first element matching `css`, if there is one ("" when it
+    /// is hidden).
+    pub async fn text(&self, css: &str) -> Option<String> {
+        let element = self.element(css).await?;
         let text = self
             .session_call("GET", &format!("/element/{element}/text"), None)
             .await;

@@ -5,23 +5,52 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use qms::device::DeviceClient;
-use qms_core::protocol::Command;
+use qms_core::protocol::{Command, TicketState};
 use qms_core::SiteConfig;
 use qms_queue::SystemClock;
 use qms_tests::browser::Browser;
 use qms_tests::{
     client, office, options_for, start_broker, Authority, BrokerKind, BrokerProcess, WAIT,
 };
+use serde_json::json;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tokio::time::timeout;
 
-/// A plain GET: the status code and the body.
-async fn get(addr: SocketAddr, path: &str) -> (u16, String) {
+/// An HTTP answer.
+struct Answer {
+    status: u16,
+    /// The status line and headers, as sent.
+    head: String,
+    body: String,
+}
+
+impl Answer {
+    /// The first value of header `name`.
+    fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().find_map(|line| {
+            let (n, v) = line.split_once(':')?;
+            n.eq_ignore_ascii_case(name).then(|| v.trim())
+        })
+    }
+}
+
+/// One request on a connection of its own.
+async fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Answer {
     let mut stream = TcpStream::connect(addr).await.unwrap();
-    let request = format!("GET {path} HTTP/1.1\r\nHost: office\r\nConnection: close\r\n\r\n");
+    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: office\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut response = String::new();
     timeout(WAIT, stream.read_to_string(&mut response))
@@ -29,8 +58,73 @@ async fn get(addr: SocketAddr, path: &str) -> (u16, String) {
         .expect("the server answers")
         .unwrap();
     let status = response[9..12].parse().expect("a status code");
-    let body = response.split_once("\r\n\r\n").map_or("", |(_, b)| b);
-    (status, body.to_string())
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    Answer {
+        status,
+        head: head.to_string(),
+        body: body.to_string(),
+    }
+}
+
+/// A plain GET: the status code and the body.
+async fn get(addr: SocketAddr, path: &str) -> (u16, String) {
+    let answer = request(addr, "GET", path, &[], "").await;
+    (answer.status, answer.body)
+}
+
+/// A browser's sign-in at `page` ("/counter/3"): its cookie and its CSRF token.
+async fn sign_in(addr: SocketAddr, page: &str, password: &str) -> (String, String) {
+    let form = format!("password={password}");
+    let answer = request(
+        addr,
+        "POST",
+        &format!("{page}/sign-in"),
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        &form,
+    )
+    .await;
+    assert_eq!(answer.status, 303, "{}", answer.body);
+    assert_eq!(answer.header("location"), Some(page));
+    let set = answer.header("set-cookie").expect("a session cookie");
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Strict"),
+        "{set}"
+    );
+    let cookie = set.split(';').next().unwrap().to_string();
+    let signed = request(addr, "GET", page, &[("Cookie", &cookie)], "").await;
+    assert_eq!(signed.status, 200);
+    let csrf = signed
+        .body
+        .split_once("data-csrf=\"")
+        .and_then(|(_, rest)| rest.split_once('"'))
+        .expect("the page carries its CSRF token")
+        .0
+        .to_string();
+    (cookie, csrf)
+}
+
+/// A press at a counter page: the answer's status and JSON.
+async fn press(
+    addr: SocketAddr,
+    page: &str,
+    cookie: &str,
+    csrf: &str,
+    body: serde_json::Value,
+) -> (u16, serde_json::Value) {
+    let answer = request(
+        addr,
+        "POST",
+        &format!("{page}/press"),
+        &[
+            ("Cookie", cookie),
+            ("X-QMS-CSRF", csrf),
+            ("Content-Type", "application/json"),
+        ],
+        &body.to_string(),
+    )
+    .await;
+    let json = serde_json::from_str(&answer.body).unwrap_or(serde_json::Value::Null);
+    (answer.status, json)
 }
 
 /// A Server-Sent Events stream read as a browser's `EventSource` reads it.
@@ -42,9 +136,15 @@ struct EventStream {
 
 impl EventStream {
     async fn open(addr: SocketAddr, path: &str) -> EventStream {
+        EventStream::open_with(addr, path, "").await
+    }
+
+    /// With the session cookie `cookie`.
+    async fn open_with(addr: SocketAddr, path: &str, cookie: &str) -> EventStream {
         let mut stream = TcpStream::connect(addr).await.unwrap();
-        let request =
-            format!("GET {path} HTTP/1.1\r\nHost: office\r\nAccept: text/event-stream\r\n\r\n");
+        let request = format!(
+            "GET {path} HTTP/1.1\r\nHost: office\r\nAccept: text/event-stream\r\nCookie: {cookie}\r\n\r\n"
+        );
         stream.write_all(request.as_bytes()).await.unwrap();
         let mut reader = BufReader::new(stream);
         let mut head = String::new();
@@ -122,6 +222,22 @@ impl EventStream {
         })
         .await
         .expect("the board state arrives")
+    }
+
+    /// The next screen of a counter page for which `wanted` holds.
+    async fn screen(&mut self, wanted: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
+        timeout(WAIT, async {
+            loop {
+                let (name, data) = self.next().await.expect("the stream goes on");
+                assert_eq!(name, "screen");
+                let screen: serde_json::Value = serde_json::from_str(&data).unwrap();
+                if wanted(&screen) {
+                    return screen;
+                }
+            }
+        })
+        .await
+        .expect("the screen arrives")
     }
 }
 
@@ -212,7 +328,7 @@ async fn a_call_at_a_counter_reaches_the_board_page_without_reload() {
     assert!(page.contains("<html lang=\"vi\">") && page.contains("Số vừa gọi"));
     let (status, script) = get(addr, "/static/board.js").await;
     assert_eq!(status, 200);
-    assert!(script.contains("new EventSource(\"/board/events\")"));
+    assert!(script.contains("Qms.follow(\"/board/events\""));
     let (status, missing) = get(addr, "/bang-goi-so").await;
     assert_eq!(status, 404);
     assert!(missing.contains("Không có trang này"), "{missing}");
@@ -315,5 +431,271 @@ async fn in_chromium_the_board_page_goes_stale_then_fresh_across_a_broker_restar
 
     office.stop_server().await;
     browser.close().await;
+    office.authority.stop().await;
+}
+
+/// Signed in at counter 3, a browser has counter 3's rights and no others: a forged
+/// press for counter 4 is refused, so is one without the session's CSRF token, and the
+/// same press sent twice calls one citizen.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_signed_in_at_counter_3_cannot_act_for_counter_4() {
+    let mut office = WebOffice::start().await;
+    let addr = office.addr;
+    let call_next = |turn: &serde_json::Value| json!({"action": "call_next", "turn": turn});
+
+    let (status, page) = get(addr, "/counter/3").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("action=\"/counter/3/sign-in\""), "{page}");
+    assert!(page.contains("Màn hình cán bộ · Quầy 3"), "{page}");
+    let (status, refused) = press(addr, "/counter/3", "", "", call_next(&json!(0))).await;
+    assert_eq!(status, 401, "not signed in: {refused}");
+    assert_eq!(get(addr, "/counter/99").await.0, 404);
+    assert_eq!(get(addr, "/counter/ba").await.0, 404);
+
+    let (cookie, csrf) = sign_in(addr, "/counter/3", "").await;
+    let mut screens = EventStream::open_with(addr, "/counter/3/events", &cookie).await;
+    let first = screens.screen(|s| s["online"] == true).await;
+    assert_eq!(first["counter_name"], "Quầy 3");
+
+    let mut kiosk = client(&office.config, office.broker, "kiosk-1", &[]).await;
+    let issued = kiosk
+        .send(Command::issue("cu-tru", None), WAIT)
+        .await
+        .unwrap();
+    let ticket = issued.ticket.expect("a ticket");
+    let listed = screens
+        .screen(|s| s["waiting"].as_array().is_some_and(|w| w.len() == 1))
+        .await;
+    let turn = listed["turn"].clone();
+
+    // Counter 4 serves the same procedure: a session of counter 3 cannot call for it.
+    let (status, refused) = press(addr, "/counter/4", &cookie, &csrf, call_next(&turn)).await;
+    assert_eq!(status, 403);
+    assert!(
+        refused["error"].as_str().unwrap().contains("Quầy 3"),
+        "{refused}"
+    );
+    let other = request(addr, "GET", "/counter/4/events", &[("Cookie", &cookie)], "").await;
+    assert_eq!(other.status, 403);
+    let rating = request(addr, "GET", "/rating/3/events", &[("Cookie", &cookie)], "").await;
+    assert_eq!(rating.status, 403, "a console session is no rating screen");
+    let (status, _) = press(addr, "/counter/3", &cookie, "guessed", call_next(&turn)).await;
+    assert_eq!(status, 403, "without the session's CSRF token");
+    let (status, bad) = press(
+        addr,
+        "/counter/3",
+        &cookie,
+        &csrf,
+        json!({"action": "launch", "turn": 0}),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(
+        bad["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("Yêu cầu không hợp lệ"),
+        "{bad}"
+    );
+
+    let mut board = EventStream::open(addr, "/board/events").await;
+    let (status, sent) = press(addr, "/counter/3", &cookie, &csrf, call_next(&turn)).await;
+    assert_eq!((status, &sent), (200, &json!({"sent": true})));
+    let (status, again) = press(addr, "/counter/3", &cookie, &csrf, call_next(&turn)).await;
+    assert_eq!(
+        (status, &again),
+        (200, &json!({"sent": false})),
+        "the same press twice"
+    );
+    let called = screens
+        .screen(|s| s["serving"]["label"] == ticket.label.as_str())
+        .await;
+    assert_eq!(
+        called["result"]["text"],
+        format!("Đã gọi số {}", ticket.label)
+    );
+    let mut seq = 0;
+    board
+        .board(&mut seq, |v| {
+            v["calling"]["label"] == ticket.label.as_str() && v["calling"]["counter"] == "Quầy 3"
+        })
+        .await;
+
+    // A second citizen, and the repeat of the first press still calls nobody.
+    kiosk
+        .send(Command::issue("cu-tru", None), WAIT)
+        .await
+        .unwrap();
+    screens
+        .screen(|s| s["waiting"].as_array().is_some_and(|w| w.len() == 1))
+        .await;
+    let (_, late) = press(addr, "/counter/3", &cookie, &csrf, call_next(&turn)).await;
+    assert_eq!(
+        late,
+        json!({"sent": false}),
+        "made on a screen since answered"
+    );
+    let mut admin = client(&office.config, office.broker, "admin", &[]).await;
+    let listed = admin
+        .send(
+            Command::List {
+                procedure: None,
+                state: None,
+                counter: None,
+                day: None,
+            },
+            WAIT,
+        )
+        .await
+        .unwrap()
+        .tickets
+        .unwrap();
+    let states: Vec<TicketState> = listed.iter().map(|t| t.state).collect();
+    assert_eq!(states, [TicketState::Called, TicketState::Waiting]);
+
+    // Signed out, the cookie is worth nothing.
+    let out = request(
+        addr,
+        "POST",
+        "/counter/3/sign-out",
+        &[("Cookie", &cookie)],
+        "",
+    )
+    .await;
+    assert_eq!(out.status, 303);
+    assert!(out.header("set-cookie").unwrap().contains("Max-Age=0"));
+    let (status, _) = press(addr, "/counter/3", &cookie, &csrf, call_next(&json!(2))).await;
+    assert_eq!(status, 401);
+
+    office.stop_server().await;
+    kiosk.close().await;
+    admin.close().await;
+    office.authority.stop().await;
+}
+
+/// The console page in Chromium: signed in, a double click on "Gọi số tiếp theo" calls
+/// one citizen, and the call is on the board.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_chromium_a_double_click_at_the_counter_page_calls_one_citizen() {
+    let Some(browser) = Browser::start(1366, 768).await else {
+        return;
+    };
+    let mut office = WebOffice::start().await;
+    let mut kiosk = client(&office.config, office.broker, "kiosk-1", &[]).await;
+    let mut labels = Vec::new();
+    for _ in 0..2 {
+        let issued = kiosk
+            .send(Command::issue("cccd", None), WAIT)
+            .await
+            .unwrap();
+        labels.push(issued.ticket.expect("a ticket").label);
+    }
+    browser
+        .goto(&format!("http://{}/counter/2", office.addr))
+        .await;
+    browser.click("button[type=submit]").await;
+    browser
+        .wait_for_text("#waiting-count", |t| t == "(2)")
+        .await;
+    browser.wait_for_text("#stale", str::is_empty).await;
+    let mut board = EventStream::open(office.addr, "/board/events").await;
+
+    browser.double_click("#call_next").await;
+    browser
+        .wait_for_text("#serving-label", |t| t == labels[0])
+        .await;
+    browser
+        .wait_for_text("#result", |t| t == format!("Đã gọi số {}", labels[0]))
+        .await;
+    let mut seq = 0;
+    board
+        .board(&mut seq, |v| v["calling"]["label"] == labels[0].as_str())
+        .await;
+    // The desk takes presses in order: had the second click called anyone, the recall
+    // after it would name that citizen.
+    browser.click("#recall").await;
+    browser
+        .wait_for_text("#result", |t| t == format!("Đã gọi lại số {}", labels[0]))
+        .await;
+    assert_eq!(browser.text("#waiting-count").await.as_deref(), Some("(1)"));
+    if std::env::var_os("QMS_WRITE_EXAMPLES").is_some() {
+        let docs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/web");
+        browser.screenshot(&docs.join("counter.png")).await;
+        browser.click("#open_transfer").await;
+        browser
+            .wait_for_text("#transfer-procedures button", |t| !t.is_empty())
+            .await;
+        browser.screenshot(&docs.join("counter-transfer.png")).await;
+    }
+
+    office.stop_server().await;
+    browser.close().await;
+    kiosk.close().await;
+    office.authority.stop().await;
+}
+
+/// The rating page in Chromium: after the counter completes a citizen, the three faces;
+/// one tap sends one rating, recorded with the ticket.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_chromium_the_rating_page_asks_once_and_the_rating_is_recorded() {
+    let Some(browser) = Browser::start(1280, 800).await else {
+        return;
+    };
+    let mut office = WebOffice::start().await;
+    browser
+        .goto(&format!("http://{}/rating/1", office.addr))
+        .await;
+    browser.click("button[type=submit]").await;
+    browser
+        .wait_for_text("#idle h1", |t| t == "Kính chào ông/bà")
+        .await;
+    let docs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/web");
+    let write = std::env::var_os("QMS_WRITE_EXAMPLES").is_some();
+
+    let (label, kiosk, mut counter) = office.issue_and_call().await;
+    let done = counter
+        .send(Command::Complete { counter: Some(1) }, WAIT)
+        .await
+        .unwrap();
+    assert!(done.ok, "{done:?}");
+    browser.wait_for_text("#label", |t| t == label).await;
+    if write {
+        browser.screenshot(&docs.join("rating.png")).await;
+    }
+    browser.click(".face.satisfied").await;
+    browser
+        .wait_for_text("#thanks h1", |t| t == "Cảm ơn ông/bà!")
+        .await;
+
+    let mut admin = client(&office.config, office.broker, "admin", &[]).await;
+    let rated = timeout(WAIT, async {
+        loop {
+            let listed = admin
+                .send(
+                    Command::List {
+                        procedure: None,
+                        state: None,
+                        counter: None,
+                        day: None,
+                    },
+                    WAIT,
+                )
+                .await
+                .unwrap();
+            if let Some(rating) = listed.tickets.unwrap()[0].rating {
+                return rating;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the rating is recorded");
+    assert_eq!(rated, qms_core::protocol::Rating::Satisfied);
+
+    office.stop_server().await;
+    browser.close().await;
+    kiosk.close().await;
+    counter.close().await;
+    admin.close().await;
     office.authority.stop().await;
 }

@@ -4,30 +4,7 @@
 (function () {
   var shownSeq = -1;
   var lost = false;
-  var $ = function (id) { return document.getElementById(id); };
-
-  function text(el, value) {
-    if (el.textContent !== value) el.textContent = value;
-  }
-
-  function list(el, items, make) {
-    while (el.children.length > items.length) el.removeChild(el.lastChild);
-    items.forEach(function (item, i) {
-      var li = el.children[i];
-      if (!li) { li = document.createElement("li"); el.appendChild(li); }
-      make(li, item);
-    });
-  }
-
-  function line(li, parts) {
-    while (li.children.length > parts.length) li.removeChild(li.lastChild);
-    parts.forEach(function (part, i) {
-      var span = li.children[i];
-      if (!span) { span = document.createElement("span"); li.appendChild(span); }
-      if (span.className !== part[0]) span.className = part[0];
-      text(span, part[1]);
-    });
-  }
+  var $ = Qms.$, text = Qms.text, list = Qms.list, line = Qms.line;
 
   function draw(view) {
     text($("office"), view.office);
@@ -55,22 +32,19 @@
 
   function showStale(words) {
     var band = $("stale");
-    if (lost) words = "MẤT KẾT NỐI — thông tin trên bảng có thể chưa cập nhật";
+    if (lost) words = Qms.LOST;
     text(band, words);
     band.hidden = words === "";
   }
 
-  var events = new EventSource("/board/events");
-  events.addEventListener("board", function (e) {
-    var view = JSON.parse(e.data);
+  Qms.follow("/board/events", "board", function (view) {
     lost = false;
     // A state older than the one shown (a stream of an earlier connection) is ignored.
     if (view.seq < shownSeq) return;
     shownSeq = view.seq;
     draw(view);
-  });
-  events.onerror = function () {
+  }, function () {
     lost = true;
     showStale("");
-  };
+  });
 })();

@@ -6,12 +6,19 @@
 //!   Server-Sent Events from one broker connection.
 //! - [`view`]: what the board page draws, in words made here from
 //!   [`qms_core::board::BoardModel`], the model the Slint board draws from too.
+//! - [`counters`]: the console and rating pages behind sign-in; [`desk`]: the broker
+//!   connection each one acts through, as that counter's own device;
+//!   [`session`]: the cookie, the CSRF token and the sign-in limit.
 //! - [`pages`]: the HTML, CSS and JavaScript, compiled into the binary.
 //!
-//! Pages: `/board`, the hall board for a smart TV's browser.
+//! Pages: `/board`, the hall board for a smart TV's browser; `/counter/{n}`, the
+//! officer's console for a PC; `/rating/{n}`, the rating tablet.
 
+pub mod counters;
+pub mod desk;
 pub mod pages;
 pub mod server;
+pub mod session;
 pub mod view;
 
 pub use server::{run, serve, WebOptions};

@@ -1,9 +1,10 @@
 //! The HTTP server: the pages compiled into the binary, and the board's state pushed to
 //! every page as Server-Sent Events, from one connection to the broker.
 
+use std::collections::HashSet;
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::State;
@@ -15,14 +16,17 @@ use axum::Router;
 use qms_bus::{Bus, BusEvent, BusOptions, Topics};
 use qms_core::board::BoardModel;
 use qms_core::config::Role;
-use qms_core::protocol::Board;
+use qms_core::protocol::{Board, DeviceStatus};
 use qms_core::SiteConfig;
 use time::OffsetDateTime;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tracing::{debug, info, warn};
 
+use crate::counters::{self, Counters};
+use crate::desk::Desks;
 use crate::pages;
+use crate::session::Sessions;
 use crate::view::BoardView;
 
 /// What `qms web` needs to run.
@@ -72,8 +76,19 @@ pub async fn serve(
     model.tick(now);
     let first: Arc<str> = json(&BoardView::of(&model, &config, now)).into();
     let (views_tx, views) = watch::channel(first);
-    let feed = tokio::spawn(feed(config, bus, model, views_tx, stop.clone()));
-    info!(address = %listener.local_addr()?, "web pages served: /board");
+    let online = Arc::new(Mutex::new(HashSet::new()));
+    let desks = Arc::new(Desks::new(config.clone(), bus.clone()));
+    let counters = Counters {
+        config: config.clone(),
+        desks: desks.clone(),
+        sessions: Arc::new(Sessions::default()),
+        online: online.clone(),
+    };
+    let feed = tokio::spawn(feed(config, bus, model, views_tx, online, stop.clone()));
+    info!(
+        address = %listener.local_addr()?,
+        "web pages served: /board, /counter/{{n}}, /rating/{{n}}"
+    );
     let app = Router::new()
         .route("/", get(|| async { Redirect::to("/board") }))
         .route("/board", get(|| async { Html(pages::BOARD_HTML) }))
@@ -83,19 +98,37 @@ pub async fn serve(
             get(|| async { asset("text/javascript", pages::BOARD_JS) }),
         )
         .route(
+            "/static/draw.js",
+            get(|| async { asset("text/javascript", pages::DRAW_JS) }),
+        )
+        .route(
+            "/static/counter.js",
+            get(|| async { asset("text/javascript", pages::COUNTER_JS) }),
+        )
+        .route(
+            "/static/rating.js",
+            get(|| async { asset("text/javascript", pages::RATING_JS) }),
+        )
+        .route(
             "/static/page.css",
             get(|| async { asset("text/css", pages::PAGE_CSS) }),
         )
         // Every browser asks for one; the pages have none.
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
-        .fallback(not_found)
-        .with_state(views);
+        .with_state(views)
+        .merge(counters::routes(counters))
+        .fallback(not_found);
     let mut stopped = stop;
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            let _ = stopped.wait_for(|stop| *stop).await;
-        })
-        .await?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        let _ = stopped.wait_for(|stop| *stop).await;
+        // Closed desks end their pages' streams, which the server waits for.
+        desks.close_all().await;
+    })
+    .await?;
     let _ = feed.await;
     info!("web pages stopped");
     Ok(())
@@ -119,7 +152,7 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
 async fn not_found(uri: Uri) -> Response {
     // An outsider may ask for anything: not worth a warning each time.
     debug!(path = %uri.path(), "no such page");
-    (StatusCode::NOT_FOUND, Html(pages::NOT_FOUND_HTML)).into_response()
+    pages::not_found()
 }
 
 /// The board's state now, then every change, for as long as the page listens; the
@@ -142,6 +175,7 @@ async fn feed(
     mut options: BusOptions,
     mut model: BoardModel,
     views: watch::Sender<Arc<str>>,
+    online: Arc<Mutex<HashSet<String>>>,
     mut stop: watch::Receiver<bool>,
 ) {
     let topics = Topics::new(&config.site.id);
@@ -175,6 +209,13 @@ async fn feed(
                     }
                     BusEvent::Message { topic, payload } => {
                         if let Some(device) = topics.device_of(&topic, "status") {
+                            let mut online = online.lock().expect("online lock");
+                            if DeviceStatus::says_online(&payload) {
+                                online.insert(device.to_string());
+                            } else {
+                                online.remove(device);
+                            }
+                            drop(online);
                             let printer = config.device(device).is_some_and(|d| d.role == Role::Printer);
                             model.device_status(device, printer, &payload, now);
                         }

@@ -8,7 +8,6 @@ use std::time::Duration;
 use qms_bus::{spawn_link, BusEvent, BusOptions, Topics};
 use qms_core::protocol::CommandEnvelope;
 use time::OffsetDateTime;
-use tracing::warn;
 
 /// A window that takes inputs from the bus and moves on with the clock.
 pub trait BusWindow: 'static {
@@ -53,12 +52,7 @@ pub fn connect<S: BusWindow>(
     Ok(screen)
 }
 
-/// A JSON payload; an unreadable one is logged and dropped.
-pub fn parse<T: serde::de::DeserializeOwned>(topic: &str, payload: &[u8]) -> Option<T> {
-    serde_json::from_slice(payload)
-        .inspect_err(|e| warn!(topic, cause = %e, "unreadable message ignored"))
-        .ok()
-}
+pub use qms_bus::parse;
 
 /// A list a window shows: one model for the window's life, its rows updated in place.
 /// A new model on every update would rebuild every element of its `for` (and, five

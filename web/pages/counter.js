@@ -1,0 +1,138 @@
+// The officer's console: draws the desk's screen as the server pushes it and sends each
+// press, naming the screen it was made on. While an action waits for the authority every
+// button waits too; the server drops a repeat, so a double click calls one citizen.
+"use strict";
+(function () {
+  var $ = Qms.$, text = Qms.text, list = Qms.list, line = Qms.line;
+  var counter = document.body.dataset.counter;
+  var screen = null;
+  var sending = false;
+  var lost = false;
+
+  function press(body) {
+    if (!screen || sending || screen.busy || !screen.online) return;
+    body.turn = screen.turn;
+    sending = true;
+    enable();
+    Qms.send("/counter/" + counter + "/press", body, function (answer) {
+      sending = false;
+      if (answer.error) showResult(answer.error, true);
+      enable();
+    });
+  }
+
+  function showResult(words, error) {
+    text($("result"), words);
+    $("result").classList.toggle("error", error);
+  }
+
+  function enable() {
+    var waiting = sending || !screen || screen.busy || !screen.online;
+    var serving = !!(screen && screen.serving);
+    document.querySelectorAll("button[data-action], button[data-ticket], button[data-target]").forEach(function (b) {
+      b.disabled = waiting || (b.hasAttribute("data-needs-serving") && !serving);
+    });
+    document.body.classList.toggle("busy", waiting);
+  }
+
+  function ticketRow(action, words) {
+    return function (li, t) {
+      line(li, [["label", t.label], ["procedure", t.procedure], ["waited", t.waited], ["priority", t.priority]]);
+      var button = li.querySelector("button") || li.appendChild(document.createElement("button"));
+      button.dataset.ticket = t.id;
+      button.dataset.act = action;
+      text(button, words);
+    };
+  }
+
+  function choices(el, items, key) {
+    el.textContent = "";
+    items.forEach(function (item) {
+      var b = document.createElement("button");
+      b.dataset.target = item[0];
+      b.dataset.kind = key;
+      b.textContent = item[1];
+      el.appendChild(b);
+    });
+  }
+
+  function draw(s) {
+    screen = s;
+    text($("procedures"), s.procedures);
+    text($("clock"), s.clock);
+    text($("state"), s.paused ? "Đang tạm dừng" : "Đang nhận công dân");
+    $("state").classList.toggle("paused", s.paused);
+    var serving = s.serving;
+    text($("serving-label"), serving ? serving.label : "—");
+    text($("serving-procedure"), serving ? serving.procedure : "Chưa phục vụ ai");
+    text($("serving-priority"), serving ? serving.priority : "");
+    text($("serving-for"), serving && serving.served_for ? "Đã phục vụ " + serving.served_for : "");
+    $("pause_or_resume").firstChild.textContent = s.paused ? "Tiếp tục " : "Tạm dừng ";
+    text($("waiting-count"), "(" + s.waiting.length + ")");
+    list($("waiting"), s.waiting, ticketRow("call", "Gọi"));
+    list($("absent"), s.absent, ticketRow("reactivate", "Vào lại hàng"));
+    list($("alerts"), s.alerts, function (li, a) { text(li, "⚠ " + a); });
+    list($("unprinted"), s.unprinted, function (li, u) {
+      line(li, [["label", u.label], ["procedure", "có thể chưa in ở " + u.printer]]);
+      var button = li.querySelector("button") || li.appendChild(document.createElement("button"));
+      button.dataset.ticket = u.ticket;
+      button.dataset.printer = u.printer;
+      button.dataset.act = "reprint";
+      text(button, "In lại");
+    });
+    if (s.result) showResult(s.result.text, s.result.error);
+    else if (!sending) showResult("", false);
+    var dialog = $("transfer");
+    if (s.transfer && !dialog.open) {
+      choices($("transfer-procedures"), s.transfer.procedures, "procedure");
+      choices($("transfer-counters"), s.transfer.counters, "counter");
+      dialog.showModal();
+    } else if (!s.transfer && dialog.open) {
+      dialog.close();
+    }
+    showStale();
+    enable();
+  }
+
+  function showStale() {
+    var band = $("stale");
+    var words = lost ? Qms.LOST : screen && !screen.online ? "MẤT KẾT NỐI với máy chủ hàng đợi — chưa gọi được" : "";
+    text(band, words);
+    band.hidden = words === "";
+  }
+
+  document.addEventListener("click", function (e) {
+    var b = e.target.closest("button");
+    if (!b || b.disabled || b.form) return;
+    if (b.dataset.action) press({ action: b.dataset.action });
+    else if (b.dataset.act === "reprint") press({ action: "reprint", ticket: b.dataset.ticket, printer: b.dataset.printer });
+    else if (b.dataset.act) press({ action: b.dataset.act, ticket: b.dataset.ticket });
+    else if (b.dataset.kind === "procedure") press({ action: "transfer_to_procedure", procedure: b.dataset.target });
+    else if (b.dataset.kind === "counter") press({ action: "transfer_to_counter", counter: Number(b.dataset.target) });
+  });
+
+  // The native console's keys. The browser's own use of F1–F6 (help, find, reload) is
+  // stopped on this page so that a key never reloads the console mid-call.
+  var keys = { F1: "call_next", F2: "recall", F3: "no_show", F4: "open_transfer", F5: "complete", F6: "pause_or_resume" };
+  document.addEventListener("keydown", function (e) {
+    var action = keys[e.key];
+    if (e.key === "Escape" && screen && screen.transfer) {
+      e.preventDefault();
+      press({ action: "close_transfer" });
+    } else if (action) {
+      e.preventDefault();
+      var b = $(action);
+      if (!b.disabled) press({ action: action });
+    }
+  });
+  $("transfer").addEventListener("cancel", function (e) { e.preventDefault(); });
+
+  Qms.follow("/counter/" + counter + "/events", "screen", function (s) {
+    lost = false;
+    draw(s);
+  }, function () {
+    lost = true;
+    showStale();
+  });
+  enable();
+})();

@@ -1,0 +1,365 @@
+//! The counter's pages behind sign-in: the console (`/counter/3`) and the rating screen
+//! (`/rating/3`). Signing in binds the browser to that counter's device; every action
+//! goes out as that device, so a page signed in at counter 3 can do what counter 3's
+//! device may, and nothing for counter 4.
+
+use std::collections::HashSet;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Json, Router};
+use qms_core::SiteConfig;
+use serde::Deserialize;
+use tracing::{info, warn};
+
+use crate::desk::{Desks, Kind, SignInError};
+use crate::pages::{self, escape};
+use crate::session::{self, Sessions};
+
+/// What the counter's pages share.
+#[derive(Clone)]
+pub struct Counters {
+    /// The site.
+    pub config: Arc<SiteConfig>,
+    /// The desks signed in now.
+    pub desks: Arc<Desks>,
+    /// The browsers signed in.
+    pub sessions: Arc<Sessions>,
+    /// Devices whose retained status says online.
+    pub online: Arc<Mutex<HashSet<String>>>,
+}
+
+/// The routes of both kinds of counter page.
+pub fn routes(counters: Counters) -> Router {
+    let mut router = Router::new();
+    for kind in [Kind::Console, Kind::Rating] {
+        let base = format!("/{}/:counter", kind.path());
+        router = router
+            .route(&base, get(move |s, p, c, h| page(kind, s, p, c, h)))
+            .route(
+                &format!("{base}/sign-in"),
+                post(move |s, p, c, f| sign_in(kind, s, p, c, f)),
+            )
+            .route(
+                &format!("{base}/sign-out"),
+                post(move |s, p, h| sign_out(kind, s, p, h)),
+            )
+            .route(
+                &format!("{base}/events"),
+                get(move |s, p, h| events(kind, s, p, h)),
+            )
+            .route(
+                &format!("{base}/press"),
+                post(move |s, p, h, b| press(kind, s, p, h, b)),
+            );
+    }
+    router.with_state(counters)
+}
+
+/// The page of counter `counter`: its screen when this browser is signed in there, the
+/// sign-in form otherwise.
+async fn page(
+    kind: Kind,
+    State(app): State<Counters>,
+    Path(counter): Path<String>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
+    let Some(counter) = app.counter(&counter) else {
+        return pages::not_found();
+    };
+    match app.session_for(kind, counter, &headers) {
+        Ok(session) => {
+            let template = match kind {
+                Kind::Console => pages::COUNTER_HTML,
+                Kind::Rating => pages::RATING_HTML,
+            };
+            let html = template
+                .replace("{{counter}}", &counter.to_string())
+                .replace(
+                    "{{counter_name}}",
+                    &escape(&app.config.counter_name(counter)),
+                )
+                .replace("{{csrf}}", &session.csrf);
+            no_store(Html(html).into_response())
+        }
+        Err(_) => app.sign_in_page(kind, counter, peer, None, StatusCode::OK),
+    }
+}
+
+#[derive(Deserialize)]
+struct SignInForm {
+    #[serde(default)]
+    password: String,
+}
+
+async fn sign_in(
+    kind: Kind,
+    State(app): State<Counters>,
+    Path(counter): Path<String>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Form(form): Form<SignInForm>,
+) -> Response {
+    let Some(counter) = app.counter(&counter) else {
+        return pages::not_found();
+    };
+    let refuse =
+        |message: String, status| app.sign_in_page(kind, counter, peer, Some(message), status);
+    if !peer.ip().is_loopback() {
+        return refuse(
+            "Đăng nhập chỉ được trên chính máy chủ hoặc qua HTTPS.".into(),
+            StatusCode::FORBIDDEN,
+        );
+    }
+    if let Some(wait) = app.sessions.locked_out(peer.ip()) {
+        let minutes = wait.as_secs().div_ceil(60).max(1);
+        return refuse(
+            format!("Sai mật khẩu quá nhiều lần. Hãy thử lại sau {minutes} phút."),
+            StatusCode::TOO_MANY_REQUESTS,
+        );
+    }
+    let device = app
+        .config
+        .counter_device(counter, kind.role())
+        .map(|d| d.id.clone());
+    let in_use = device
+        .as_ref()
+        .is_some_and(|d| app.online.lock().expect("online lock").contains(d));
+    match app
+        .desks
+        .sign_in(kind, counter, &form.password, in_use)
+        .await
+    {
+        Ok(device) => {
+            let (token, _) = app.sessions.open(counter, &device);
+            info!(%device, %peer, "a browser signed in");
+            let mut response = Redirect::to(&format!("/{}/{counter}", kind.path())).into_response();
+            response
+                .headers_mut()
+                .insert(header::SET_COOKIE, session::set_cookie(&token, false));
+            response
+        }
+        Err(SignInError::WrongPassword) => {
+            app.sessions.failed(peer.ip());
+            warn!(%peer, counter, "wrong password at sign-in");
+            refuse("Sai mật khẩu.".into(), StatusCode::UNAUTHORIZED)
+        }
+        Err(SignInError::NoSuchDevice) => pages::not_found(),
+        Err(SignInError::InUse) => refuse(
+            format!(
+                "{} đang mở trên một máy khác. Hãy đóng màn hình đó trước.",
+                app.config.counter_name(counter)
+            ),
+            StatusCode::CONFLICT,
+        ),
+        Err(SignInError::Unreachable(reason)) => {
+            warn!(cause = %reason, "sign-in: the broker did not answer");
+            refuse(
+                "Không kết nối được máy chủ hàng đợi. Hãy thử lại sau ít phút.".into(),
+                StatusCode::SERVICE_UNAVAILABLE,
+            )
+        }
+    }
+}
+
+async fn sign_out(
+    kind: Kind,
+    State(app): State<Counters>,
+    Path(counter): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    if let Some((session, others)) = app.sessions.close(&headers) {
+        if !others {
+            app.desks.close(&session.device).await;
+        }
+        info!(device = %session.device, "a browser signed out");
+    }
+    let mut response = Redirect::to(&format!("/{}/{counter}", kind.path())).into_response();
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, session::clear_cookie());
+    response
+}
+
+/// The desk's screen now, then every change.
+async fn events(
+    kind: Kind,
+    State(app): State<Counters>,
+    Path(counter): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let session = match app
+        .counter(&counter)
+        .ok_or(Refusal::NotFound)
+        .and_then(|counter| app.session_for(kind, counter, &headers))
+    {
+        Ok(session) => session,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let Some(mut screens) = app.desks.screens(&session.device).await else {
+        return Refusal::SignedOut.into_response();
+    };
+    screens.mark_changed();
+    let stream = futures_util::stream::unfold(screens, |mut screens| async move {
+        screens.changed().await.ok()?;
+        let view = screens.borrow_and_update().clone();
+        Some((
+            Ok::<_, Infallible>(Event::default().event("screen").data(&*view)),
+            screens,
+        ))
+    });
+    no_store(
+        Sse::new(stream)
+            .keep_alive(KeepAlive::default())
+            .into_response(),
+    )
+}
+
+/// A press on the page: `{"sent": true}` when a command went out, `{"sent": false}` when
+/// it was dropped as a repeat.
+async fn press(
+    kind: Kind,
+    State(app): State<Counters>,
+    Path(counter): Path<String>,
+    headers: HeaderMap,
+    body: Result<Json<serde_json::Value>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let session = match app
+        .counter(&counter)
+        .ok_or(Refusal::NotFound)
+        .and_then(|counter| app.session_for(kind, counter, &headers))
+    {
+        Ok(session) => session,
+        Err(refusal) => return refusal.into_response(),
+    };
+    if !session::carries_csrf(&headers, &session) {
+        return Refusal::NoCsrf.into_response();
+    }
+    let Ok(Json(body)) = body else {
+        return Refusal::BadPress("nội dung không phải JSON".into()).into_response();
+    };
+    match app.desks.press(&session.device, body).await {
+        Ok(sent) => Json(serde_json::json!({ "sent": sent })).into_response(),
+        Err(reason) => Refusal::BadPress(reason).into_response(),
+    }
+}
+
+/// Why a request of a counter page is refused.
+#[derive(Debug)]
+enum Refusal {
+    NotFound,
+    /// No session, or it ended.
+    SignedOut,
+    /// The session is another counter's (or another kind of screen's).
+    OtherCounter(String),
+    /// The action lacks the session's CSRF token.
+    NoCsrf,
+    /// The press makes no sense.
+    BadPress(String),
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        let (status, error) = match self {
+            Refusal::NotFound => (StatusCode::NOT_FOUND, "Không có quầy này.".to_string()),
+            Refusal::SignedOut => (
+                StatusCode::UNAUTHORIZED,
+                "Chưa đăng nhập hoặc phiên đã hết hạn. Hãy tải lại trang.".into(),
+            ),
+            Refusal::OtherCounter(name) => (
+                StatusCode::FORBIDDEN,
+                format!("Phiên này đăng nhập cho {name}, không làm được việc của quầy khác."),
+            ),
+            Refusal::NoCsrf => (
+                StatusCode::FORBIDDEN,
+                "Yêu cầu thiếu mã phiên; hãy tải lại trang.".into(),
+            ),
+            Refusal::BadPress(reason) => (
+                StatusCode::BAD_REQUEST,
+                format!("Yêu cầu không hợp lệ: {reason}"),
+            ),
+        };
+        (status, Json(serde_json::json!({ "error": error }))).into_response()
+    }
+}
+
+impl Counters {
+    fn counter(&self, path: &str) -> Option<u16> {
+        path.parse()
+            .ok()
+            .filter(|n| self.config.counter(*n).is_some())
+    }
+
+    /// The request's session if it is for `kind` at `counter`.
+    fn session_for(
+        &self,
+        kind: Kind,
+        counter: u16,
+        headers: &HeaderMap,
+    ) -> Result<session::Session, Refusal> {
+        let session = self.sessions.of(headers).ok_or(Refusal::SignedOut)?;
+        let role = self.config.device(&session.device).map(|d| d.role);
+        if session.counter != counter || role != Some(kind.role()) {
+            return Err(Refusal::OtherCounter(
+                self.config.counter_name(session.counter),
+            ));
+        }
+        Ok(session)
+    }
+
+    fn sign_in_page(
+        &self,
+        kind: Kind,
+        counter: u16,
+        peer: SocketAddr,
+        message: Option<String>,
+        status: StatusCode,
+    ) -> Response {
+        let title = match kind {
+            Kind::Console => "Màn hình cán bộ",
+            Kind::Rating => "Màn hình đánh giá",
+        };
+        let password = if self.desks.passwords_needed() {
+            "<label>Mật khẩu của thiết bị<input type=\"password\" name=\"password\" \
+             autocomplete=\"current-password\" autofocus required></label>"
+        } else {
+            "<p class=\"hint\">Máy chủ MQTT không đòi mật khẩu: chỉ đăng nhập được trên \
+             chính máy chủ này.</p>"
+        };
+        let secure = peer.ip().is_loopback();
+        let message = message.or_else(|| {
+            (!secure).then(|| "Đăng nhập chỉ được trên chính máy chủ hoặc qua HTTPS.".to_string())
+        });
+        let html = pages::SIGN_IN_HTML
+            .replace("{{title}}", title)
+            .replace(
+                "{{counter_name}}",
+                &escape(&self.config.counter_name(counter)),
+            )
+            .replace("{{office}}", &escape(&self.config.site.name))
+            .replace("{{action}}", &format!("/{}/{counter}/sign-in", kind.path()))
+            .replace("{{password}}", password)
+            .replace(
+                "{{message}}",
+                &message.map_or(String::new(), |m| {
+                    format!("<p class=\"error\" role=\"alert\">{}</p>", escape(&m))
+                }),
+            );
+        no_store((status, Html(html)).into_response())
+    }
+}
+
+/// Pages with a session's token in them stay out of caches.
+fn no_store(mut response: Response) -> Response {
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    response
+}
