@@ -54,12 +54,31 @@ pub struct SiteConfig {
 pub struct WebConfig {
     /// The address to listen on, host:port: "0.0.0.0:8080" for every screen of the LAN.
     pub listen: String,
+    /// HTTPS too, host:port ("0.0.0.0:8443"): signing in from another machine needs it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_listen: Option<String>,
+    /// The HTTPS certificate (PEM), e.g. the `web.crt` that `qms broker setup` makes with
+    /// the office CA.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_cert: Option<String>,
+    /// Its private key (PEM), e.g. `web.key`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_key: Option<String>,
+    /// Where citizens' phones reach the pages, e.g. "http://192.168.1.10:8080" on the
+    /// office's guest Wi-Fi, or a public address that reaches the office: the ticket's QR
+    /// holds it and the ticket's token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<String>,
 }
 
 impl Default for WebConfig {
     fn default() -> Self {
         WebConfig {
             listen: "0.0.0.0:8080".into(),
+            tls_listen: None,
+            tls_cert: None,
+            tls_key: None,
+            public_url: None,
         }
     }
 }
@@ -897,6 +916,38 @@ impl SiteConfig {
                 ),
             ));
         }
+        if let Some(tls_listen) = &self.web.tls_listen {
+            if tls_listen.parse::<std::net::SocketAddr>().is_err() {
+                problems.push(err(
+                    "web",
+                    None,
+                    "tls_listen",
+                    format!(
+                        "\"{tls_listen}\" is not an IP address and port, e.g. \"0.0.0.0:8443\""
+                    ),
+                ));
+            }
+            if self.web.tls_cert.is_none() || self.web.tls_key.is_none() {
+                problems.push(err(
+                    "web",
+                    None,
+                    "tls_listen",
+                    "needs tls_cert and tls_key (qms broker setup makes web.crt and web.key)"
+                        .into(),
+                ));
+            }
+        }
+        if let Some(url) = &self.web.public_url {
+            let scheme = url.starts_with("http://") || url.starts_with("https://");
+            if !scheme || url.contains(char::is_whitespace) || url.ends_with('/') {
+                problems.push(err(
+                    "web",
+                    None,
+                    "public_url",
+                    format!("\"{url}\" is not an address like \"http://192.168.1.10:8080\" (no / at the end)"),
+                ));
+            }
+        }
         if self.store.path.trim().is_empty() {
             problems.push(err(
                 "store",
@@ -1043,6 +1094,27 @@ mod tests {
         let mut e = SiteConfig::parse(text).unwrap_err();
         assert_eq!(e.problems.len(), 1, "{e}");
         e.problems.remove(0)
+    }
+
+    #[test]
+    fn https_without_a_certificate_and_a_bad_public_address_are_refused() {
+        let with = |lines: &str| {
+            DEFAULT_CONFIG.replace(
+                "listen = \"0.0.0.0:8080\"",
+                &format!("listen = \"0.0.0.0:8080\"\n{lines}"),
+            )
+        };
+        let e = only_problem(&with("tls_listen = \"0.0.0.0:8443\""));
+        assert_eq!(e.field, "web.tls_listen");
+        assert!(e.message.contains("tls_cert and tls_key"), "{e:?}");
+        let e = only_problem(&with("public_url = \"192.168.1.10:8080/\""));
+        assert_eq!(e.field, "web.public_url");
+        let fine = with(
+            "tls_listen = \"0.0.0.0:8443\"\ntls_cert = \"web.crt\"\ntls_key = \"web.key\"\n\
+             public_url = \"https://hcm.example.vn/p-ben-thanh\"",
+        );
+        let config = SiteConfig::parse(&fine).unwrap();
+        assert_eq!(config.web.tls_listen.as_deref(), Some("0.0.0.0:8443"));
     }
 
     #[test]

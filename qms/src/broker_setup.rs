@@ -311,6 +311,18 @@ fn certificates(
     std::fs::write(out.join("server.crt"), cert)?;
     write_private(&out.join("server.key"), &key)?;
     report.push(format!("broker certificate for {}", names.join(", ")));
+    // `qms web` on the same machine: HTTPS for signing in from the officers' PCs.
+    let (cert, key) = issue(
+        names.clone(),
+        &names[0],
+        ExtendedKeyUsagePurpose::ServerAuth,
+    )?;
+    std::fs::write(out.join("web.crt"), cert)?;
+    write_private(&out.join("web.key"), &key)?;
+    report.push(format!(
+        "web pages' HTTPS certificate web.crt (set [web] tls_cert and tls_key) for {}",
+        names.join(", ")
+    ));
     let mut made = 0;
     for device in &config.devices {
         let cert_path = out.join("secrets").join(format!("{}.crt", device.id));

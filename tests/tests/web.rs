@@ -45,18 +45,60 @@ async fn request(
     headers: &[(&str, &str)],
     body: &str,
 ) -> Answer {
-    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let stream = TcpStream::connect(addr).await.unwrap();
+    exchange(stream, method, path, headers, body).await
+}
+
+/// One request over HTTPS, trusting only the office CA in `ca`.
+async fn https_request(
+    addr: SocketAddr,
+    ca: &std::path::Path,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Answer {
+    let mut roots = rustls::RootCertStore::empty();
+    let pem = std::fs::read(ca).unwrap();
+    for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    let name = rustls::pki_types::ServerName::IpAddress(addr.ip().into());
+    let tcp = TcpStream::connect(addr).await.unwrap();
+    let tls = connector
+        .connect(name, tcp)
+        .await
+        .expect("the office CA is trusted");
+    exchange(tls, method, path, headers, body).await
+}
+
+async fn exchange(
+    mut stream: impl tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Answer {
     let mut request = format!("{method} {path} HTTP/1.1\r\nHost: office\r\nConnection: close\r\n");
     for (name, value) in headers {
         request.push_str(&format!("{name}: {value}\r\n"));
     }
     request.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
     stream.write_all(request.as_bytes()).await.unwrap();
-    let mut response = String::new();
-    timeout(WAIT, stream.read_to_string(&mut response))
+    let mut bytes = Vec::new();
+    // A TLS peer may hang up without close_notify once the answer is sent.
+    let _ = timeout(WAIT, stream.read_to_end(&mut bytes))
         .await
-        .expect("the server answers")
-        .unwrap();
+        .expect("the server answers");
+    let response = String::from_utf8(bytes).unwrap();
     let status = response[9..12].parse().expect("a status code");
     let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
     Answer {
@@ -272,7 +314,7 @@ impl WebOffice {
         let mut bus = options_for(&config, broker, "web");
         bus.reconnect_delay = std::time::Duration::from_millis(50);
         let server = tokio::spawn(qms_web::serve(
-            listener,
+            listener.into(),
             Arc::new(config.clone()),
             bus,
             async {
@@ -698,4 +740,80 @@ async fn in_chromium_the_rating_page_asks_once_and_the_rating_is_recorded() {
     counter.close().await;
     admin.close().await;
     office.authority.stop().await;
+}
+
+/// `qms web` with the HTTPS certificate `qms broker setup` makes: signing in over TLS
+/// gives a cookie that is only ever sent back over HTTPS.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_https_with_the_office_certificate_a_sign_in_gives_a_secure_cookie() {
+    let (broker, _) = start_broker(BrokerKind::Embedded);
+    let config = office();
+    let store = tempfile::tempdir().unwrap();
+    let authority = Authority::start(&config, broker, store.path(), Arc::new(SystemClock)).await;
+    let files = tempfile::tempdir().unwrap();
+    let setup = qms::broker_setup::SetupOptions {
+        out: files.path().to_path_buf(),
+        hosts: vec!["127.0.0.1".into()],
+        lan_port: 8883,
+        loopback_port: 1883,
+        tls: true,
+        require_client_certificates: false,
+        broker_user: "mosquitto".into(),
+    };
+    let mut for_mosquitto = config.clone();
+    for_mosquitto.broker.embedded = false;
+    qms::broker_setup::setup(&for_mosquitto, &setup).expect("the office's files are made");
+    let acceptor =
+        qms_web::https::acceptor(&files.path().join("web.crt"), &files.path().join("web.key"))
+            .expect("the web certificate loads");
+    let http = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let https = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = https.local_addr().unwrap();
+    let listeners = qms_web::Listeners {
+        http,
+        https: Some(qms_web::https::HttpsListener {
+            listener: https,
+            acceptor,
+        }),
+    };
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(qms_web::serve(
+        listeners,
+        Arc::new(config.clone()),
+        options_for(&config, broker, "web"),
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    let ca = files.path().join("ca.crt");
+
+    let page = https_request(addr, &ca, "GET", "/counter/3", &[], "").await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("action=\"/counter/3/sign-in\""),
+        "{}",
+        page.body
+    );
+    let signed = https_request(
+        addr,
+        &ca,
+        "POST",
+        "/counter/3/sign-in",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        "password=",
+    )
+    .await;
+    assert_eq!(signed.status, 303, "{}", signed.body);
+    let cookie = signed.header("set-cookie").expect("a session cookie");
+    assert!(cookie.ends_with("; Secure"), "{cookie}");
+    let board = https_request(addr, &ca, "GET", "/board", &[], "").await;
+    assert_eq!(board.status, 200);
+
+    stop.send(()).unwrap();
+    timeout(WAIT, server)
+        .await
+        .expect("the server stops")
+        .unwrap()
+        .unwrap();
+    authority.stop().await;
 }

@@ -13,12 +13,13 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Json, Router};
+use axum::{Extension, Form, Json, Router};
 use qms_core::SiteConfig;
 use serde::Deserialize;
 use tracing::{info, warn};
 
 use crate::desk::{Desks, Kind, SignInError};
+use crate::https::Https;
 use crate::pages::{self, escape};
 use crate::session::{self, Sessions};
 
@@ -33,6 +34,14 @@ pub struct Counters {
     pub sessions: Arc<Sessions>,
     /// Devices whose retained status says online.
     pub online: Arc<Mutex<HashSet<String>>>,
+    /// Where HTTPS is served, if it is.
+    pub https_port: Option<u16>,
+}
+
+/// Signing in sends a password and the session's cookie: only over HTTPS, or from the
+/// server's own machine where nothing crosses the network.
+pub fn secure_enough(peer: SocketAddr, https: bool) -> bool {
+    https || peer.ip().is_loopback()
 }
 
 /// The routes of both kinds of counter page.
@@ -41,10 +50,10 @@ pub fn routes(counters: Counters) -> Router {
     for kind in [Kind::Console, Kind::Rating] {
         let base = format!("/{}/:counter", kind.path());
         router = router
-            .route(&base, get(move |s, p, c, h| page(kind, s, p, c, h)))
+            .route(&base, get(move |s, p, c, x, h| page(kind, s, p, c, x, h)))
             .route(
                 &format!("{base}/sign-in"),
-                post(move |s, p, c, f| sign_in(kind, s, p, c, f)),
+                post(move |s, p, c, x, h, f| sign_in(kind, s, p, c, x, h, f)),
             )
             .route(
                 &format!("{base}/sign-out"),
@@ -69,8 +78,10 @@ async fn page(
     State(app): State<Counters>,
     Path(counter): Path<String>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    https: Option<Extension<Https>>,
     headers: HeaderMap,
 ) -> Response {
+    let secure = secure_enough(peer, https.is_some());
     let Some(counter) = app.counter(&counter) else {
         return pages::not_found();
     };
@@ -89,11 +100,12 @@ async fn page(
                 .replace("{{csrf}}", &session.csrf);
             no_store(Html(html).into_response())
         }
-        Err(_) => app.sign_in_page(kind, counter, peer, None, StatusCode::OK),
+        Err(_) => app.sign_in_page(kind, counter, secure, &headers, None, StatusCode::OK),
     }
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct SignInForm {
     #[serde(default)]
     password: String,
@@ -104,16 +116,21 @@ async fn sign_in(
     State(app): State<Counters>,
     Path(counter): Path<String>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    https: Option<Extension<Https>>,
+    headers: HeaderMap,
     Form(form): Form<SignInForm>,
 ) -> Response {
     let Some(counter) = app.counter(&counter) else {
         return pages::not_found();
     };
-    let refuse =
-        |message: String, status| app.sign_in_page(kind, counter, peer, Some(message), status);
-    if !peer.ip().is_loopback() {
+    let https = https.is_some();
+    let secure = secure_enough(peer, https);
+    let refuse = |message: String, status| {
+        app.sign_in_page(kind, counter, secure, &headers, Some(message), status)
+    };
+    if !secure {
         return refuse(
-            "Đăng nhập chỉ được trên chính máy chủ hoặc qua HTTPS.".into(),
+            app.https_words(&headers, kind, counter),
             StatusCode::FORBIDDEN,
         );
     }
@@ -142,7 +159,7 @@ async fn sign_in(
             let mut response = Redirect::to(&format!("/{}/{counter}", kind.path())).into_response();
             response
                 .headers_mut()
-                .insert(header::SET_COOKIE, session::set_cookie(&token, false));
+                .insert(header::SET_COOKIE, session::set_cookie(&token, https));
             response
         }
         Err(SignInError::WrongPassword) => {
@@ -290,6 +307,27 @@ impl IntoResponse for Refusal {
 }
 
 impl Counters {
+    /// Where to sign in instead of plain HTTP from another machine.
+    fn https_words(&self, headers: &HeaderMap, kind: Kind, counter: u16) -> String {
+        let host = headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .map(|h| h.rsplit_once(':').map_or(h, |(host, _)| host))
+            .filter(|h| {
+                !h.is_empty()
+                    && h.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || ".-[]".contains(c))
+            });
+        match (self.https_port, host) {
+            (Some(port), Some(host)) => format!(
+                "Đăng nhập cần kết nối an toàn: hãy mở https://{host}:{port}/{}/{counter}",
+                kind.path()
+            ),
+            _ => "Đăng nhập chỉ được qua HTTPS (đặt [web] tls_listen) hoặc trên chính máy chủ."
+                .into(),
+        }
+    }
+
     fn counter(&self, path: &str) -> Option<u16> {
         path.parse()
             .ok()
@@ -317,7 +355,8 @@ impl Counters {
         &self,
         kind: Kind,
         counter: u16,
-        peer: SocketAddr,
+        secure: bool,
+        headers: &HeaderMap,
         message: Option<String>,
         status: StatusCode,
     ) -> Response {
@@ -332,10 +371,8 @@ impl Counters {
             "<p class=\"hint\">Máy chủ MQTT không đòi mật khẩu: chỉ đăng nhập được trên \
              chính máy chủ này.</p>"
         };
-        let secure = peer.ip().is_loopback();
-        let message = message.or_else(|| {
-            (!secure).then(|| "Đăng nhập chỉ được trên chính máy chủ hoặc qua HTTPS.".to_string())
-        });
+        let message =
+            message.or_else(|| (!secure).then(|| self.https_words(headers, kind, counter)));
         let html = pages::SIGN_IN_HTML
             .replace("{{title}}", title)
             .replace(
@@ -362,4 +399,19 @@ fn no_store(mut response: Response) -> Response {
         header::HeaderValue::from_static("no-store"),
     );
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signing_in_from_another_machine_needs_https() {
+        let lan: SocketAddr = "192.168.1.31:52000".parse().unwrap();
+        let local: SocketAddr = "127.0.0.1:52000".parse().unwrap();
+        assert!(!secure_enough(lan, false));
+        assert!(secure_enough(lan, true));
+        assert!(secure_enough(local, false));
+        assert!(secure_enough("[::1]:52000".parse().unwrap(), false));
+    }
 }

@@ -8,7 +8,8 @@
 //!   [`qms_core::board::BoardModel`], the model the Slint board draws from too.
 //! - [`counters`]: the console and rating pages behind sign-in; [`desk`]: the broker
 //!   connection each one acts through, as that counter's own device;
-//!   [`session`]: the cookie, the CSRF token and the sign-in limit.
+//!   [`session`]: the cookie, the CSRF token and the sign-in limit; [`https`]: the
+//!   same routes over TLS with the office's certificate.
 //! - [`pages`]: the HTML, CSS and JavaScript, compiled into the binary.
 //!
 //! Pages: `/board`, the hall board for a smart TV's browser; `/counter/{n}`, the
@@ -16,9 +17,10 @@
 
 pub mod counters;
 pub mod desk;
+pub mod https;
 pub mod pages;
 pub mod server;
 pub mod session;
 pub mod view;
 
-pub use server::{run, serve, WebOptions};
+pub use server::{run, serve, Listeners, WebOptions};

@@ -4,6 +4,7 @@
 use std::collections::HashSet;
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -25,6 +26,7 @@ use tracing::{debug, info, warn};
 
 use crate::counters::{self, Counters};
 use crate::desk::Desks;
+use crate::https::{self, HttpsListener};
 use crate::pages;
 use crate::session::Sessions;
 use crate::view::BoardView;
@@ -42,30 +44,69 @@ pub struct WebOptions {
 /// The board's state as JSON, the newest for every page.
 type Views = watch::Receiver<Arc<str>>;
 
-/// Serves the pages on `options.listen` until `shutdown`.
+/// Where the pages are served: plain HTTP, and HTTPS when the site has a certificate.
+pub struct Listeners {
+    /// Plain HTTP: the board and the citizen's page on the LAN.
+    pub http: TcpListener,
+    /// HTTPS: signing in from another machine.
+    pub https: Option<HttpsListener>,
+}
+
+impl From<TcpListener> for Listeners {
+    fn from(http: TcpListener) -> Listeners {
+        Listeners { http, https: None }
+    }
+}
+
+/// Serves the pages on `options.listen`, and over HTTPS on `[web] tls_listen` when set,
+/// until `shutdown`.
 pub async fn run(
     options: WebOptions,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let listener = TcpListener::bind(options.listen).await.map_err(|e| {
-        std::io::Error::new(
-            e.kind(),
-            format!(
-                "qms web cannot listen on {}: {e} (set [web] listen in qms.toml)",
-                options.listen
-            ),
-        )
-    })?;
-    serve(listener, options.config, options.bus, shutdown).await
+    let bind = |address: SocketAddr, key: &'static str| async move {
+        TcpListener::bind(address).await.map_err(|e| {
+            std::io::Error::new(
+                e.kind(),
+                format!("qms web cannot listen on {address}: {e} (set [web] {key} in qms.toml)"),
+            )
+        })
+    };
+    let http = bind(options.listen, "listen").await?;
+    let web = &options.config.web;
+    let https = match (&web.tls_listen, &web.tls_cert, &web.tls_key) {
+        (Some(address), Some(cert), Some(key)) => {
+            let address = address.parse().map_err(|_| {
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    format!("[web] tls_listen \"{address}\" is not an address to listen on"),
+                )
+            })?;
+            let acceptor = https::acceptor(Path::new(cert), Path::new(key))?;
+            Some(HttpsListener {
+                listener: bind(address, "tls_listen").await?,
+                acceptor,
+            })
+        }
+        _ => None,
+    };
+    serve(
+        Listeners { http, https },
+        options.config,
+        options.bus,
+        shutdown,
+    )
+    .await
 }
 
-/// Serves the pages on a listener already bound (a test binds port 0) until `shutdown`.
+/// Serves the pages on listeners already bound (a test binds port 0) until `shutdown`.
 pub async fn serve(
-    listener: TcpListener,
+    listeners: Listeners,
     config: Arc<SiteConfig>,
     bus: BusOptions,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let listener = listeners.http;
     let (stop_tx, stop) = watch::channel(false);
     tokio::spawn(async move {
         shutdown.await;
@@ -78,11 +119,16 @@ pub async fn serve(
     let (views_tx, views) = watch::channel(first);
     let online = Arc::new(Mutex::new(HashSet::new()));
     let desks = Arc::new(Desks::new(config.clone(), bus.clone()));
+    let https_port = match &listeners.https {
+        Some(https) => Some(https.listener.local_addr()?.port()),
+        None => None,
+    };
     let counters = Counters {
         config: config.clone(),
         desks: desks.clone(),
         sessions: Arc::new(Sessions::default()),
         online: online.clone(),
+        https_port,
     };
     let feed = tokio::spawn(feed(config, bus, model, views_tx, online, stop.clone()));
     info!(
@@ -118,6 +164,9 @@ pub async fn serve(
         .with_state(views)
         .merge(counters::routes(counters))
         .fallback(not_found);
+    let served_https = listeners
+        .https
+        .map(|https| tokio::spawn(https::serve(https, app.clone(), stop.clone())));
     let mut stopped = stop;
     axum::serve(
         listener,
@@ -129,6 +178,9 @@ pub async fn serve(
         desks.close_all().await;
     })
     .await?;
+    if let Some(served) = served_https {
+        let _ = served.await;
+    }
     let _ = feed.await;
     info!("web pages stopped");
     Ok(())

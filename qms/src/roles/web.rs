@@ -1,4 +1,5 @@
-//! `qms web`: the office's screens as web pages (the hall board at `/board`).
+//! `qms web`: the office's screens as web pages: the hall board, the counters' consoles
+//! and rating tablets, over HTTP and, with `[web] tls_listen`, HTTPS.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
