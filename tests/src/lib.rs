@@ -1,7 +1,8 @@
 //! Support for the end-to-end tests in `tests/tests`: brokers (embedded in-process, as a
 //! `qms broker` process, or Mosquitto), the authority in-process or as a process, a TCP
 //! gate that cuts a connection on demand, protocol clients, [`plain`] MQTT clients
-//! that know nothing of the project, and a real [`browser`] for the pages.
+//! that know nothing of the project, a real [`browser`] for the pages and [`http`] for
+//! their requests and event streams.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -11,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub mod browser;
+pub mod http;
 pub mod plain;
 
 use qms::device::DeviceClient;

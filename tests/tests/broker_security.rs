@@ -12,6 +12,7 @@ use qms_bus::{Bus, BusEvent};
 use qms_core::protocol::{Board, Command, CounterDisplay, Event, EventKind, Rating, TicketState};
 use qms_core::SiteConfig;
 use qms_queue::SystemClock;
+use qms_tests::http::{press, request, sign_in, EventStream};
 use qms_tests::plain::{PlainClient, PlainOptions};
 use qms_tests::{client, mosquitto_available, office, options_for, Authority, BrokerProcess, WAIT};
 use serde_json::json;
@@ -374,5 +375,109 @@ async fn regression_another_devices_password_cannot_take_the_authoritys_connecti
     let mut kiosk = client(&office.lan, office.lan_addr, "kiosk-1", &[]).await;
     let issue = Command::issue("cccd", None);
     assert!(kiosk.send(issue, WAIT).await.unwrap().ok);
+    authority.stop().await;
+}
+
+/// `qms web` through the generated broker, over its TLS listener: a browser signs in at
+/// counter 3 with counter 3's own device password, which the broker checks; signed in,
+/// it calls as counter-3. A wrong password is refused, and an address that keeps
+/// guessing is locked out even when it finally has the right one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_signs_in_with_the_counters_own_password_which_the_broker_checks() {
+    if !mosquitto_available() {
+        return;
+    }
+    let office = office_broker(false);
+    let store = tempfile::tempdir().unwrap();
+    let authority = Authority::start(
+        &office.local,
+        office.loopback,
+        store.path(),
+        Arc::new(SystemClock),
+    )
+    .await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(qms_web::serve(
+        listener.into(),
+        Arc::new(office.lan.clone()),
+        options_for(&office.lan, office.lan_addr, "web"),
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    // The web device's own rights are enough for the board.
+    let mut board = EventStream::open(addr, "/board/events").await;
+    let mut seq = 0;
+    board.board(&mut seq, |v| v["stale"] == "").await;
+
+    let form = [("Content-Type", "application/x-www-form-urlencoded")];
+    let guess = request(
+        addr,
+        "POST",
+        "/counter/3/sign-in",
+        &form,
+        "password=guess1234",
+    )
+    .await;
+    assert_eq!(guess.status, 401, "{}", guess.body);
+    assert!(guess.body.contains("Sai mật khẩu."), "{}", guess.body);
+    let (cookie, csrf) = sign_in(addr, "/counter/3", &password(&office, "counter-3")).await;
+
+    let mut kiosk = client(&office.lan, office.lan_addr, "kiosk-1", &[]).await;
+    let ticket = kiosk
+        .send(Command::issue("cu-tru", None), WAIT)
+        .await
+        .unwrap()
+        .ticket
+        .unwrap();
+    let mut screens = EventStream::open_with(addr, "/counter/3/events", &cookie).await;
+    let listed = screens
+        .screen(|s| s["waiting"].as_array().is_some_and(|w| w.len() == 1))
+        .await;
+    let (status, sent) = press(
+        addr,
+        "/counter/3",
+        &cookie,
+        &csrf,
+        json!({"action": "call_next", "turn": listed["turn"]}),
+    )
+    .await;
+    assert_eq!((status, sent), (200, json!({"sent": true})));
+    board
+        .board(&mut seq, |v| {
+            v["calling"]["label"] == ticket.label.as_str() && v["calling"]["counter"] == "Quầy 3"
+        })
+        .await;
+
+    // Four more guesses (five in all) and this address waits, right password or not.
+    for _ in 0..4 {
+        let guess = request(
+            addr,
+            "POST",
+            "/counter/4/sign-in",
+            &form,
+            "password=guess1234",
+        )
+        .await;
+        assert_eq!(guess.status, 401);
+    }
+    let right = format!("password={}", password(&office, "counter-4"));
+    let locked = request(addr, "POST", "/counter/4/sign-in", &form, &right).await;
+    assert_eq!(locked.status, 429, "{}", locked.body);
+    assert!(
+        locked.body.contains("Sai mật khẩu quá nhiều lần"),
+        "{}",
+        locked.body
+    );
+
+    stop.send(()).unwrap();
+    timeout(WAIT, server)
+        .await
+        .expect("the server stops")
+        .unwrap()
+        .unwrap();
+    kiosk.close().await;
     authority.stop().await;
 }
