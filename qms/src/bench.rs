@@ -38,6 +38,14 @@ pub struct BenchArgs {
     /// every ten tickets), with the memory along the way
     #[arg(long)]
     day: Option<usize>,
+    /// Instead of the runs above, `qms web` in a process of its own with this many board
+    /// pages following it (HTTP clients holding Server-Sent Events streams): call → every
+    /// page updated, and the server's memory and CPU
+    #[arg(long)]
+    web: Option<usize>,
+    /// Calls in the `--web` run
+    #[arg(long, default_value_t = 50)]
+    calls: usize,
 }
 
 impl BenchArgs {
@@ -70,6 +78,11 @@ impl BenchArgs {
         );
         if let Some(commands) = args.day {
             return day_run(&config, &child, commands)
+                .await
+                .map_err(|e| child.explain(e));
+        }
+        if let Some(pages) = args.web {
+            return web_run(&config, &config_path, pages, args.calls)
                 .await
                 .map_err(|e| child.explain(e));
         }
@@ -142,6 +155,15 @@ fn bench_config(base: &SiteConfig, clients: usize) -> SiteConfig {
 }
 
 struct Authority(Child);
+
+/// `qms web` as a child process, against the bench's broker.
+fn spawn_web(config: &Path, broker: &str, listen: std::net::SocketAddr) -> anyhow::Result<Authority> {
+    let mut command = std::process::Command::new(std::env::current_exe()?);
+    command.arg("--config").arg(config);
+    command.args(["--broker", broker, "web", "--listen", &listen.to_string()]);
+    command.env("RUST_LOG", "warn").stdin(Stdio::null());
+    Ok(Authority(command.spawn().context("starting qms web")?))
+}
 
 impl Authority {
     fn spawn(
@@ -393,6 +415,130 @@ async fn pipelined_run(config: &SiteConfig, window: usize, total: usize) -> anyh
     let rate = total as f64 / start.elapsed().as_secs_f64();
     bus.close().await;
     Ok(rate)
+}
+
+/// `pages` board pages on one `qms web`; `calls` calls at counter 1, each timed from the
+/// command to its arrival on every page.
+async fn web_run(
+    config: &SiteConfig,
+    config_path: &Path,
+    pages: usize,
+    calls: usize,
+) -> anyhow::Result<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listen = qms_bus::free_loopback_addr();
+    let mut web = spawn_web(config_path, &config.broker.address, listen)?;
+    let started = Instant::now();
+    while tokio::net::TcpStream::connect(listen).await.is_err() {
+        if started.elapsed() > WAIT {
+            return Err(web.explain(anyhow::anyhow!("qms web did not listen on {listen}")));
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut kiosk = DeviceClient::connect(client_options(config, "bench-0")?, &[], WAIT).await?;
+    // The first command also waits for the authority to start.
+    kiosk.send(issue(config), Duration::from_secs(30)).await?;
+    let mut counter = DeviceClient::connect(client_options(config, "counter-1")?, &[], WAIT).await?;
+    // Each page reports every new number it is shown as called.
+    let (seen_tx, mut seen) = tokio::sync::mpsc::unbounded_channel::<(String, Instant)>();
+    for _ in 0..pages {
+        let mut stream = tokio::net::TcpStream::connect(listen)
+            .await
+            .context("a page could not connect (too few file descriptors? ulimit -n)")?;
+        let request = "GET /board/events HTTP/1.1\r\nHost: bench\r\nAccept: text/event-stream\r\n\r\n";
+        stream.write_all(request.as_bytes()).await?;
+        let seen_tx = seen_tx.clone();
+        tokio::spawn(async move {
+            const CALLING: &str = "\"calling\":{\"label\":\"";
+            let (mut buffer, mut last) = (String::new(), String::new());
+            let mut chunk = vec![0u8; 16 * 1024];
+            let _ = seen_tx.send((String::new(), Instant::now()));
+            while let Ok(n @ 1..) = stream.read(&mut chunk).await {
+                let at = Instant::now();
+                buffer.push_str(&String::from_utf8_lossy(&chunk[..n]));
+                loop {
+                    let Some(start) = buffer.find(CALLING) else {
+                        // Keep a tail that may hold the start of a call cut by the read.
+                        let mut cut = buffer.len().saturating_sub(CALLING.len());
+                        while !buffer.is_char_boundary(cut) {
+                            cut -= 1;
+                        }
+                        buffer.drain(..cut);
+                        break;
+                    };
+                    let rest = &buffer[start + CALLING.len()..];
+                    let Some(end) = rest.find('"') else { break };
+                    let label = rest[..end].to_string();
+                    buffer.drain(..start + CALLING.len() + end);
+                    if label != last {
+                        last.clone_from(&label);
+                        let _ = seen_tx.send((label, at));
+                    }
+                }
+            }
+        });
+    }
+    for _ in 0..pages {
+        seen.recv().await.context("a page closed")?;
+    }
+    let cpu_before = cpu_seconds(&web)?;
+    let wall = Instant::now();
+    let (mut each, mut all) = (Vec::new(), Vec::new());
+    for _ in 0..calls {
+        kiosk.send(issue(config), WAIT).await?;
+        let start = Instant::now();
+        let called = counter.send(Command::CallNext { counter: Some(1) }, WAIT).await?;
+        let Some(label) = called.ticket.map(|t| t.label) else {
+            bail!("counter 1 could not call: {:?}", called.error);
+        };
+        let mut reached = 0;
+        let mut last = 0.0;
+        while reached < pages {
+            let (shown, at) = tokio::time::timeout(WAIT, seen.recv())
+                .await
+                .with_context(|| format!("{reached} of {pages} pages showed {label}"))?
+                .context("the pages closed")?;
+            if shown == label {
+                let ms = (at - start).as_secs_f64() * 1e3;
+                each.push(ms);
+                last = ms;
+                reached += 1;
+            }
+        }
+        all.push(last);
+    }
+    let cpu = (cpu_seconds(&web)? - cpu_before) / wall.elapsed().as_secs_f64() * 100.0;
+    let (rss, peak) = web.memory()?;
+    let (each, all) = (Stats::of(each), Stats::of(all));
+    println!(
+        "call → one page updated     p50 {:>7.1} ms  p99 {:>7.1} ms  max {:>7.1} ms  ({pages} pages, {calls} calls)",
+        each.p50, each.p99, each.max
+    );
+    println!(
+        "call → all pages updated    p50 {:>7.1} ms  p99 {:>7.1} ms  max {:>7.1} ms",
+        all.p50, all.p99, all.max
+    );
+    println!(
+        "qms web with {pages} pages: RSS {:.1} MB (peak {:.1} MB), CPU {cpu:.1} % of one core during the calls",
+        rss as f64 / 1024.0,
+        peak as f64 / 1024.0
+    );
+    kiosk.close().await;
+    counter.close().await;
+    web.stop();
+    Ok(())
+}
+
+/// User and system CPU time of a child so far, from /proc.
+fn cpu_seconds(child: &Authority) -> anyhow::Result<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", child.0.id()))?;
+    // The fields after the command's name, which is in parentheses and may hold spaces.
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+    // utime and stime, fields 14 and 15 of the line (11 and 12 counted from the state
+    // after the name), in USER_HZ: 100 on Linux.
+    Ok((ticks(11) + ticks(12)) / 100.0)
 }
 
 struct Stats {
