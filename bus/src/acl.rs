@@ -53,7 +53,15 @@ pub fn mosquitto_acl(config: &SiteConfig) -> String {
                 rules.extend(commands(&topics, id));
                 rules.push(("read", topics.events()));
             }
-            Role::Display | Role::Web => {
+            Role::Display => {
+                rules.push(("read", topics.board()));
+                rules.push(("read", topics.all_counters()));
+                rules.push(("read", topics.all_statuses()));
+            }
+            Role::Web => {
+                // Its own commands follow citizens' tickets; a console or rating page
+                // acts through a connection as that counter's device, not as this one.
+                rules.extend(commands(&topics, id));
                 rules.push(("read", topics.board()));
                 rules.push(("read", topics.all_counters()));
                 rules.push(("read", topics.all_statuses()));
@@ -126,6 +134,18 @@ mod tests {
                 format!("topic write {r}/dev/printer-1/status"),
                 format!("topic read {r}/dev/printer-1/job"),
             ]
+        );
+        assert_eq!(
+            block(&acl, "web"),
+            [
+                format!("topic write {r}/dev/web/status"),
+                format!("topic write {r}/dev/web/cmd"),
+                format!("topic read {r}/dev/web/reply"),
+                format!("topic read {r}/board"),
+                format!("topic read {r}/counter/+"),
+                format!("topic read {r}/dev/+/status"),
+            ],
+            "the web pages' own device follows tickets; it acts for no counter"
         );
     }
 }

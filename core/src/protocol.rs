@@ -218,7 +218,16 @@ pub enum Command {
         #[serde(default)]
         day: Option<Date>,
     },
+    /// The tickets behind citizens' page tokens, each with its place in line; read-only,
+    /// for the web pages. Tokens of no ticket of today are left out of the answer.
+    Follow {
+        /// At most [`MAX_FOLLOWED`] tokens.
+        tokens: Vec<String>,
+    },
 }
+
+/// The most tokens one `follow` may name: the answer must fit one message.
+pub const MAX_FOLLOWED: usize = 200;
 
 impl Command {
     /// A ticket for `procedure`, printed where the device prints.
@@ -243,7 +252,7 @@ impl Command {
 
     /// Whether the command changes the queue (and so is stored for idempotency).
     pub fn is_write(&self) -> bool {
-        !matches!(self, Command::List { .. })
+        !matches!(self, Command::List { .. } | Command::Follow { .. })
     }
 }
 
@@ -521,9 +530,30 @@ pub struct Reply {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     /// The tickets a `list` asked for, by place in line.
     pub tickets: Option<Vec<Ticket>>,
+    /// For an issued ticket: the address of the citizen's page for it, for the QR, when
+    /// the site has `[web] public_url`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub follow_url: Option<String>,
+    /// The tickets a `follow` found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub followed: Option<Vec<Followed>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     /// Why the command was refused.
     pub error: Option<CommandError>,
+}
+
+/// A ticket a citizen's page follows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Followed {
+    /// The page's token.
+    pub token: String,
+    /// The ticket.
+    pub ticket: Ticket,
+    /// People called before it while it waits.
+    pub ahead: u32,
+    /// The estimated wait, in minutes, while it waits and a counter serving its
+    /// procedure is open.
+    pub wait_minutes: Option<u32>,
 }
 
 impl Reply {
@@ -537,6 +567,8 @@ impl Reply {
             ahead: None,
             wait_minutes: None,
             tickets: None,
+            follow_url: None,
+            followed: None,
             error: None,
         }
     }
@@ -849,6 +881,10 @@ pub struct PrintJob {
     /// The estimated wait in minutes, when it was issued; none while no counter serving its
     /// procedure is open.
     pub wait_minutes: Option<u32>,
+    /// The citizen's page for the ticket, printed as the QR; without it the QR holds the
+    /// ticket's id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub follow_url: Option<String>,
 }
 
 impl PrintJob {

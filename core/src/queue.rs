@@ -10,7 +10,7 @@ use time::{Date, OffsetDateTime};
 use crate::config::{Role, SiteConfig};
 use crate::protocol::{
     Board, BoardCall, BoardCounter, BoardWaiting, Command, CommandError, CounterStatus, ErrorCode,
-    Event, EventKind, PriorityReason, Reply, Ticket, TicketState, VERSION,
+    Event, EventKind, Followed, PriorityReason, Reply, Ticket, TicketState, MAX_FOLLOWED, VERSION,
 };
 
 /// Calls kept for the board.
@@ -61,6 +61,8 @@ pub enum Answer {
     },
     /// The tickets a `list` asked for.
     Tickets(Vec<Ticket>),
+    /// The tickets a `follow` found.
+    Followed(Vec<Followed>),
     /// Carried out; nothing to answer but that.
     Done,
 }
@@ -80,6 +82,7 @@ impl Answer {
                 reply.wait_minutes = wait_minutes;
             }
             Ok(Answer::Tickets(list)) => reply.tickets = Some(list),
+            Ok(Answer::Followed(list)) => reply.followed = Some(list),
             Ok(Answer::Done) => {}
             Err(error) => reply = Reply::error(Some(id.to_string()), error),
         }
@@ -615,7 +618,42 @@ impl QueueState {
                     }),
                 ))
             }
+            Command::Follow { tokens } => {
+                if tokens.len() > MAX_FOLLOWED {
+                    return Err(refuse(
+                        ErrorCode::BadRequest,
+                        "Quá nhiều phiếu trong một yêu cầu",
+                        format!("follow names at most {MAX_FOLLOWED} tokens"),
+                    ));
+                }
+                // The tokens are the authority's secret: its service, which holds it,
+                // answers `follow`; the state alone knows none.
+                Ok((Vec::new(), Box::new(|_, _| Answer::Followed(Vec::new()))))
+            }
         }
+    }
+
+    /// Ticket `id` of today for the page of `token`, with its place in line.
+    pub fn followed(&self, config: &SiteConfig, token: String, id: &str) -> Option<Followed> {
+        self.tickets.get(id)?;
+        match self.answer_ticket(config, id) {
+            Answer::Ticket {
+                ticket,
+                ahead,
+                wait_minutes,
+            } => Some(Followed {
+                token,
+                ticket,
+                ahead,
+                wait_minutes,
+            }),
+            _ => None,
+        }
+    }
+
+    /// The ids of today's tickets.
+    pub fn ticket_ids(&self) -> impl Iterator<Item = &str> {
+        self.tickets.keys().map(String::as_str)
     }
 
     fn new_ticket(
@@ -1080,7 +1118,9 @@ fn authorize(actor: &Actor, command: &Command) -> Result<(), CommandError> {
         Role::Kiosk => matches!(command, Command::Issue { .. } | Command::Reprint { .. }),
         Role::Counter => !matches!(command, Command::Issue { .. } | Command::Rate { .. }),
         Role::Rating => matches!(command, Command::Rate { .. }),
-        Role::Display | Role::Printer | Role::Queue | Role::Web => false,
+        // The web pages follow tickets, and send the rating a citizen gives on the page.
+        Role::Web => matches!(command, Command::Follow { .. } | Command::Rate { .. }),
+        Role::Display | Role::Printer | Role::Queue => false,
     };
     if allowed {
         Ok(())

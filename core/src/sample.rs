@@ -119,5 +119,6 @@ pub fn print_job(label: &str) -> PrintJob {
         english: false,
         ahead: 5,
         wait_minutes: Some(25),
+        follow_url: None,
     }
 }

@@ -77,8 +77,13 @@ impl TicketText {
                 hour_minute(t.issued_at, t.issued_at.offset())
             ),
             waiting,
-            qr: t.id.clone(),
-            footer: "Vui lòng chờ gọi số. Xin cảm ơn!".into(),
+            // The citizen's page when the office has one: the phone shows the queue.
+            qr: job.follow_url.clone().unwrap_or_else(|| t.id.clone()),
+            footer: match job.follow_url {
+                Some(_) => "Quét mã QR để theo dõi lượt gọi trên điện thoại. Xin cảm ơn!",
+                None => "Vui lòng chờ gọi số. Xin cảm ơn!",
+            }
+            .into(),
         }
     }
 }
@@ -205,5 +210,16 @@ mod tests {
             ["Cấp, đổi, cấp", "lại thẻ Căn cước"]
         );
         assert_eq!(wrap_columns("", 16), [""]);
+    }
+
+    #[test]
+    fn the_qr_opens_the_citizens_page_when_the_office_has_one() {
+        let mut job = qms_core::sample::print_job("1023");
+        let plain = TicketText::of(&job);
+        assert_eq!(plain.qr, "20261126-1023");
+        job.follow_url = Some("http://192.168.1.10:8080/t/Zq3k9Xw2mLp8Rt5Vb1Nc0A".into());
+        let text = TicketText::of(&job);
+        assert_eq!(text.qr, "http://192.168.1.10:8080/t/Zq3k9Xw2mLp8Rt5Vb1Nc0A");
+        assert!(text.footer.starts_with("Quét mã QR"), "{}", text.footer);
     }
 }

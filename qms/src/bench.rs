@@ -157,7 +157,11 @@ fn bench_config(base: &SiteConfig, clients: usize) -> SiteConfig {
 struct Authority(Child);
 
 /// `qms web` as a child process, against the bench's broker.
-fn spawn_web(config: &Path, broker: &str, listen: std::net::SocketAddr) -> anyhow::Result<Authority> {
+fn spawn_web(
+    config: &Path,
+    broker: &str,
+    listen: std::net::SocketAddr,
+) -> anyhow::Result<Authority> {
     let mut command = std::process::Command::new(std::env::current_exe()?);
     command.arg("--config").arg(config);
     command.args(["--broker", broker, "web", "--listen", &listen.to_string()]);
@@ -438,14 +442,16 @@ async fn web_run(
     let mut kiosk = DeviceClient::connect(client_options(config, "bench-0")?, &[], WAIT).await?;
     // The first command also waits for the authority to start.
     kiosk.send(issue(config), Duration::from_secs(30)).await?;
-    let mut counter = DeviceClient::connect(client_options(config, "counter-1")?, &[], WAIT).await?;
+    let mut counter =
+        DeviceClient::connect(client_options(config, "counter-1")?, &[], WAIT).await?;
     // Each page reports every new number it is shown as called.
     let (seen_tx, mut seen) = tokio::sync::mpsc::unbounded_channel::<(String, Instant)>();
     for _ in 0..pages {
         let mut stream = tokio::net::TcpStream::connect(listen)
             .await
             .context("a page could not connect (too few file descriptors? ulimit -n)")?;
-        let request = "GET /board/events HTTP/1.1\r\nHost: bench\r\nAccept: text/event-stream\r\n\r\n";
+        let request =
+            "GET /board/events HTTP/1.1\r\nHost: bench\r\nAccept: text/event-stream\r\n\r\n";
         stream.write_all(request.as_bytes()).await?;
         let seen_tx = seen_tx.clone();
         tokio::spawn(async move {
@@ -487,7 +493,9 @@ async fn web_run(
     for _ in 0..calls {
         kiosk.send(issue(config), WAIT).await?;
         let start = Instant::now();
-        let called = counter.send(Command::CallNext { counter: Some(1) }, WAIT).await?;
+        let called = counter
+            .send(Command::CallNext { counter: Some(1) }, WAIT)
+            .await?;
         let Some(label) = called.ticket.map(|t| t.label) else {
             bail!("counter 1 could not call: {:?}", called.error);
         };
@@ -535,7 +543,12 @@ fn cpu_seconds(child: &Authority) -> anyhow::Result<f64> {
     // The fields after the command's name, which is in parentheses and may hold spaces.
     let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
     let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
     // utime and stime, fields 14 and 15 of the line (11 and 12 counted from the state
     // after the name), in USER_HZ: 100 on Linux.
     Ok((ticks(11) + ticks(12)) / 100.0)

@@ -4,6 +4,7 @@
 //! - [`service`]: [`run`] serves commands from every device over MQTT, checks each
 //!   device's role, keeps replies for idempotency, and publishes replies, events, print
 //!   jobs and the retained board snapshot from an outbox, only after the write is durable.
+//! - [`follow`]: the unguessable tokens of the citizens' pages, and `follow` answered.
 //! - [`outbox`]: the publications waiting for the broker's acknowledgement, as a state
 //!   machine without I/O: what may go out now, rewind on reconnect, what is set aside.
 //! - [`store`]: sled behind a small interface; the one place that knows the keys and
@@ -11,6 +12,7 @@
 //!
 //! The queue logic itself is `qms_core::QueueState`; this crate does the I/O around it.
 
+pub mod follow;
 pub mod outbox;
 pub mod service;
 pub mod store;

@@ -28,6 +28,7 @@ use qms_core::{Actor, Answer, Outcome, QueueState};
 use time::{Date, OffsetDateTime};
 use tracing::{debug, error, info, warn};
 
+use crate::follow::FollowTokens;
 use crate::outbox::{Outbox, SetAside};
 use crate::store::{Group, Publication, Store, StoreError, Write};
 
@@ -166,6 +167,7 @@ pub async fn run(
     if !options.alone_check.is_zero() {
         ensure_alone(&bus_options, options.alone_check).await?;
     }
+    let follow = FollowTokens::new(&store.follow_secret()?);
     let (bus, mut events) = Bus::connect(bus_options)?;
     let mut service = Service {
         config: options.config,
@@ -182,6 +184,7 @@ pub async fn run(
         clock_behind: None,
         junk_log: LogLimit::default(),
         staffing_changed: false,
+        follow,
     };
     // Catch up with a day change while stopped, and refresh the retained board.
     service.roll_over(true)?;
@@ -274,6 +277,8 @@ struct Service {
     junk_log: LogLimit,
     /// A counter's device came or went since the board was last published.
     staffing_changed: bool,
+    /// The citizens' page tokens.
+    follow: FollowTokens,
 }
 
 /// Writes not yet durable, and what they will publish once they are.
@@ -597,6 +602,15 @@ impl Service {
                 events: Vec::new(),
                 answer: self.closed_day_list(*day, procedure.as_deref(), *state, *counter),
             },
+            Command::Follow { tokens } => {
+                // The state checks who may ask and how much; the tokens are found here.
+                let mut outcome = self.state.execute(&self.config, &actor, command, now);
+                if outcome.answer.is_ok() {
+                    let found = self.follow.follow(&self.state, &self.config, tokens);
+                    outcome.answer = Ok(Answer::Followed(found));
+                }
+                outcome
+            }
             _ => self.state.execute(&self.config, &actor, command, now),
         };
         let mut publications = Vec::new();
@@ -604,7 +618,10 @@ impl Service {
             Ok(answer) => publications.extend(self.print_job(&actor, id, command, answer)),
             Err(error) => debug!(device, id, cause = %error, "command refused"),
         }
-        let reply = Answer::reply(id, outcome.answer);
+        let mut reply = Answer::reply(id, outcome.answer);
+        if let (Command::Issue { .. }, Some(ticket)) = (command, &reply.ticket) {
+            reply.follow_url = self.follow_url(&ticket.id);
+        }
         let reply_bytes = self.reply_that_fits(&reply_topic, reply);
         publications.push(Publication {
             topic: reply_topic,
@@ -713,8 +730,15 @@ impl Service {
             english,
             ahead: *ahead,
             wait_minutes: *wait_minutes,
+            follow_url: self.follow_url(&ticket.id),
         };
         Some(json_publication(self.topics.job(&printer), &job))
+    }
+
+    /// The address of ticket `id`'s page, when the site says where phones reach it.
+    fn follow_url(&self, id: &str) -> Option<String> {
+        let public_url = self.config.web.public_url.as_deref()?;
+        Some(self.follow.url_of(public_url, id))
     }
 
     /// The board snapshot, and each counter's own topic where it changed, all retained.

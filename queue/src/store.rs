@@ -5,6 +5,7 @@
 //! - `o` + key: the outbox, publications not yet acknowledged by the broker;
 //! - `r` + device + 0 + command id: the reply of a write command, for idempotency;
 //! - `m/day`: the seq of the event that opened the current business day;
+//! - `m/follow`: the secret the citizens' page tokens are made with;
 //! - `d` + date ("2026-11-25"): the seq of the event that opened that business day, so
 //!   that a closed day's events can be read back for its report.
 //!
@@ -39,6 +40,9 @@ pub enum StoreError {
     #[error("making the database durable: {0}")]
     /// Syncing the write-ahead log failed.
     Sync(#[from] std::io::Error),
+    #[error("the system's random source failed")]
+    /// No random secret can be made.
+    Random,
     #[error("stored record {key:?} is damaged: {cause}")]
     /// A record cannot be read back.
     Damaged {
@@ -115,6 +119,7 @@ pub struct Store {
 }
 
 const DAY_KEY: &[u8] = b"m/day";
+const FOLLOW_KEY: &[u8] = b"m/follow";
 
 fn key(prefix: u8, n: u64) -> [u8; 9] {
     let mut k = [prefix; 9];
@@ -167,6 +172,21 @@ impl Store {
             blobs: path.join("blobs"),
             synced_blobs: HashSet::new(),
         })
+    }
+
+    /// The secret of the citizens' page tokens, made (256 random bits) and kept the first
+    /// time; written durably before any token made with it is given out.
+    pub fn follow_secret(&self) -> Result<Vec<u8>, StoreError> {
+        if let Some(secret) = self.db.get(FOLLOW_KEY)? {
+            return Ok(secret.to_vec());
+        }
+        let mut secret = vec![0u8; 32];
+        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut secret)
+            .map_err(|_| StoreError::Random)?;
+        self.db.insert(FOLLOW_KEY, secret.as_slice())?;
+        self.db.flush()?;
+        self.log.sync_data()?;
+        Ok(secret)
     }
 
     /// What the database holds.
