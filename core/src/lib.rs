@@ -9,6 +9,7 @@
 //!   answer; state changes only by applying events, so a replay rebuilds it.
 //! - [`board`]: what a hall board shows and speaks, from snapshots, statuses and the
 //!   clock, for the Slint board and the web board.
+//! - [`citizen`]: what the citizen's page says about their ticket.
 //! - [`alerts`]: staff alerts from the devices' retained statuses, matched on the typed
 //!   [`protocol::PrinterStatus`] faults.
 //! - [`calendar`]: the words for time people read: dates the Vietnamese way, the clock
@@ -43,6 +44,7 @@
 pub mod alerts;
 pub mod board;
 pub mod calendar;
+pub mod citizen;
 pub mod config;
 pub mod console;
 pub mod numwords;

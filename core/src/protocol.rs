@@ -386,7 +386,7 @@ pub const MAX_COMMAND_BYTES: usize = 4096;
 pub const MAX_ID_CHARS: usize = 128;
 
 /// Every `op` of protocol v1, by name: the only values `op` may have.
-pub const OPS: [&str; 13] = [
+pub const OPS: [&str; 14] = [
     "issue",
     "call_next",
     "call",
@@ -400,6 +400,7 @@ pub const OPS: [&str; 13] = [
     "reprint",
     "rate",
     "list",
+    "follow",
 ];
 
 /// The longest piece of outside text quoted in an error, in characters.

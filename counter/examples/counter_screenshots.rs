@@ -42,7 +42,7 @@ fn main() {
         }
         for envelope in batch {
             let reply = office.answer("counter-2", &envelope);
-            console.handle(ConsoleInput::Reply(reply));
+            console.handle(ConsoleInput::Reply(Box::new(reply)));
             console.handle(ConsoleInput::Board(office.board.clone()));
         }
     };

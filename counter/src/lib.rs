@@ -36,7 +36,7 @@ pub enum ConsoleInput {
     Connected(bool),
     Board(Board),
     Status { device: String, payload: Vec<u8> },
-    Reply(Reply),
+    Reply(Box<Reply>),
 }
 
 /// The lists on the console's screen.
@@ -99,7 +99,7 @@ impl Console {
                     model.device_status(&device, &payload);
                     None
                 }
-                ConsoleInput::Reply(reply) => model.reply(reply),
+                ConsoleInput::Reply(reply) => model.reply(*reply),
             }
         };
         if let Some(command) = command {
@@ -276,7 +276,7 @@ pub fn start_console(
             if topic == topics.board() {
                 parse(&topic, &payload).map(ConsoleInput::Board)
             } else if topic == reply_topic {
-                parse(&topic, &payload).map(ConsoleInput::Reply)
+                parse(&topic, &payload).map(|reply| ConsoleInput::Reply(Box::new(reply)))
             } else {
                 let device = topics.device_of(&topic, "status")?.to_string();
                 Some(ConsoleInput::Status { device, payload })

@@ -63,7 +63,7 @@ impl Desk {
                     self.actions.push(envelope.command.clone());
                 }
                 let reply = self.office.answer("counter-1", &envelope);
-                self.console.handle(ConsoleInput::Reply(reply));
+                self.console.handle(ConsoleInput::Reply(Box::new(reply)));
                 self.console
                     .handle(ConsoleInput::Board(self.office.board.clone()));
             }

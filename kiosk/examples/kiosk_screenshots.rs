@@ -61,7 +61,7 @@ fn main() {
             shoot(&kiosk, "sending");
             let mut reply = s.reply.clone();
             reply.id = Some(last_id(&kiosk));
-            kiosk.handle(Input::Reply(reply.clone()));
+            kiosk.handle(Input::Reply(Box::new(reply.clone())));
             shoot(&kiosk, "ticket");
             kiosk.window().global::<qms_kiosk::Api>().invoke_done();
             speak(&kiosk);
@@ -76,7 +76,7 @@ fn main() {
             );
             let priority = s.answer("kiosk-1", &issue);
             let id = priority.ticket.as_ref().expect("issued").id.clone();
-            kiosk.handle(Input::Reply(priority));
+            kiosk.handle(Input::Reply(Box::new(priority)));
             shoot(&kiosk, "ticket-priority");
             kiosk.handle(Input::Printer(Printer {
                 ready: true,
@@ -92,7 +92,7 @@ fn main() {
                 .global::<qms_kiosk::Api>()
                 .invoke_choose_procedure("cccd".into());
             reply.id = Some(last_id(&kiosk));
-            kiosk.handle(Input::Reply(reply));
+            kiosk.handle(Input::Reply(Box::new(reply)));
             shoot(&kiosk, "ticket-printer-fault");
             kiosk.window().global::<qms_kiosk::Api>().invoke_done();
             speak(&kiosk);

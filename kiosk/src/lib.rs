@@ -35,7 +35,7 @@ pub enum Input {
     Online(bool),
     Board(Board),
     Printer(Printer),
-    Reply(Reply),
+    Reply(Box<Reply>),
 }
 
 /// The kiosk window bound to its model.
@@ -92,7 +92,7 @@ impl Kiosk {
                 Input::Online(online) => model.online = online,
                 Input::Board(board) => model.board(board),
                 Input::Printer(printer) => model.printer = printer,
-                Input::Reply(reply) => model.reply(reply),
+                Input::Reply(reply) => model.reply(*reply),
             }
         }
         self.render();
@@ -339,7 +339,7 @@ fn bus_input(topics: &Topics, device: &str, topic: &str, payload: &[u8]) -> Opti
     if topic == topics.board() {
         parse(topic, payload).map(Input::Board)
     } else if topic == topics.reply(device) {
-        parse(topic, payload).map(Input::Reply)
+        parse(topic, payload).map(|reply| Input::Reply(Box::new(reply)))
     } else if topic.ends_with("/status") {
         Some(Input::Printer(Printer::from_status(payload)))
     } else {

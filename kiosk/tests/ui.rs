@@ -46,7 +46,7 @@ fn shown_number(kiosk: &Kiosk) -> Option<String> {
 fn answer(kiosk: &Kiosk, sent: &CommandEnvelope, s: &sample::Sample) -> Reply {
     let mut reply = s.reply.clone();
     reply.id = Some(sent.id.clone());
-    kiosk.handle(Input::Reply(reply.clone()));
+    kiosk.handle(Input::Reply(Box::new(reply.clone())));
     reply
 }
 
@@ -158,7 +158,7 @@ fn priority_is_invisible_on_the_ticket_screen() {
     let command = sent.borrow()[0].clone();
     let reply = s.answer("kiosk-1", &command);
     assert_eq!(reply.ahead, Some(0), "called next: {reply:?}");
-    kiosk.handle(Input::Reply(reply));
+    kiosk.handle(Input::Reply(Box::new(reply)));
     assert!(!find(&kiosk, "Ưu tiên: người cao tuổi").is_empty());
     assert!(!find(&kiosk, "Ông/bà là người tiếp theo").is_empty());
 }

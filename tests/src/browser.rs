@@ -90,10 +90,15 @@ impl Browser {
                 Some(json!({"script": "return [window.innerWidth, window.innerHeight];", "args": []})),
             )
             .await;
-        let grow = |wanted: u32, inner: &Value| {
-            wanted as i64 * 2 - inner.as_i64().unwrap_or(wanted as i64)
+        let outer = self.session_call("GET", "/window/rect", None).await;
+        // The window is the viewport plus its frame.
+        let grow = |wanted: u32, outer: &Value, inner: &Value| {
+            wanted as i64 + outer.as_i64().unwrap_or(0) - inner.as_i64().unwrap_or(0)
         };
-        let rect = json!({"width": grow(width, &inner[0]), "height": grow(height, &inner[1])});
+        let rect = json!({
+            "width": grow(width, &outer["width"], &inner[0]),
+            "height": grow(height, &outer["height"], &inner[1]),
+        });
         self.session_call("POST", "/window/rect", Some(rect)).await;
     }
 

@@ -266,17 +266,26 @@ impl EventStream {
         &mut self,
         wanted: impl Fn(&serde_json::Value) -> bool,
     ) -> serde_json::Value {
+        self.state("screen", wanted).await
+    }
+
+    /// The next state named `name` for which `wanted` holds.
+    pub async fn state(
+        &mut self,
+        name: &str,
+        wanted: impl Fn(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
         timeout(WAIT, async {
             loop {
-                let (name, data) = self.next().await.expect("the stream goes on");
-                assert_eq!(name, "screen");
-                let screen: serde_json::Value = serde_json::from_str(&data).unwrap();
-                if wanted(&screen) {
-                    return screen;
+                let (event, data) = self.next().await.expect("the stream goes on");
+                assert_eq!(event, name);
+                let state: serde_json::Value = serde_json::from_str(&data).unwrap();
+                if wanted(&state) {
+                    return state;
                 }
             }
         })
         .await
-        .expect("the screen arrives")
+        .unwrap_or_else(|_| panic!("the {name} state wanted never came"))
     }
 }

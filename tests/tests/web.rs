@@ -40,12 +40,13 @@ impl WebOffice {
 
     /// With the broker at `broker`.
     async fn start_at(broker: SocketAddr) -> WebOffice {
-        let config = office();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut config = office();
+        config.web.public_url = Some(format!("http://{addr}"));
         let store = tempfile::tempdir().unwrap();
         let authority =
             Authority::start(&config, broker, store.path(), Arc::new(SystemClock)).await;
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
         let mut bus = options_for(&config, broker, "web");
         bus.reconnect_delay = std::time::Duration::from_millis(50);
@@ -552,4 +553,182 @@ async fn over_https_with_the_office_certificate_a_sign_in_gives_a_secure_cookie(
         .unwrap()
         .unwrap();
     authority.stop().await;
+}
+
+/// The citizen's page of a ticket, from the address its QR holds: live through the call,
+/// the recall and the completion, then one rating; a token of no ticket gets a page that
+/// says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_citizens_page_follows_its_ticket_to_the_end_and_sends_one_rating() {
+    let mut office = WebOffice::start().await;
+    let addr = office.addr;
+    let mut kiosk = client(&office.config, office.broker, "kiosk-1", &[]).await;
+    let issued = kiosk
+        .send(Command::issue("cccd", None), WAIT)
+        .await
+        .unwrap();
+    let ticket = issued.ticket.expect("a ticket");
+    let url = issued.follow_url.expect("the QR's address");
+    let path = url
+        .strip_prefix(&format!("http://{addr}"))
+        .expect("on public_url");
+    let token = path.strip_prefix("/t/").unwrap();
+    assert_eq!(token.len(), 22);
+    assert!(
+        !token.contains(&ticket.label),
+        "the token is not the number"
+    );
+
+    let (status, page) = get(addr, path).await;
+    assert_eq!(status, 200);
+    assert!(page.contains(&format!("data-token=\"{token}\"")), "{page}");
+    let mut follow = EventStream::open(addr, &format!("{path}/events")).await;
+    let waiting = follow.state("ticket", |t| t["state"] == "waiting").await;
+    assert_eq!(waiting["label"], ticket.label.as_str());
+    assert_eq!(waiting["detail"], "Ông/bà là người tiếp theo.");
+
+    let mut counter = client(&office.config, office.broker, "counter-1", &[]).await;
+    counter
+        .send(Command::CallNext { counter: Some(1) }, WAIT)
+        .await
+        .unwrap();
+    let called = follow.state("ticket", |t| t["state"] == "called").await;
+    assert_eq!(called["headline"], "Mời ông/bà đến Quầy 1");
+    counter
+        .send(Command::Recall { counter: Some(1) }, WAIT)
+        .await
+        .unwrap();
+    let recalled = follow
+        .state("ticket", |t| t["headline"] == "Mời lại ông/bà đến Quầy 1")
+        .await;
+    assert_ne!(
+        recalled["call"], called["call"],
+        "a recall vibrates the phone again"
+    );
+    counter
+        .send(Command::Complete { counter: Some(1) }, WAIT)
+        .await
+        .unwrap();
+    let done = follow.state("ticket", |t| t["state"] == "done").await;
+    assert_eq!(done["ask_rating"], true);
+
+    let rate = |rating: &str| {
+        let body = json!({ "rating": rating }).to_string();
+        async move {
+            request(
+                addr,
+                "POST",
+                &format!("{path}/rate"),
+                &[("Content-Type", "application/json")],
+                &body,
+            )
+            .await
+        }
+    };
+    let first = rate("satisfied").await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    let second = rate("unsatisfied").await;
+    assert_eq!(second.status, 409, "one rating: {}", second.body);
+    let rated = follow.state("ticket", |t| t["ask_rating"] == false).await;
+    assert_eq!(rated["detail"], "Ông/bà đã đánh giá: hài lòng.");
+    let mut admin = client(&office.config, office.broker, "admin", &[]).await;
+    let listed = admin.send(Command::todays_tickets(), WAIT).await.unwrap();
+    let rating = listed.tickets.unwrap()[0].rating;
+    assert_eq!(rating, Some(qms_core::protocol::Rating::Satisfied));
+
+    let (status, unknown) = get(addr, "/t/AAAAAAAAAAAAAAAAAAAAAA").await;
+    assert_eq!(status, 404);
+    assert!(unknown.contains("Không tìm thấy phiếu"), "{unknown}");
+    let (status, _) = get(addr, &format!("/t/{}", ticket.id)).await;
+    assert_eq!(status, 404, "a ticket's id opens nothing");
+
+    office.stop_server().await;
+    kiosk.close().await;
+    counter.close().await;
+    admin.close().await;
+    office.authority.stop().await;
+}
+
+/// The citizen's page on a phone-sized Chromium: the call made at the counter's page
+/// shows on it without a reload, as it does on the board.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_chromium_a_call_at_the_counter_page_reaches_the_citizens_phone() {
+    let Some(phone) = Browser::start(412, 915).await else {
+        return;
+    };
+    let mut office = WebOffice::start().await;
+    let addr = office.addr;
+    let mut kiosk = client(&office.config, office.broker, "kiosk-1", &[]).await;
+    let mut labels = Vec::new();
+    for _ in 0..3 {
+        let issued = kiosk
+            .send(Command::issue("cccd", None), WAIT)
+            .await
+            .unwrap();
+        labels.push((issued.ticket.unwrap().label, issued.follow_url.unwrap()));
+    }
+    let (label, url) = &labels[2];
+    phone.goto(url).await;
+    phone.wait_for_text("#label", |t| t == label).await;
+    phone
+        .wait_for_text("#detail", |t| t.starts_with("Trước ông/bà: 2 người"))
+        .await;
+    let docs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/web");
+    let write = std::env::var_os("QMS_WRITE_EXAMPLES").is_some();
+    if write {
+        phone
+            .screenshot(&docs.join("ticket-waiting-412x915.png"))
+            .await;
+    }
+
+    let (cookie, csrf) = sign_in(addr, "/counter/1", "").await;
+    let mut screens = EventStream::open_with(addr, "/counter/1/events", &cookie).await;
+    let mut board = EventStream::open(addr, "/board/events").await;
+    let mut seq = 0;
+    for _ in 0..3 {
+        let ready = screens
+            .screen(|s| {
+                s["online"] == true
+                    && s["busy"] == false
+                    && s["waiting"].as_array().is_some_and(|w| !w.is_empty())
+            })
+            .await;
+        let (_, sent) = press(
+            addr,
+            "/counter/1",
+            &cookie,
+            &csrf,
+            json!({"action": "call_next", "turn": ready["turn"]}),
+        )
+        .await;
+        assert_eq!(sent, json!({"sent": true}));
+        screens
+            .screen(|s| s["busy"] == false && s["turn"] != ready["turn"])
+            .await;
+    }
+    board
+        .board(&mut seq, |v| v["calling"]["label"] == label.as_str())
+        .await;
+    phone
+        .wait_for_text("#headline", |t| t == "Mời ông/bà đến Quầy 1")
+        .await;
+    if write {
+        phone
+            .screenshot(&docs.join("ticket-called-412x915.png"))
+            .await;
+        phone
+            .goto(&format!("http://{addr}/t/AAAAAAAAAAAAAAAAAAAAAA"))
+            .await;
+        phone
+            .wait_for_text("h1", |t| t == "Không tìm thấy phiếu")
+            .await;
+        phone
+            .screenshot(&docs.join("ticket-unknown-412x915.png"))
+            .await;
+    }
+
+    office.stop_server().await;
+    phone.close().await;
+    kiosk.close().await;
+    office.authority.stop().await;
 }

@@ -6,6 +6,7 @@
 //!   Server-Sent Events from one broker connection.
 //! - [`view`]: what the board page draws, in words made here from
 //!   [`qms_core::board::BoardModel`], the model the Slint board draws from too.
+//! - [`citizen`]: the citizen's page, its ticket found by the unguessable token.
 //! - [`counters`]: the console and rating pages behind sign-in; [`desk`]: the broker
 //!   connection each one acts through, as that counter's own device;
 //!   [`session`]: the cookie, the CSRF token and the sign-in limit; [`https`]: the
@@ -13,8 +14,10 @@
 //! - [`pages`]: the HTML, CSS and JavaScript, compiled into the binary.
 //!
 //! Pages: `/board`, the hall board for a smart TV's browser; `/counter/{n}`, the
-//! officer's console for a PC; `/rating/{n}`, the rating tablet.
+//! officer's console for a PC; `/rating/{n}`, the rating tablet; `/t/{token}`, the
+//! citizen's ticket on their phone.
 
+pub mod citizen;
 pub mod counters;
 pub mod desk;
 pub mod https;

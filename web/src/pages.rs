@@ -18,6 +18,12 @@ pub const COUNTER_JS: &str = include_str!("../pages/counter.js");
 pub const RATING_HTML: &str = include_str!("../pages/rating.html");
 /// The rating page's script.
 pub const RATING_JS: &str = include_str!("../pages/rating.js");
+/// `/t/{token}`: the citizen's ticket, live, on their phone.
+pub const TICKET_HTML: &str = include_str!("../pages/ticket.html");
+/// The citizen's page's script.
+pub const TICKET_JS: &str = include_str!("../pages/ticket.js");
+/// A token of no ticket of today.
+pub const UNKNOWN_TICKET_HTML: &str = include_str!("../pages/unknown-ticket.html");
 /// Signing in at a counter's console or rating screen.
 pub const SIGN_IN_HTML: &str = include_str!("../pages/sign-in.html");
 /// The pages' styles.

@@ -17,13 +17,14 @@ use axum::Router;
 use qms_bus::{Bus, BusEvent, BusOptions, Topics};
 use qms_core::board::BoardModel;
 use qms_core::config::Role;
-use qms_core::protocol::{Board, DeviceStatus};
+use qms_core::protocol::{Board, Command, CommandEnvelope, DeviceStatus, Reply, MAX_FOLLOWED};
 use qms_core::SiteConfig;
 use time::OffsetDateTime;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 use tracing::{debug, info, warn};
 
+use crate::citizen::{self, Ask, Citizens};
 use crate::counters::{self, Counters};
 use crate::desk::Desks;
 use crate::https::{self, HttpsListener};
@@ -130,7 +131,19 @@ pub async fn serve(
         online: online.clone(),
         https_port,
     };
-    let feed = tokio::spawn(feed(config, bus, model, views_tx, online, stop.clone()));
+    let (citizens, asks) = Citizens::new(config.clone());
+    let feed = tokio::spawn(feed(
+        Feed {
+            config,
+            views: views_tx,
+            online,
+            citizens: citizens.clone(),
+        },
+        bus,
+        model,
+        asks,
+        stop.clone(),
+    ));
     info!(
         address = %listener.local_addr()?,
         "web pages served: /board, /counter/{{n}}, /rating/{{n}}"
@@ -156,6 +169,10 @@ pub async fn serve(
             get(|| async { asset("text/javascript", pages::RATING_JS) }),
         )
         .route(
+            "/static/ticket.js",
+            get(|| async { asset("text/javascript", pages::TICKET_JS) }),
+        )
+        .route(
             "/static/page.css",
             get(|| async { asset("text/css", pages::PAGE_CSS) }),
         )
@@ -163,6 +180,7 @@ pub async fn serve(
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .with_state(views)
         .merge(counters::routes(counters))
+        .merge(citizen::routes(citizens.clone()))
         .fallback(not_found);
     let served_https = listeners
         .https
@@ -174,8 +192,9 @@ pub async fn serve(
     )
     .with_graceful_shutdown(async move {
         let _ = stopped.wait_for(|stop| *stop).await;
-        // Closed desks end their pages' streams, which the server waits for.
+        // Closed desks and tickets end their pages' streams, which the server waits for.
         desks.close_all().await;
+        citizens.close_all();
     })
     .await?;
     if let Some(served) = served_https {
@@ -220,19 +239,39 @@ async fn board_events(State(mut views): State<Views>) -> impl IntoResponse {
     Sse::new(stream).keep_alive(KeepAlive::default())
 }
 
-/// Reads the board and the statuses from the broker and the clock every second; hands
-/// each new view to the pages. Ends on `stop`, which ends every page's stream.
-async fn feed(
+/// What the feed hands on.
+struct Feed {
     config: Arc<SiteConfig>,
+    /// The board page's state.
+    views: watch::Sender<Arc<str>>,
+    /// Devices online.
+    online: Arc<Mutex<HashSet<String>>>,
+    /// The tickets the citizens' pages follow.
+    citizens: Arc<Citizens>,
+}
+
+/// Reads the board and the statuses from the broker and the clock every second; hands
+/// each new view to the pages, and asks the authority for the citizens' tickets each
+/// time the board moves. Ends on `stop`, which ends every page's stream.
+async fn feed(
+    feed: Feed,
     mut options: BusOptions,
     mut model: BoardModel,
-    views: watch::Sender<Arc<str>>,
-    online: Arc<Mutex<HashSet<String>>>,
+    mut asks: mpsc::UnboundedReceiver<Ask>,
     mut stop: watch::Receiver<bool>,
 ) {
+    let Feed {
+        config,
+        views,
+        online,
+        citizens,
+    } = feed;
     let topics = Topics::new(&config.site.id);
+    let device = options.device.clone();
+    let (command_topic, reply_topic) = (topics.command(&device), topics.reply(&device));
     options.subscriptions.push(topics.board());
     options.subscriptions.push(topics.all_statuses());
+    options.subscriptions.push(reply_topic.clone());
     let (bus, mut events) = match Bus::connect(options) {
         Ok(connected) => connected,
         Err(e) => {
@@ -240,23 +279,61 @@ async fn feed(
             return;
         }
     };
+    let send = |envelope: CommandEnvelope| {
+        let payload = serde_json::to_vec(&envelope).expect("commands serialize");
+        bus.publish(&command_topic, payload, false, None);
+    };
+    let mut board_seq = None;
     let mut clock = tokio::time::interval(Duration::from_secs(1));
     loop {
         tokio::select! {
             _ = stop.wait_for(|stop| *stop) => break,
             _ = clock.tick() => model.tick(OffsetDateTime::now_utc()),
+            ask = asks.recv() => {
+                let Some(first) = ask else { break };
+                // Pages opening together are found with one command, not one each.
+                let mut tokens = Vec::new();
+                let mut next = Some(first);
+                while let Some(ask) = next.take() {
+                    match ask {
+                        Ask::Follow(token) => tokens.push(token),
+                        Ask::Rate(ticket, rating) => send(CommandEnvelope::new(
+                            uuid::Uuid::new_v4().to_string(),
+                            Command::Rate { ticket, rating },
+                        )),
+                    }
+                    if tokens.len() < MAX_FOLLOWED {
+                        next = asks.try_recv().ok();
+                    }
+                }
+                if !tokens.is_empty() {
+                    send(citizens.follow(tokens));
+                }
+            }
             event = events.recv() => {
                 let Some(event) = event else { break };
                 let now = OffsetDateTime::now_utc();
                 match event {
-                    BusEvent::Connected => model.connected(true),
+                    BusEvent::Connected => {
+                        model.connected(true);
+                        citizens.follow_all().into_iter().for_each(send);
+                    }
                     BusEvent::Disconnected { .. } => model.connected(false),
                     BusEvent::Message { topic, payload } if topic == topics.board() => {
                         match serde_json::from_slice::<Board>(&payload) {
                             Ok(board) => {
+                                if board_seq.is_none_or(|seq| board.seq > seq) {
+                                    board_seq = Some(board.seq);
+                                    citizens.follow_all().into_iter().for_each(send);
+                                }
                                 model.snapshot(board, now);
                             }
                             Err(e) => warn!(cause = %e, "unreadable board snapshot ignored"),
+                        }
+                    }
+                    BusEvent::Message { topic, payload } if topic == reply_topic => {
+                        if let Some(reply) = qms_bus::parse::<Reply>(&topic, &payload) {
+                            citizens.answer(&reply);
                         }
                     }
                     BusEvent::Message { topic, payload } => {
