@@ -29,6 +29,11 @@ impl Browser {
     /// A headless window of `width` x `height`; None, saying why, when Chromium or its
     /// driver is not installed (`QMS_REQUIRE_CHROMIUM=1`, as in CI, makes that a failure).
     pub async fn start(width: u32, height: u32) -> Option<Browser> {
+        Browser::start_with(width, height, &[]).await
+    }
+
+    /// As [`Browser::start`], with more Chromium flags.
+    pub async fn start_with(width: u32, height: u32, flags: &[&str]) -> Option<Browser> {
         if !Path::new(CHROMIUM).exists() || !Path::new(CHROMEDRIVER).exists() {
             let why = "skipped: the browser tests need Debian's chromium and chromium-driver";
             assert!(std::env::var_os("QMS_REQUIRE_CHROMIUM").is_none(), "{why}");
@@ -49,7 +54,9 @@ impl Browser {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         let profile = tempfile::tempdir().unwrap();
-        let args = [
+        let profile_flag = format!("--user-data-dir={}", profile.path().display());
+        let size_flag = format!("--window-size={width},{height}");
+        let mut args = vec![
             "--headless",
             "--no-sandbox",
             "--disable-gpu",
@@ -58,9 +65,10 @@ impl Browser {
             "--disable-component-update",
             "--disable-sync",
             "--hide-scrollbars",
-            &format!("--user-data-dir={}", profile.path().display()),
-            &format!("--window-size={width},{height}"),
+            &profile_flag,
+            &size_flag,
         ];
+        args.extend_from_slice(flags);
         let capabilities = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
             "goog:chromeOptions": {"binary": CHROMIUM, "args": args},
@@ -118,6 +126,16 @@ impl Browser {
             )
             .await;
         Some(found.as_object()?.values().next()?.as_str()?.to_string())
+    }
+
+    /// What `script` (a function body) returns in the page.
+    pub async fn script(&self, script: &str) -> Value {
+        self.session_call(
+            "POST",
+            "/execute/sync",
+            Some(json!({"script": script, "args": []})),
+        )
+        .await
     }
 
     /// Clicks the element matching `css`, as a person does.

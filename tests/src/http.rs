@@ -93,7 +93,8 @@ async fn exchange(
     let _ = timeout(WAIT, stream.read_to_end(&mut bytes))
         .await
         .expect("the server answers");
-    let response = String::from_utf8(bytes).unwrap();
+    // A WAV or other bytes are read as text with replacement characters.
+    let response = String::from_utf8_lossy(&bytes).into_owned();
     let status = response[9..12].parse().expect("a status code");
     let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
     Answer {

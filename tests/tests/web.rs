@@ -136,9 +136,23 @@ async fn a_call_at_a_counter_reaches_the_board_page_without_reload() {
         .send(Command::Recall { counter: Some(1) }, WAIT)
         .await
         .unwrap();
-    events
+    let recalled = events
         .board(&mut seq, |v| v["calling"]["heading"] == "MỜI LẠI")
         .await;
+    let urls: Vec<&str> = recalled["voice"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["url"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        urls,
+        ["/board/voice/1.wav", "/board/voice/2.wav"],
+        "the call, then its recall"
+    );
+    let wav = request(addr, "GET", "/board/voice/2.wav", &[], "").await;
+    assert_eq!(wav.status, 200);
+    assert_eq!(wav.header("content-type"), Some("audio/wav"));
 
     // Stopped, the server ends every page's stream and returns.
     office.stop_server().await;
@@ -730,5 +744,57 @@ async fn in_chromium_a_call_at_the_counter_page_reaches_the_citizens_phone() {
     office.stop_server().await;
     phone.close().await;
     kiosk.close().await;
+    office.authority.stop().await;
+}
+
+/// The board page's voice in a Chromium that plays no sound before a tap, as a TV's
+/// browser may: one "Bấm để bật âm thanh", then every call spoken once, in order, each
+/// after the one before ended (a call lasts about twelve seconds).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_chromium_the_board_page_asks_once_for_sound_then_speaks_each_call_in_order() {
+    let flags = ["--autoplay-policy=document-user-activation-required"];
+    let Some(browser) = Browser::start_with(1280, 720, &flags).await else {
+        return;
+    };
+    let mut office = WebOffice::start().await;
+    browser.goto(&format!("http://{}/board", office.addr)).await;
+    browser
+        .wait_for_text("#sound", |t| t == "Bấm để bật âm thanh gọi số")
+        .await;
+    browser.click("#sound").await;
+    browser.wait_for_text("#sound", str::is_empty).await;
+
+    let mut kiosk = client(&office.config, office.broker, "kiosk-1", &[]).await;
+    let mut counter = client(&office.config, office.broker, "counter-1", &[]).await;
+    kiosk
+        .send(Command::issue("cccd", None), WAIT)
+        .await
+        .unwrap();
+    // A call and its recall at once: the recall waits for the call's twelve seconds.
+    counter
+        .send(Command::CallNext { counter: Some(1) }, WAIT)
+        .await
+        .unwrap();
+    counter
+        .send(Command::Recall { counter: Some(1) }, WAIT)
+        .await
+        .unwrap();
+    let spoken = timeout(WAIT * 4, async {
+        loop {
+            let spoken = browser.script("return Qms.spoken;").await;
+            if spoken.as_array().is_some_and(|s| s.len() >= 2) {
+                return spoken;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    })
+    .await
+    .expect("both calls are spoken");
+    assert_eq!(spoken, json!([1, 2]), "each call once, in order");
+
+    office.stop_server().await;
+    browser.close().await;
+    kiosk.close().await;
+    counter.close().await;
     office.authority.stop().await;
 }

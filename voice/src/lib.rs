@@ -193,17 +193,24 @@ pub fn chime(sample_rate: u32) -> Vec<i16> {
 
 /// Writes 16-bit mono samples as a WAV file.
 pub fn write_wav(path: &Path, samples: &[i16], sample_rate: u32) -> std::io::Result<()> {
+    std::fs::write(path, wav_bytes(samples, sample_rate))
+}
+
+/// 16-bit mono samples as the bytes of a WAV file, for a browser.
+pub fn wav_bytes(samples: &[i16], sample_rate: u32) -> Vec<u8> {
     let spec = hound::WavSpec {
         channels: 1,
         sample_rate,
         bits_per_sample: 16,
         sample_format: hound::SampleFormat::Int,
     };
-    let mut writer = hound::WavWriter::create(path, spec).map_err(std::io::Error::other)?;
+    let mut bytes = std::io::Cursor::new(Vec::with_capacity(44 + samples.len() * 2));
+    let mut writer = hound::WavWriter::new(&mut bytes, spec).expect("a WAV header fits memory");
     for s in samples {
-        writer.write_sample(*s).map_err(std::io::Error::other)?;
+        writer.write_sample(*s).expect("samples fit memory");
     }
-    writer.finalize().map_err(std::io::Error::other)
+    writer.finalize().expect("a WAV in memory finalizes");
+    bytes.into_inner()
 }
 
 /// Plays announcements in order on a thread of its own; a new one waits for the one

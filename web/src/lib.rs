@@ -11,6 +11,7 @@
 //!   connection each one acts through, as that counter's own device;
 //!   [`session`]: the cookie, the CSRF token and the sign-in limit; [`https`]: the
 //!   same routes over TLS with the office's certificate.
+//! - [`voice`]: the board page's calls as WAV from the voice pack the Slint board uses.
 //! - [`pages`]: the HTML, CSS and JavaScript, compiled into the binary.
 //!
 //! Pages: `/board`, the hall board for a smart TV's browser; `/counter/{n}`, the
@@ -25,5 +26,6 @@ pub mod pages;
 pub mod server;
 pub mod session;
 pub mod view;
+pub mod voice;
 
 pub use server::{run, serve, Listeners, WebOptions};

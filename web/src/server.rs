@@ -31,6 +31,7 @@ use crate::https::{self, HttpsListener};
 use crate::pages;
 use crate::session::Sessions;
 use crate::view::BoardView;
+use crate::voice::{self, Voice};
 
 /// What `qms web` needs to run.
 pub struct WebOptions {
@@ -132,12 +133,14 @@ pub async fn serve(
         https_port,
     };
     let (citizens, asks) = Citizens::new(config.clone());
+    let voice = Voice::new(config.site.dialect);
     let feed = tokio::spawn(feed(
         Feed {
             config,
             views: views_tx,
             online,
             citizens: citizens.clone(),
+            voice: voice.clone(),
         },
         bus,
         model,
@@ -181,6 +184,7 @@ pub async fn serve(
         .with_state(views)
         .merge(counters::routes(counters))
         .merge(citizen::routes(citizens.clone()))
+        .merge(voice::routes(voice))
         .fallback(not_found);
     let served_https = listeners
         .https
@@ -248,6 +252,8 @@ struct Feed {
     online: Arc<Mutex<HashSet<String>>>,
     /// The tickets the citizens' pages follow.
     citizens: Arc<Citizens>,
+    /// The calls the board pages speak.
+    voice: Arc<Voice>,
 }
 
 /// Reads the board and the statuses from the broker and the clock every second; hands
@@ -265,6 +271,7 @@ async fn feed(
         views,
         online,
         citizens,
+        voice,
     } = feed;
     let topics = Topics::new(&config.site.id);
     let device = options.device.clone();
@@ -326,7 +333,7 @@ async fn feed(
                                     board_seq = Some(board.seq);
                                     citizens.follow_all().into_iter().for_each(send);
                                 }
-                                model.snapshot(board, now);
+                                voice.record(model.snapshot(board, now));
                             }
                             Err(e) => warn!(cause = %e, "unreadable board snapshot ignored"),
                         }
@@ -353,8 +360,9 @@ async fn feed(
                 }
             }
         }
-        let view: Arc<str> =
-            json(&BoardView::of(&model, &config, OffsetDateTime::now_utc())).into();
+        let mut view = BoardView::of(&model, &config, OffsetDateTime::now_utc());
+        view.voice = voice.calls();
+        let view: Arc<str> = json(&view).into();
         views.send_if_modified(|shown| {
             let changed = **shown != *view;
             if changed {

@@ -8,6 +8,8 @@ use qms_core::SiteConfig;
 use serde::Serialize;
 use time::OffsetDateTime;
 
+use crate::voice::VoiceCall;
+
 /// One state of the board page, sent whole on every change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct BoardView {
@@ -35,6 +37,8 @@ pub struct BoardView {
     pub notices: Vec<String>,
     /// The red band, when what is shown may be out of date; empty otherwise.
     pub stale: String,
+    /// The last calls, for the page to speak those it has not.
+    pub voice: Vec<VoiceCall>,
 }
 
 /// A call.
@@ -126,6 +130,7 @@ impl BoardView {
             } else {
                 String::new()
             },
+            voice: Vec::new(),
         }
     }
 }
