@@ -46,6 +46,10 @@ pub struct BenchArgs {
     /// Calls in the `--web` run
     #[arg(long, default_value_t = 50)]
     calls: usize,
+    /// In the `--web` run, citizens' pages (`/t/TOKEN`, each following a ticket of its
+    /// own) instead of board pages
+    #[arg(long)]
+    citizens: bool,
 }
 
 impl BenchArgs {
@@ -82,7 +86,7 @@ impl BenchArgs {
                 .map_err(|e| child.explain(e));
         }
         if let Some(pages) = args.web {
-            return web_run(&config, &config_path, pages, args.calls)
+            return web_run(&config, &config_path, pages, args.calls, args.citizens)
                 .await
                 .map_err(|e| child.explain(e));
         }
@@ -138,6 +142,8 @@ fn bench_config(base: &SiteConfig, clients: usize) -> SiteConfig {
     let mut config = base.clone();
     config.site.id = format!("bench-{}", std::process::id());
     config.hours = Hours::always();
+    // Issue replies then carry a citizen's page address, as an office's do.
+    config.web.public_url = Some("http://bench.invalid".into());
     let procedure = &mut config.procedures[0];
     procedure.numbers = "100000-999999".parse().expect("a valid block");
     procedure.daily_quota = None;
@@ -421,13 +427,15 @@ async fn pipelined_run(config: &SiteConfig, window: usize, total: usize) -> anyh
     Ok(rate)
 }
 
-/// `pages` board pages on one `qms web`; `calls` calls at counter 1, each timed from the
-/// command to its arrival on every page.
+/// `pages` pages on one `qms web` (board pages, or `citizens`' pages each following a
+/// ticket of its own); `calls` calls at counter 1, each timed from the command to the
+/// moment every page got the change.
 async fn web_run(
     config: &SiteConfig,
     config_path: &Path,
     pages: usize,
     calls: usize,
+    citizens: bool,
 ) -> anyhow::Result<()> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listen = qms_bus::free_loopback_addr();
@@ -444,73 +452,105 @@ async fn web_run(
     kiosk.send(issue(config), Duration::from_secs(30)).await?;
     let mut counter =
         DeviceClient::connect(client_options(config, "counter-1")?, &[], WAIT).await?;
-    // Each page reports every new number it is shown as called.
-    let (seen_tx, mut seen) = tokio::sync::mpsc::unbounded_channel::<(String, Instant)>();
-    for _ in 0..pages {
+    // The citizens' pages follow tickets behind those the run calls: every call moves
+    // each of them one place up.
+    let mut paths = Vec::new();
+    for i in 0..calls + pages {
+        let reply = kiosk.send(issue(config), WAIT).await?;
+        if citizens && i >= calls {
+            let url = reply
+                .follow_url
+                .context("the bench office has a public_url")?;
+            let token = url.rsplit('/').next().unwrap_or_default().to_string();
+            paths.push(format!("/t/{token}/events"));
+        }
+    }
+    if !citizens {
+        paths = vec!["/board/events".to_string(); pages];
+    }
+    // Each page reports each change it is shown: on the board a new number called, on a
+    // citizen's page any new state of its ticket.
+    let (seen_tx, mut seen) = tokio::sync::mpsc::unbounded_channel::<(usize, Instant)>();
+    for (page, path) in paths.into_iter().enumerate() {
         let mut stream = tokio::net::TcpStream::connect(listen)
             .await
             .context("a page could not connect (too few file descriptors? ulimit -n)")?;
         let request =
-            "GET /board/events HTTP/1.1\r\nHost: bench\r\nAccept: text/event-stream\r\n\r\n";
+            format!("GET {path} HTTP/1.1\r\nHost: bench\r\nAccept: text/event-stream\r\n\r\n");
         stream.write_all(request.as_bytes()).await?;
         let seen_tx = seen_tx.clone();
         tokio::spawn(async move {
-            const CALLING: &str = "\"calling\":{\"label\":\"";
+            let marker = if citizens {
+                "event: ticket"
+            } else {
+                "\"calling\":{\"label\":\""
+            };
             let (mut buffer, mut last) = (String::new(), String::new());
             let mut chunk = vec![0u8; 16 * 1024];
-            let _ = seen_tx.send((String::new(), Instant::now()));
+            let mut opened = false;
             while let Ok(n @ 1..) = stream.read(&mut chunk).await {
                 let at = Instant::now();
+                if !std::mem::replace(&mut opened, true) {
+                    // The page's first state, whatever it shows.
+                    let _ = seen_tx.send((page, at));
+                }
                 buffer.push_str(&String::from_utf8_lossy(&chunk[..n]));
                 loop {
-                    let Some(start) = buffer.find(CALLING) else {
-                        // Keep a tail that may hold the start of a call cut by the read.
-                        let mut cut = buffer.len().saturating_sub(CALLING.len());
+                    let Some(start) = buffer.find(marker) else {
+                        // Keep a tail that may hold the start of a marker cut by the read.
+                        let mut cut = buffer.len().saturating_sub(marker.len());
                         while !buffer.is_char_boundary(cut) {
                             cut -= 1;
                         }
                         buffer.drain(..cut);
                         break;
                     };
-                    let rest = &buffer[start + CALLING.len()..];
-                    let Some(end) = rest.find('"') else { break };
+                    let rest = &buffer[start + marker.len()..];
+                    let end = if citizens { Some(0) } else { rest.find('"') };
+                    let Some(end) = end else { break };
                     let label = rest[..end].to_string();
-                    buffer.drain(..start + CALLING.len() + end);
-                    if label != last {
-                        last.clone_from(&label);
-                        let _ = seen_tx.send((label, at));
+                    buffer.drain(..start + marker.len() + end);
+                    if citizens || label != last {
+                        last = label;
+                        let _ = seen_tx.send((page, at));
                     }
                 }
             }
         });
     }
-    for _ in 0..pages {
-        seen.recv().await.context("a page closed")?;
+    // Every page's first state, board or ticket.
+    let mut first = std::collections::HashSet::new();
+    while first.len() < pages {
+        let (page, _) = tokio::time::timeout(WAIT, seen.recv())
+            .await
+            .with_context(|| format!("only {} of {pages} pages opened", first.len()))?
+            .context("the pages closed")?;
+        first.insert(page);
     }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    while seen.try_recv().is_ok() {}
     let cpu_before = cpu_seconds(&web)?;
     let wall = Instant::now();
     let (mut each, mut all) = (Vec::new(), Vec::new());
     for _ in 0..calls {
-        kiosk.send(issue(config), WAIT).await?;
         let start = Instant::now();
         let called = counter
             .send(Command::CallNext { counter: Some(1) }, WAIT)
             .await?;
-        let Some(label) = called.ticket.map(|t| t.label) else {
+        if !called.ok {
             bail!("counter 1 could not call: {:?}", called.error);
-        };
-        let mut reached = 0;
+        }
+        let mut reached = std::collections::HashSet::new();
         let mut last = 0.0;
-        while reached < pages {
-            let (shown, at) = tokio::time::timeout(WAIT, seen.recv())
+        while reached.len() < pages {
+            let (page, at) = tokio::time::timeout(WAIT, seen.recv())
                 .await
-                .with_context(|| format!("{reached} of {pages} pages showed {label}"))?
+                .with_context(|| format!("{} of {pages} pages showed the call", reached.len()))?
                 .context("the pages closed")?;
-            if shown == label {
+            if at >= start && reached.insert(page) {
                 let ms = (at - start).as_secs_f64() * 1e3;
                 each.push(ms);
                 last = ms;
-                reached += 1;
             }
         }
         all.push(last);
@@ -518,16 +558,17 @@ async fn web_run(
     let cpu = (cpu_seconds(&web)? - cpu_before) / wall.elapsed().as_secs_f64() * 100.0;
     let (rss, peak) = web.memory()?;
     let (each, all) = (Stats::of(each), Stats::of(all));
+    let what = if citizens { "citizen" } else { "board" };
     println!(
-        "call → one page updated     p50 {:>7.1} ms  p99 {:>7.1} ms  max {:>7.1} ms  ({pages} pages, {calls} calls)",
+        "call → one {what} page updated   p50 {:>7.1} ms  p99 {:>7.1} ms  max {:>7.1} ms  ({pages} pages, {calls} calls)",
         each.p50, each.p99, each.max
     );
     println!(
-        "call → all pages updated    p50 {:>7.1} ms  p99 {:>7.1} ms  max {:>7.1} ms",
+        "call → all {what} pages updated  p50 {:>7.1} ms  p99 {:>7.1} ms  max {:>7.1} ms",
         all.p50, all.p99, all.max
     );
     println!(
-        "qms web with {pages} pages: RSS {:.1} MB (peak {:.1} MB), CPU {cpu:.1} % of one core during the calls",
+        "qms web with {pages} {what} pages: RSS {:.1} MB (peak {:.1} MB), CPU {cpu:.1} % of one core during the calls",
         rss as f64 / 1024.0,
         peak as f64 / 1024.0
     );

@@ -69,7 +69,7 @@ impl FollowTokens {
 mod tests {
     use super::*;
 
-    use qms_core::protocol::{Command, ErrorCode, TicketState};
+    use qms_core::protocol::{Command, ErrorCode, TicketState, MAX_FOLLOWED};
     use qms_core::Actor;
 
     #[test]
@@ -110,12 +110,12 @@ mod tests {
         let web = Actor::of(&config, "web").unwrap();
         assert!(sample
             .state
-            .execute(&config, &web, &follow(200), now)
+            .execute(&config, &web, &follow(MAX_FOLLOWED), now)
             .answer
             .is_ok());
         let many = sample
             .state
-            .execute(&config, &web, &follow(201), now)
+            .execute(&config, &web, &follow(MAX_FOLLOWED + 1), now)
             .answer;
         assert_eq!(many.unwrap_err().code, ErrorCode::BadRequest);
         let kiosk = Actor::of(&config, "kiosk-1").unwrap();

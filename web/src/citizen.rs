@@ -1,13 +1,13 @@
 //! The citizen's page (`/t/{token}`, from the ticket's QR): that ticket and nothing else,
 //! live. Each time the board moves the server asks the authority, as the web device, for
-//! every ticket a page follows (`follow`, 200 tokens a command) and pushes each page its
+//! every ticket a page follows (`follow`, 100 tokens a command) and pushes each page its
 //! own ticket in words. The token is the only key: an unknown one gets a page that says
 //! so, and guessing one is as hard as guessing 128 random bits.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -43,14 +43,29 @@ struct Page {
     ask_rating: bool,
 }
 
-/// Every ticket some page follows, and the `follow` commands in flight.
+/// Every ticket some page follows, and the `follow` commands to send. One is in flight
+/// at a time: the answers for a thousand pages come one after the other, never so many at
+/// once that a broker drops some for a subscriber that has not read them yet (rumqttd
+/// keeps a bounded log per topic).
 pub struct Citizens {
     config: Arc<SiteConfig>,
     pages: Mutex<HashMap<String, Page>>,
-    /// Command id → the tokens it asked for: a token missing from the answer is unknown.
-    asked: Mutex<HashMap<String, Vec<String>>>,
+    follows: Mutex<Follows>,
     asks: mpsc::UnboundedSender<Ask>,
 }
+
+/// The `follow` commands of the server.
+#[derive(Default)]
+struct Follows {
+    /// The tokens still to ask for, by command.
+    waiting: VecDeque<Vec<String>>,
+    /// The command sent, the tokens it names (one missing from the answer is unknown),
+    /// and when.
+    in_flight: Option<(String, Vec<String>, Instant)>,
+}
+
+/// An answer not come by then is taken as lost (a broker restart, say).
+const FOLLOW_LOST_AFTER: Duration = Duration::from_secs(3);
 
 impl Citizens {
     /// The hub, and the receiver of what pages ask, for the feed.
@@ -59,60 +74,70 @@ impl Citizens {
         let citizens = Citizens {
             config,
             pages: Mutex::new(HashMap::new()),
-            asked: Mutex::new(HashMap::new()),
+            follows: Mutex::new(Follows::default()),
             asks,
         };
         (Arc::new(citizens), asked)
     }
 
-    /// The `follow` commands for every ticket a page still follows; pages closed since
-    /// are forgotten.
-    pub fn follow_all(&self) -> Vec<CommandEnvelope> {
+    /// Every ticket a page still follows is to be asked for again (the board moved);
+    /// pages closed since are forgotten. The command to send now, if none is in flight.
+    pub fn follow_all(&self) -> Option<CommandEnvelope> {
         let tokens: Vec<String> = {
             let mut pages = self.pages.lock().expect("pages lock");
             pages.retain(|_, page| page.shown.receiver_count() > 0);
             pages.keys().cloned().collect()
         };
-        tokens
+        let mut follows = self.follows.lock().expect("follows lock");
+        // What was still to ask is asked now with the newest board.
+        follows.waiting = tokens
             .chunks(MAX_FOLLOWED)
-            .map(|chunk| self.follow(chunk.to_vec()))
-            .collect()
+            .map(<[String]>::to_vec)
+            .collect();
+        follows.next()
     }
 
-    /// The `follow` command for `tokens`, remembered until answered.
-    pub fn follow(&self, tokens: Vec<String>) -> CommandEnvelope {
-        let envelope = CommandEnvelope::new(
-            uuid::Uuid::new_v4().to_string(),
-            Command::Follow {
-                tokens: tokens.clone(),
-            },
-        );
-        let mut asked = self.asked.lock().expect("asked lock");
-        // Answers lost with a connection are not waited for forever.
-        if asked.len() > 1000 {
-            asked.clear();
+    /// The clock: after a lost answer, the commands go on.
+    pub fn tick(&self) -> Option<CommandEnvelope> {
+        self.follows.lock().expect("follows lock").next()
+    }
+
+    /// Pages just opened: their tickets are asked for first.
+    pub fn follow_new(&self, tokens: Vec<String>) -> Option<CommandEnvelope> {
+        let mut follows = self.follows.lock().expect("follows lock");
+        for chunk in tokens.chunks(MAX_FOLLOWED).rev() {
+            follows.waiting.push_front(chunk.to_vec());
         }
-        asked.insert(envelope.id.clone(), tokens);
-        envelope
+        follows.next()
     }
 
     /// The authority's answer to a `follow`: each page gets its ticket, tokens it did not
-    /// find are unknown.
-    pub fn answer(&self, reply: &Reply) {
-        let Some(tokens) = reply
-            .id
-            .as_ref()
-            .and_then(|id| self.asked.lock().expect("asked lock").remove(id))
-        else {
-            return;
+    /// find are unknown. The next command to send, if any.
+    pub fn answer(&self, reply: &Reply) -> Option<CommandEnvelope> {
+        let tokens = {
+            let mut follows = self.follows.lock().expect("follows lock");
+            let answered = follows
+                .in_flight
+                .as_ref()
+                .is_some_and(|(id, _, _)| reply.id.as_ref() == Some(id));
+            if !answered {
+                return None;
+            }
+            let (_, tokens, _) = follows.in_flight.take().expect("in flight");
+            tokens
         };
-        let Some(followed) = &reply.followed else {
-            return; // refused: the next board asks again
-        };
+        if let Some(followed) = &reply.followed {
+            self.show(&tokens, followed);
+        }
+        // Refused, the tokens are asked for again with the next board.
+        self.follows.lock().expect("follows lock").next()
+    }
+
+    fn show(&self, tokens: &[String], followed: &[Followed]) {
         let mut found: HashMap<&str, &Followed> =
             followed.iter().map(|f| (f.token.as_str(), f)).collect();
         let mut pages = self.pages.lock().expect("pages lock");
-        for token in &tokens {
+        for token in tokens {
             let Some(page) = pages.get_mut(token) else {
                 continue;
             };
@@ -148,6 +173,28 @@ impl Citizens {
         let receiver = page.shown.subscribe();
         let _ = self.asks.send(Ask::Follow(token.to_string()));
         receiver
+    }
+}
+
+impl Follows {
+    /// The next command, unless one is in flight (and not lost).
+    fn next(&mut self) -> Option<CommandEnvelope> {
+        if self
+            .in_flight
+            .as_ref()
+            .is_some_and(|(_, _, at)| at.elapsed() < FOLLOW_LOST_AFTER)
+        {
+            return None;
+        }
+        let tokens = self.waiting.pop_front()?;
+        let envelope = CommandEnvelope::new(
+            uuid::Uuid::new_v4().to_string(),
+            Command::Follow {
+                tokens: tokens.clone(),
+            },
+        );
+        self.in_flight = Some((envelope.id.clone(), tokens, Instant::now()));
+        Some(envelope)
     }
 }
 
@@ -266,6 +313,37 @@ async fn rate(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn tokens_of(envelope: &CommandEnvelope) -> Vec<String> {
+        match &envelope.command {
+            Command::Follow { tokens } => tokens.clone(),
+            other => panic!("not a follow: {other:?}"),
+        }
+    }
+
+    /// The defect: a follow for every hundred pages at once, answered together, was more
+    /// than the embedded broker keeps for a subscriber, and a tenth of a thousand pages
+    /// missed each call.
+    #[test]
+    fn regression_one_follow_is_in_flight_at_a_time() {
+        let (citizens, _asks) = Citizens::new(Arc::new(SiteConfig::default_site()));
+        let pages: Vec<_> = (0..250)
+            .map(|i| citizens.open(&format!("{i:0>22}")))
+            .collect();
+        let first = citizens.follow_all().expect("a command");
+        assert_eq!(tokens_of(&first).len(), MAX_FOLLOWED);
+        assert_eq!(citizens.follow_all(), None, "one in flight");
+        assert_eq!(citizens.tick(), None);
+        let mut asked = tokens_of(&first);
+        let mut next = citizens.answer(&Reply::ok(first.id.clone()));
+        while let Some(command) = next {
+            asked.extend(tokens_of(&command));
+            next = citizens.answer(&Reply::ok(command.id.clone()));
+        }
+        asked.sort();
+        asked.dedup();
+        assert_eq!(asked.len(), pages.len(), "every page asked for, once");
+    }
 
     #[test]
     fn only_a_token_of_the_authoritys_shape_is_looked_up() {

@@ -295,7 +295,10 @@ async fn feed(
     loop {
         tokio::select! {
             _ = stop.wait_for(|stop| *stop) => break,
-            _ = clock.tick() => model.tick(OffsetDateTime::now_utc()),
+            _ = clock.tick() => {
+                model.tick(OffsetDateTime::now_utc());
+                citizens.tick().into_iter().for_each(send);
+            }
             ask = asks.recv() => {
                 let Some(first) = ask else { break };
                 // Pages opening together are found with one command, not one each.
@@ -314,7 +317,7 @@ async fn feed(
                     }
                 }
                 if !tokens.is_empty() {
-                    send(citizens.follow(tokens));
+                    citizens.follow_new(tokens).into_iter().for_each(send);
                 }
             }
             event = events.recv() => {
@@ -340,7 +343,7 @@ async fn feed(
                     }
                     BusEvent::Message { topic, payload } if topic == reply_topic => {
                         if let Some(reply) = qms_bus::parse::<Reply>(&topic, &payload) {
-                            citizens.answer(&reply);
+                            citizens.answer(&reply).into_iter().for_each(send);
                         }
                     }
                     BusEvent::Message { topic, payload } => {
