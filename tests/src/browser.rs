@@ -128,6 +128,21 @@ impl Browser {
         Some(found.as_object()?.values().next()?.as_str()?.to_string())
     }
 
+    /// Makes the network slow, as Chrome's DevTools do: `latency` added to each request
+    /// and the bytes a second each way.
+    pub async fn throttle(&self, latency: Duration, down: u32, up: u32) {
+        let conditions = json!({"network_conditions": {
+            "offline": false,
+            "latency": latency.as_millis() as u64,
+            "download_throughput": down,
+            "upload_throughput": up,
+        }});
+        let done = self
+            .session_call("POST", "/chromium/network_conditions", Some(conditions))
+            .await;
+        assert!(done.is_null(), "the network is not slowed: {done}");
+    }
+
     /// What `script` (a function body) returns in the page.
     pub async fn script(&self, script: &str) -> Value {
         self.session_call(
