@@ -61,6 +61,8 @@ fn main() {
             shoot(&kiosk, "sending");
             let mut reply = s.reply.clone();
             reply.id = Some(last_id(&kiosk));
+            // An office with [web] public_url: the QR of the ticket's page.
+            reply.follow_url = Some("http://192.168.1.10:8080/t/Zq3k9Xw2mLp8Rt5Vb1Nc0A".into());
             kiosk.handle(Input::Reply(Box::new(reply.clone())));
             shoot(&kiosk, "ticket");
             kiosk.window().global::<qms_kiosk::Api>().invoke_done();

@@ -47,6 +47,8 @@ pub struct Kiosk {
     priorities: ShownList<PriorityItem>,
     /// The language the window's own strings are in; switched only when it changes.
     translated: std::cell::Cell<Option<bool>>,
+    /// The address the QR on screen holds; drawn again only when it changes.
+    qr_for: RefCell<Option<String>>,
     timer: slint::Timer,
 }
 
@@ -66,6 +68,7 @@ impl Kiosk {
             procedures: ShownList::default(),
             priorities: ShownList::default(),
             translated: std::cell::Cell::new(None),
+            qr_for: RefCell::new(None),
             timer: slint::Timer::default(),
         });
         let api = kiosk.window.global::<Api>();
@@ -240,8 +243,39 @@ impl Kiosk {
             api.set_ticket_ahead(*ahead as i32);
             api.set_ticket_wait_minutes(wait.map_or(-1, |m| m as i32));
         }
+        if *self.qr_for.borrow() != model.follow_url {
+            api.set_ticket_qr(
+                model
+                    .follow_url
+                    .as_deref()
+                    .map_or_else(slint::Image::default, qr_image),
+            );
+            api.set_ticket_has_qr(model.follow_url.is_some());
+            self.qr_for.replace(model.follow_url.clone());
+        }
         api.set_failure(model.refusal.clone().unwrap_or_default().into());
     }
+}
+
+/// `text` as a QR code: black modules on white with the quiet zone around, one pixel a
+/// module (the window scales it up without smoothing).
+fn qr_image(text: &str) -> slint::Image {
+    let Ok(code) = qrcode::QrCode::with_error_correction_level(text, qrcode::EcLevel::M) else {
+        return slint::Image::default();
+    };
+    let quiet = 4;
+    let side = code.width() + 2 * quiet;
+    let colors = code.to_colors();
+    let mut pixels = slint::SharedPixelBuffer::<slint::Rgb8Pixel>::new(side as u32, side as u32);
+    for (i, pixel) in pixels.make_mut_slice().iter_mut().enumerate() {
+        let (x, y) = (i % side, i / side);
+        let dark = (quiet..side - quiet).contains(&x)
+            && (quiet..side - quiet).contains(&y)
+            && colors[(y - quiet) * code.width() + (x - quiet)] == qrcode::Color::Dark;
+        let value = if dark { 0 } else { 255 };
+        *pixel = slint::Rgb8Pixel::new(value, value, value);
+    }
+    slint::Image::from_rgb8(pixels)
 }
 
 /// The pictogram of a procedure's configured `icon` (one of `config::ICONS`).

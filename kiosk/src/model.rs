@@ -91,6 +91,8 @@ pub struct KioskModel {
     pending: Option<Outstanding>,
     /// The ticket on the ticket screen, with people ahead and the wait.
     pub shown: Option<(Ticket, u32, Option<u32>)>,
+    /// The address of the shown ticket's page, for the QR on the screen.
+    pub follow_url: Option<String>,
     /// The authority's reason for a refusal, in the kiosk's language.
     pub refusal: Option<String>,
     last_touch: OffsetDateTime,
@@ -110,6 +112,7 @@ impl KioskModel {
             online: false,
             pending: None,
             shown: None,
+            follow_url: None,
             refusal: None,
             last_touch: now,
             now,
@@ -245,6 +248,7 @@ impl KioskModel {
         }
         self.pending = None;
         self.touched();
+        self.follow_url = reply.follow_url.clone();
         match (reply.ticket, reply.error) {
             (Some(ticket), _) => {
                 self.shown = Some((ticket, reply.ahead.unwrap_or(0), reply.wait_minutes));
@@ -312,6 +316,7 @@ impl KioskModel {
         self.english = false;
         self.pending = None;
         self.shown = None;
+        self.follow_url = None;
         self.refusal = None;
         self.priority = None;
         self.screen = Screen::Home;

@@ -249,3 +249,24 @@ fn the_kiosk_header_keeps_the_office_name_on_one_line() {
         "the name takes {height} px: more than one line"
     );
 }
+
+/// With `[web] public_url` the reply carries the ticket's page: its QR is on the ticket
+/// screen for the citizen's phone; without it, no QR.
+#[test]
+fn the_ticket_screen_shows_the_qr_of_the_citizens_page_when_there_is_one() {
+    let (kiosk, sent, mut s) = kiosk(None, Printer::ready());
+    tap(&kiosk, "Cấp, đổi, cấp lại thẻ Căn cước");
+    let command = sent.borrow()[0].clone();
+    s.reply.follow_url = Some("http://192.168.1.10:8080/t/Zq3k9Xw2mLp8Rt5Vb1Nc0A".into());
+    answer(&kiosk, &command, &s);
+    assert!(shown_number(&kiosk).is_some());
+    assert_eq!(find(&kiosk, "Mã QR theo dõi lượt gọi").len(), 1);
+    tap(&kiosk, "Xong");
+
+    tap(&kiosk, "Cấp, đổi, cấp lại thẻ Căn cước");
+    let command = sent.borrow()[1].clone();
+    s.reply.follow_url = None;
+    answer(&kiosk, &command, &s);
+    assert!(shown_number(&kiosk).is_some());
+    assert!(find(&kiosk, "Mã QR theo dõi lượt gọi").is_empty());
+}

@@ -1,5 +1,5 @@
 //! `qms demo`, and `qms` alone: the whole office on one machine. The embedded broker, the
-//! authority, the virtual printer and the web board run on a thread of their own; the
+//! authority, the virtual printer and the web pages run on a thread of their own; the
 //! kiosk, board, counter 1 console and rating windows on the main thread, when there is a
 //! screen.
 
@@ -39,6 +39,12 @@ impl DemoArgs {
         let address = super::start_broker_if_embedded(&config, self.listen)?;
         let broker_here = config.broker.embedded;
         config.broker.address = address;
+        let pages = format!(
+            "http://{}",
+            config.web.listen.replace("0.0.0.0", "127.0.0.1")
+        );
+        // The tickets' QR opens their page on this machine unless the site says otherwise.
+        config.web.public_url.get_or_insert_with(|| pages.clone());
         let shutdown = Shutdown::default();
         let office = std::thread::Builder::new().name("office".into()).spawn({
             let (config, shutdown) = (config.clone(), shutdown.clone());
@@ -50,9 +56,11 @@ impl DemoArgs {
             }
         })?;
         info!("office running; in another terminal try: `qms issue cccd`, `qms counter 1 call-next`, `qms watch`");
+        info!("the board in a browser: {pages}/board");
+        info!("counter 2's console in a browser: {pages}/counter/2 (its rating tablet: {pages}/rating/2)");
         info!(
-            "the board in a browser: http://{}/board",
-            config.web.listen.replace("0.0.0.0", "127.0.0.1")
+            "each ticket's page for the citizen's phone: the address its QR holds, under {}/t/",
+            config.web.public_url.as_deref().unwrap_or_default()
         );
         match windows(Arc::new(config)) {
             Ok(()) => {
