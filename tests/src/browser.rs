@@ -193,20 +193,6 @@ impl Browser {
         assert!(done.is_null(), "the double click was not made: {done}");
     }
 
-    /// Types `keys` into the element matching `css`.
-    pub async fn type_into(&self, css: &str, keys: &str) {
-        let element = self
-            .element(css)
-            .await
-            .unwrap_or_else(|| panic!("no {css}"));
-        self.session_call(
-            "POST",
-            &format!("/element/{element}/value"),
-            Some(json!({ "text": keys })),
-        )
-        .await;
-    }
-
     /// The text shown by the first element matching `css`, if there is one ("" when it
     /// is hidden).
     pub async fn text(&self, css: &str) -> Option<String> {

@@ -5,13 +5,11 @@
 //! so, and guessing one is as hard as guessing 128 random bits.
 
 use std::collections::{HashMap, VecDeque};
-use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -21,6 +19,7 @@ use qms_core::SiteConfig;
 use tokio::sync::{mpsc, watch};
 
 use crate::pages::{self, escape};
+use crate::server::event_stream;
 
 /// How long a page opening waits for the authority to find its ticket.
 pub const FIND_WAIT: Duration = Duration::from_secs(5);
@@ -251,27 +250,17 @@ async fn events(State(citizens): State<Arc<Citizens>>, Path(token): Path<String>
     if !well_formed(&token) {
         return unknown_ticket();
     }
-    let (mut shown, view) = found(&citizens, &token).await;
+    let (shown, view) = found(&citizens, &token).await;
     if view.is_none() {
         return unknown_ticket();
     }
-    shown.mark_changed();
-    let stream = futures_util::stream::unfold(shown, |mut shown| async move {
-        shown.changed().await.ok()?;
-        let view = shown.borrow_and_update().clone();
-        let data = match view.flatten() {
-            Some(view) => view,
-            // Gone from today's tickets (the day closed): said once, then the end.
-            None => Arc::from("{\"state\":\"expired\"}"),
-        };
-        Some((
-            Ok::<_, Infallible>(Event::default().event("ticket").data(&*data)),
-            shown,
-        ))
-    });
-    Sse::new(stream)
-        .keep_alive(KeepAlive::default())
-        .into_response()
+    event_stream(shown, "ticket", |view| {
+        // Gone from today's tickets (the day closed): said as expired.
+        Some(
+            view.flatten()
+                .unwrap_or_else(|| Arc::from("{\"state\":\"expired\"}")),
+        )
+    })
 }
 
 #[derive(serde::Deserialize)]

@@ -4,13 +4,11 @@
 //! device may, and nothing for counter 4.
 
 use std::collections::HashSet;
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Form, Json, Router};
@@ -21,6 +19,7 @@ use tracing::{info, warn};
 use crate::desk::{Desks, Kind, SignInError};
 use crate::https::Https;
 use crate::pages::{self, escape};
+use crate::server::event_stream;
 use crate::session::{self, Sessions};
 
 /// What the counter's pages share.
@@ -211,31 +210,14 @@ async fn events(
     Path(counter): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let session = match app
-        .counter(&counter)
-        .ok_or(Refusal::NotFound)
-        .and_then(|counter| app.session_for(kind, counter, &headers))
-    {
+    let session = match app.session_at(kind, &counter, &headers) {
         Ok(session) => session,
         Err(refusal) => return refusal.into_response(),
     };
-    let Some(mut screens) = app.desks.screens(&session.device).await else {
+    let Some(screens) = app.desks.screens(&session.device).await else {
         return Refusal::SignedOut.into_response();
     };
-    screens.mark_changed();
-    let stream = futures_util::stream::unfold(screens, |mut screens| async move {
-        screens.changed().await.ok()?;
-        let view = screens.borrow_and_update().clone();
-        Some((
-            Ok::<_, Infallible>(Event::default().event("screen").data(&*view)),
-            screens,
-        ))
-    });
-    no_store(
-        Sse::new(stream)
-            .keep_alive(KeepAlive::default())
-            .into_response(),
-    )
+    no_store(event_stream(screens, "screen", Some))
 }
 
 /// A press on the page: `{"sent": true}` when a command went out, `{"sent": false}` when
@@ -247,11 +229,7 @@ async fn press(
     headers: HeaderMap,
     body: Result<Json<serde_json::Value>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
-    let session = match app
-        .counter(&counter)
-        .ok_or(Refusal::NotFound)
-        .and_then(|counter| app.session_for(kind, counter, &headers))
-    {
+    let session = match app.session_at(kind, &counter, &headers) {
         Ok(session) => session,
         Err(refusal) => return refusal.into_response(),
     };
@@ -332,6 +310,17 @@ impl Counters {
         path.parse()
             .ok()
             .filter(|n| self.config.counter(*n).is_some())
+    }
+
+    /// The request's session if it is for `kind` at the counter of address part `path`.
+    fn session_at(
+        &self,
+        kind: Kind,
+        path: &str,
+        headers: &HeaderMap,
+    ) -> Result<session::Session, Refusal> {
+        let counter = self.counter(path).ok_or(Refusal::NotFound)?;
+        self.session_for(kind, counter, headers)
     }
 
     /// The request's session if it is for `kind` at `counter`.

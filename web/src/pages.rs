@@ -31,6 +31,16 @@ pub const PAGE_CSS: &str = include_str!("../pages/page.css");
 /// Any address that is no page.
 pub const NOT_FOUND_HTML: &str = include_str!("../pages/not-found.html");
 
+/// The scripts and styles, by address.
+pub const ASSETS: [(&str, &str, &str); 6] = [
+    ("/static/draw.js", "text/javascript", DRAW_JS),
+    ("/static/board.js", "text/javascript", BOARD_JS),
+    ("/static/counter.js", "text/javascript", COUNTER_JS),
+    ("/static/rating.js", "text/javascript", RATING_JS),
+    ("/static/ticket.js", "text/javascript", TICKET_JS),
+    ("/static/page.css", "text/css", PAGE_CSS),
+];
+
 /// Text made safe to put in HTML.
 pub fn escape(text: &str) -> String {
     let mut safe = String::with_capacity(text.len());

@@ -151,34 +151,14 @@ pub async fn serve(
         address = %listener.local_addr()?,
         "web pages served: /board, /counter/{{n}}, /rating/{{n}}"
     );
-    let app = Router::new()
+    let mut app = Router::new();
+    for (path, content_type, body) in pages::ASSETS {
+        app = app.route(path, get(move || async move { asset(content_type, body) }));
+    }
+    let app = app
         .route("/", get(|| async { Redirect::to("/board") }))
         .route("/board", get(|| async { Html(pages::BOARD_HTML) }))
         .route("/board/events", get(board_events))
-        .route(
-            "/static/board.js",
-            get(|| async { asset("text/javascript", pages::BOARD_JS) }),
-        )
-        .route(
-            "/static/draw.js",
-            get(|| async { asset("text/javascript", pages::DRAW_JS) }),
-        )
-        .route(
-            "/static/counter.js",
-            get(|| async { asset("text/javascript", pages::COUNTER_JS) }),
-        )
-        .route(
-            "/static/rating.js",
-            get(|| async { asset("text/javascript", pages::RATING_JS) }),
-        )
-        .route(
-            "/static/ticket.js",
-            get(|| async { asset("text/javascript", pages::TICKET_JS) }),
-        )
-        .route(
-            "/static/page.css",
-            get(|| async { asset("text/css", pages::PAGE_CSS) }),
-        )
         // Every browser asks for one; the pages have none.
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .with_state(views)
@@ -232,15 +212,28 @@ async fn not_found(uri: Uri) -> Response {
 
 /// The board's state now, then every change, for as long as the page listens; the
 /// browser's `EventSource` reconnects by itself if the stream breaks.
-async fn board_events(State(mut views): State<Views>) -> impl IntoResponse {
-    views.mark_changed();
-    let stream = futures_util::stream::unfold(views, |mut views| async move {
-        views.changed().await.ok()?;
-        let view = views.borrow_and_update().clone();
-        let event = Event::default().event("board").data(&*view);
-        Some((Ok::<_, Infallible>(event), views))
+async fn board_events(State(views): State<Views>) -> Response {
+    event_stream(views, "board", Some)
+}
+
+/// A watched state as Server-Sent Events named `name`: the state now, then each change,
+/// as `data` makes it (None ends the stream); the stream ends when the state's sender
+/// goes. The browser's `EventSource` reconnects by itself if the stream breaks.
+pub(crate) fn event_stream<T: Clone + Send + Sync + 'static>(
+    mut states: watch::Receiver<T>,
+    name: &'static str,
+    data: fn(T) -> Option<Arc<str>>,
+) -> Response {
+    states.mark_changed();
+    let stream = futures_util::stream::unfold(states, move |mut states| async move {
+        states.changed().await.ok()?;
+        let state = states.borrow_and_update().clone();
+        let event = Event::default().event(name).data(&*data(state)?);
+        Some((Ok::<_, Infallible>(event), states))
     });
-    Sse::new(stream).keep_alive(KeepAlive::default())
+    Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response()
 }
 
 /// What the feed hands on.
