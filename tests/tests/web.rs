@@ -19,6 +19,16 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tokio::time::timeout;
 
+/// Where a test saves its screenshot of a page, when `QMS_WRITE_EXAMPLES` is set.
+fn example(name: &str) -> Option<std::path::PathBuf> {
+    std::env::var_os("QMS_WRITE_EXAMPLES")?;
+    Some(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../docs/web")
+            .join(name),
+    )
+}
+
 /// The office with `qms web` in front of it, on a free port.
 struct WebOffice {
     config: SiteConfig,
@@ -185,9 +195,8 @@ async fn in_chromium_a_call_shows_on_the_board_page_without_reload() {
         browser.text("#heading").await.as_deref(),
         Some("XIN MỜI SỐ")
     );
-    if std::env::var_os("QMS_WRITE_EXAMPLES").is_some() {
-        let docs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/web");
-        browser.screenshot(&docs.join("test-call.png")).await;
+    if let Some(path) = example("board-1920x1080.png") {
+        browser.screenshot(&path).await;
     }
 
     // The server goes away: the page says so by itself, with no reload.
@@ -217,6 +226,9 @@ async fn in_chromium_the_board_page_goes_stale_then_fresh_across_a_broker_restar
     browser
         .wait_for_text("#stale", |t| t.starts_with("MẤT KẾT NỐI"))
         .await;
+    if let Some(path) = example("board-stale-1280x720.png") {
+        browser.screenshot(&path).await;
+    }
     broker.restart();
     browser.wait_for_text("#stale", str::is_empty).await;
     let name = office.config.site.name.clone();
@@ -411,14 +423,15 @@ async fn in_chromium_a_double_click_at_the_counter_page_calls_one_citizen() {
         .wait_for_text("#result", |t| t == format!("Đã gọi lại số {}", labels[0]))
         .await;
     assert_eq!(browser.text("#waiting-count").await.as_deref(), Some("(1)"));
-    if std::env::var_os("QMS_WRITE_EXAMPLES").is_some() {
-        let docs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/web");
-        browser.screenshot(&docs.join("counter.png")).await;
+    if let Some(path) = example("counter.png") {
+        browser.screenshot(&path).await;
         browser.click("#open_transfer").await;
         browser
             .wait_for_text("#transfer-procedures button", |t| !t.is_empty())
             .await;
-        browser.screenshot(&docs.join("counter-transfer.png")).await;
+        browser
+            .screenshot(&path.with_file_name("counter-transfer.png"))
+            .await;
     }
 
     office.stop_server().await;
@@ -442,8 +455,6 @@ async fn in_chromium_the_rating_page_asks_once_and_the_rating_is_recorded() {
     browser
         .wait_for_text("#idle h1", |t| t == "Kính chào ông/bà")
         .await;
-    let docs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/web");
-    let write = std::env::var_os("QMS_WRITE_EXAMPLES").is_some();
 
     let (label, kiosk, mut counter) = office.issue_and_call().await;
     let done = counter
@@ -452,8 +463,8 @@ async fn in_chromium_the_rating_page_asks_once_and_the_rating_is_recorded() {
         .unwrap();
     assert!(done.ok, "{done:?}");
     browser.wait_for_text("#label", |t| t == label).await;
-    if write {
-        browser.screenshot(&docs.join("rating.png")).await;
+    if let Some(path) = example("rating.png") {
+        browser.screenshot(&path).await;
     }
     browser.click(".face.satisfied").await;
     browser
@@ -687,12 +698,8 @@ async fn in_chromium_a_call_at_the_counter_page_reaches_the_citizens_phone() {
     phone
         .wait_for_text("#detail", |t| t.starts_with("Trước ông/bà: 2 người"))
         .await;
-    let docs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/web");
-    let write = std::env::var_os("QMS_WRITE_EXAMPLES").is_some();
-    if write {
-        phone
-            .screenshot(&docs.join("ticket-waiting-412x915.png"))
-            .await;
+    if let Some(path) = example("ticket-waiting-412x915.png") {
+        phone.screenshot(&path).await;
     }
 
     let (cookie, csrf) = sign_in(addr, "/counter/1", "").await;
@@ -726,10 +733,8 @@ async fn in_chromium_a_call_at_the_counter_page_reaches_the_citizens_phone() {
     phone
         .wait_for_text("#headline", |t| t == "Mời ông/bà đến Quầy 1")
         .await;
-    if write {
-        phone
-            .screenshot(&docs.join("ticket-called-412x915.png"))
-            .await;
+    if let Some(path) = example("ticket-called-412x915.png") {
+        phone.screenshot(&path).await;
         phone
             .goto(&format!("http://{addr}/t/AAAAAAAAAAAAAAAAAAAAAA"))
             .await;
@@ -737,7 +742,7 @@ async fn in_chromium_a_call_at_the_counter_page_reaches_the_citizens_phone() {
             .wait_for_text("h1", |t| t == "Không tìm thấy phiếu")
             .await;
         phone
-            .screenshot(&docs.join("ticket-unknown-412x915.png"))
+            .screenshot(&path.with_file_name("ticket-unknown-412x915.png"))
             .await;
     }
 
@@ -753,7 +758,7 @@ async fn in_chromium_a_call_at_the_counter_page_reaches_the_citizens_phone() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_chromium_the_board_page_asks_once_for_sound_then_speaks_each_call_in_order() {
     let flags = ["--autoplay-policy=document-user-activation-required"];
-    let Some(browser) = Browser::start_with(1280, 720, &flags).await else {
+    let Some(browser) = Browser::start_with(1080, 1920, &flags).await else {
         return;
     };
     let mut office = WebOffice::start().await;
@@ -791,6 +796,10 @@ async fn in_chromium_the_board_page_asks_once_for_sound_then_speaks_each_call_in
     .await
     .expect("both calls are spoken");
     assert_eq!(spoken, json!([1, 2]), "each call once, in order");
+    assert_eq!(browser.text("#heading").await.as_deref(), Some("MỜI LẠI"));
+    if let Some(path) = example("board-recall-1080x1920.png") {
+        browser.screenshot(&path).await;
+    }
 
     office.stop_server().await;
     browser.close().await;
