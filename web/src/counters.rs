@@ -22,6 +22,11 @@ use crate::pages::{self, escape};
 use crate::server::event_stream;
 use crate::session::{self, Sessions};
 
+/// Why a broker without passwords takes sign-ins from the server's machine only.
+const NO_PASSWORDS: &str =
+    "Máy chủ MQTT không đòi mật khẩu thiết bị (qms broker setup chưa chạy): chỉ đăng nhập \
+     được trên chính máy chủ này.";
+
 /// What the counter's pages share.
 #[derive(Clone)]
 pub struct Counters {
@@ -41,6 +46,12 @@ pub struct Counters {
 /// server's own machine where nothing crosses the network.
 pub fn secure_enough(peer: SocketAddr, https: bool) -> bool {
     https || peer.ip().is_loopback()
+}
+
+/// With a broker that asks for no password there is nothing to check a sign-in against:
+/// only the server's own machine may sign in.
+pub fn checkable(peer: SocketAddr, passwords: bool) -> bool {
+    passwords || peer.ip().is_loopback()
 }
 
 /// The routes of both kinds of counter page.
@@ -132,6 +143,9 @@ async fn sign_in(
             app.https_words(&headers, kind, counter),
             StatusCode::FORBIDDEN,
         );
+    }
+    if !checkable(peer, app.desks.passwords_needed()) {
+        return refuse(NO_PASSWORDS.into(), StatusCode::FORBIDDEN);
     }
     if let Some(wait) = app.sessions.locked_out(peer.ip()) {
         let minutes = wait.as_secs().div_ceil(60).max(1);
@@ -402,5 +416,13 @@ mod tests {
         assert!(secure_enough(lan, true));
         assert!(secure_enough(local, false));
         assert!(secure_enough("[::1]:52000".parse().unwrap(), false));
+    }
+
+    #[test]
+    fn without_broker_passwords_only_the_servers_machine_signs_in() {
+        let lan: SocketAddr = "192.168.1.31:52000".parse().unwrap();
+        assert!(!checkable(lan, false), "even over HTTPS: nothing to check");
+        assert!(checkable(lan, true));
+        assert!(checkable("127.0.0.1:52000".parse().unwrap(), false));
     }
 }
