@@ -370,9 +370,9 @@ impl Counters {
         let password = if self.desks.passwords_needed() {
             "<label>Mật khẩu của thiết bị<input type=\"password\" name=\"password\" \
              autocomplete=\"current-password\" autofocus required></label>"
+                .to_string()
         } else {
-            "<p class=\"hint\">Máy chủ MQTT không đòi mật khẩu: chỉ đăng nhập được trên \
-             chính máy chủ này.</p>"
+            format!("<p class=\"hint\">{NO_PASSWORDS}</p>")
         };
         let message =
             message.or_else(|| (!secure).then(|| self.https_words(headers, kind, counter)));
@@ -384,7 +384,7 @@ impl Counters {
             )
             .replace("{{office}}", &escape(&self.config.site.name))
             .replace("{{action}}", &format!("/{}/{counter}/sign-in", kind.path()))
-            .replace("{{password}}", password)
+            .replace("{{password}}", &password)
             .replace(
                 "{{message}}",
                 &message.map_or(String::new(), |m| {
