@@ -21,6 +21,10 @@ use tracing::info;
 
 use crate::session::same_secret;
 
+/// No device password is longer (`qms broker setup` makes 24 characters); a longer one is
+/// refused here rather than sent to the broker in a CONNECT it may not take.
+pub const MAX_PASSWORD: usize = 256;
+
 /// How long signing in waits for the broker to take the device's password.
 pub const SIGN_IN_WAIT: Duration = Duration::from_secs(5);
 
@@ -124,6 +128,9 @@ impl Desks {
             .ok_or(SignInError::NoSuchDevice)?
             .id
             .clone();
+        if password.len() > MAX_PASSWORD {
+            return Err(SignInError::WrongPassword);
+        }
         let mut open = self.open.lock().await;
         if let Some(desk) = open.get(&device) {
             if !same_secret(password.as_bytes(), desk.password.as_bytes()) {
@@ -421,4 +428,28 @@ async fn serve_desk(
     }
     info!(device = %bus.device(), "browser desk closed");
     bus.close().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_overlong_password_is_wrong_without_asking_the_broker() {
+        let config = Arc::new(SiteConfig::default_site());
+        // Nothing listens there: an answer at all shows the broker was not asked.
+        let mut base = BusOptions::for_device(&config, "web").unwrap();
+        base.address = "127.0.0.1:9".into();
+        base.credentials = Some(("web".into(), "x".repeat(24)));
+        let desks = Desks::new(config, base);
+        let long = "x".repeat(MAX_PASSWORD + 1);
+        assert_eq!(
+            desks.sign_in(Kind::Console, 3, &long, false).await,
+            Err(SignInError::WrongPassword)
+        );
+        assert_eq!(
+            desks.sign_in(Kind::Console, 99, "", false).await,
+            Err(SignInError::NoSuchDevice)
+        );
+    }
 }
