@@ -381,13 +381,17 @@ async fn regression_another_devices_password_cannot_take_the_authoritys_connecti
 /// `qms web` through the generated broker, over its TLS listener: a browser signs in at
 /// counter 3 with counter 3's own device password, which the broker checks; signed in,
 /// it calls as counter-3. A wrong password is refused, and an address that keeps
-/// guessing is locked out even when it finally has the right one.
+/// guessing is locked out even when it finally has the right one. The citizen's page
+/// works with the web device's own rights.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_browser_signs_in_with_the_counters_own_password_which_the_broker_checks() {
     if !mosquitto_available() {
         return;
     }
-    let office = office_broker(false);
+    let mut office = office_broker(false);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    office.local.web.public_url = Some(format!("http://{addr}"));
     let store = tempfile::tempdir().unwrap();
     let authority = Authority::start(
         &office.local,
@@ -396,8 +400,6 @@ async fn a_browser_signs_in_with_the_counters_own_password_which_the_broker_chec
         Arc::new(SystemClock),
     )
     .await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(qms_web::serve(
         listener.into(),
@@ -426,12 +428,22 @@ async fn a_browser_signs_in_with_the_counters_own_password_which_the_broker_chec
     let (cookie, csrf) = sign_in(addr, "/counter/3", &password(&office, "counter-3")).await;
 
     let mut kiosk = client(&office.lan, office.lan_addr, "kiosk-1", &[]).await;
-    let ticket = kiosk
+    let issued = kiosk
         .send(Command::issue("cu-tru", None), WAIT)
         .await
-        .unwrap()
-        .ticket
         .unwrap();
+    let ticket = issued.ticket.unwrap();
+    // The citizen's page: the web device follows the ticket with its own rights.
+    let url = issued.follow_url.expect("the QR's address");
+    let page = request(
+        addr,
+        "GET",
+        url.strip_prefix(&format!("http://{addr}")).unwrap(),
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(page.status, 200, "{}", page.body);
     let mut screens = EventStream::open_with(addr, "/counter/3/events", &cookie).await;
     let listed = screens
         .screen(|s| s["waiting"].as_array().is_some_and(|w| w.len() == 1))
