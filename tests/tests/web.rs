@@ -398,6 +398,12 @@ async fn in_chromium_a_double_click_at_the_counter_page_calls_one_citizen() {
     browser
         .goto(&format!("http://{}/counter/2", office.addr))
         .await;
+    browser
+        .wait_for_text("h1", |t| t == "Màn hình cán bộ · Quầy 2")
+        .await;
+    if let Some(path) = example("counter-sign-in.png") {
+        browser.screenshot(&path).await;
+    }
     browser.click("button[type=submit]").await;
     browser
         .wait_for_text("#waiting-count", |t| t == "(2)")
