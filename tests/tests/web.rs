@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use qms::device::DeviceClient;
-use qms_core::protocol::{Command, TicketState};
+use qms_core::protocol::{Command, Reply, Ticket, TicketState};
 use qms_core::SiteConfig;
 use qms_queue::SystemClock;
 use qms_tests::browser::Browser;
@@ -32,12 +32,15 @@ fn example(name: &str) -> Option<std::path::PathBuf> {
 /// The office with `qms web` in front of it, on a free port.
 struct WebOffice {
     config: SiteConfig,
-    broker: SocketAddr,
     authority: Authority,
     /// Where the pages are served.
     addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     server: JoinHandle<std::io::Result<()>>,
+    /// Kiosk 1, counter 1's console and the office head's tools, as their devices.
+    kiosk: DeviceClient,
+    counter: DeviceClient,
+    admin: DeviceClient,
     _store: tempfile::TempDir,
 }
 
@@ -69,8 +72,10 @@ impl WebOffice {
             },
         ));
         WebOffice {
+            kiosk: client(&config, broker, "kiosk-1", &[]).await,
+            counter: client(&config, broker, "counter-1", &[]).await,
+            admin: client(&config, broker, "admin", &[]).await,
             config,
-            broker,
             authority,
             addr,
             stop: Some(stop),
@@ -79,22 +84,42 @@ impl WebOffice {
         }
     }
 
-    /// A ticket issued at kiosk 1 and called at counter 1: its number, and the two
-    /// devices' clients.
-    async fn issue_and_call(&self) -> (String, DeviceClient, DeviceClient) {
-        let mut kiosk = client(&self.config, self.broker, "kiosk-1", &[]).await;
-        let issued = kiosk
-            .send(Command::issue("cccd", None), WAIT)
-            .await
-            .unwrap();
-        let label = issued.ticket.expect("a ticket").label;
-        let mut counter = client(&self.config, self.broker, "counter-1", &[]).await;
-        let called = counter
-            .send(Command::CallNext { counter: Some(1) }, WAIT)
-            .await
-            .unwrap();
-        assert!(called.ok, "{called:?}");
-        (label, kiosk, counter)
+    /// A ticket taken at kiosk 1.
+    async fn issue(&mut self, procedure: &str) -> Reply {
+        let issued = self.kiosk.send(Command::issue(procedure, None), WAIT).await;
+        issued.unwrap()
+    }
+
+    /// `command` at counter 1's console, which must be carried out.
+    async fn at_counter_1(&mut self, command: Command) -> Reply {
+        let reply = self.counter.send(command, WAIT).await.unwrap();
+        assert!(reply.ok, "{reply:?}");
+        reply
+    }
+
+    /// Today's tickets, as the office head's tools list them.
+    async fn tickets(&mut self) -> Vec<Ticket> {
+        let listed = self.admin.send(Command::todays_tickets(), WAIT).await;
+        listed.unwrap().tickets.expect("a list")
+    }
+
+    /// Stops the server, if it still runs, the clients and the authority.
+    async fn finish(mut self) {
+        if self.stop.is_some() {
+            self.stop_server().await;
+        }
+        self.kiosk.close().await;
+        self.counter.close().await;
+        self.admin.close().await;
+        self.authority.stop().await;
+    }
+
+    /// A ticket issued at kiosk 1 and called at counter 1: its number.
+    async fn issue_and_call(&mut self) -> String {
+        let label = self.issue("cccd").await.ticket.expect("a ticket").label;
+        self.at_counter_1(Command::CallNext { counter: Some(1) })
+            .await;
+        label
     }
 
     /// Stops the server and waits until it has.
@@ -129,7 +154,7 @@ async fn a_call_at_a_counter_reaches_the_board_page_without_reload() {
     assert_eq!(fresh["office"], office.config.site.name);
     assert_eq!(fresh["calling"], serde_json::Value::Null);
 
-    let (label, kiosk, mut counter) = office.issue_and_call().await;
+    let label = office.issue_and_call().await;
     let shown = events
         .board(&mut seq, |v| v["calling"]["label"] == label.as_str())
         .await;
@@ -142,10 +167,9 @@ async fn a_call_at_a_counter_reaches_the_board_page_without_reload() {
         .iter()
         .any(|c| c["name"] == "Quầy 1" && c["shows"] == label.as_str()));
 
-    counter
-        .send(Command::Recall { counter: Some(1) }, WAIT)
-        .await
-        .unwrap();
+    office
+        .at_counter_1(Command::Recall { counter: Some(1) })
+        .await;
     let recalled = events
         .board(&mut seq, |v| v["calling"]["heading"] == "MỜI LẠI")
         .await;
@@ -169,9 +193,7 @@ async fn a_call_at_a_counter_reaches_the_board_page_without_reload() {
     timeout(WAIT, async { while events.next().await.is_some() {} })
         .await
         .expect("the stream ends");
-    kiosk.close().await;
-    counter.close().await;
-    office.authority.stop().await;
+    office.finish().await;
 }
 
 /// The board page in Chromium: a call made at a counter shows on it without a reload.
@@ -188,7 +210,7 @@ async fn in_chromium_a_call_shows_on_the_board_page_without_reload() {
     browser.wait_for_text("#stale", str::is_empty).await;
     assert_eq!(browser.text("#number").await.as_deref(), Some("—"));
 
-    let (label, kiosk, counter) = office.issue_and_call().await;
+    let label = office.issue_and_call().await;
     browser.wait_for_text("#number", |t| t == label).await;
     assert_eq!(browser.text("#to").await.as_deref(), Some("→ Quầy 1"));
     assert_eq!(
@@ -205,9 +227,7 @@ async fn in_chromium_a_call_shows_on_the_board_page_without_reload() {
         .wait_for_text("#stale", |t| t.starts_with("MẤT KẾT NỐI"))
         .await;
     browser.close().await;
-    kiosk.close().await;
-    counter.close().await;
-    office.authority.stop().await;
+    office.finish().await;
 }
 
 /// The board page in Chromium while the broker is killed and started again: the red band
@@ -218,7 +238,7 @@ async fn in_chromium_the_board_page_goes_stale_then_fresh_across_a_broker_restar
         return;
     };
     let mut broker = BrokerProcess::start(BrokerKind::Embedded);
-    let mut office = WebOffice::start_at(broker.addr).await;
+    let office = WebOffice::start_at(broker.addr).await;
     browser.goto(&format!("http://{}/board", office.addr)).await;
     browser.wait_for_text("#stale", str::is_empty).await;
 
@@ -234,9 +254,8 @@ async fn in_chromium_the_board_page_goes_stale_then_fresh_across_a_broker_restar
     let name = office.config.site.name.clone();
     assert_eq!(browser.text("#office").await, Some(name));
 
-    office.stop_server().await;
     browser.close().await;
-    office.authority.stop().await;
+    office.finish().await;
 }
 
 /// Signed in at counter 3, a browser has counter 3's rights and no others: a forged
@@ -262,11 +281,7 @@ async fn a_session_signed_in_at_counter_3_cannot_act_for_counter_4() {
     let first = screens.screen(|s| s["online"] == true).await;
     assert_eq!(first["counter_name"], "Quầy 3");
 
-    let mut kiosk = client(&office.config, office.broker, "kiosk-1", &[]).await;
-    let issued = kiosk
-        .send(Command::issue("cu-tru", None), WAIT)
-        .await
-        .unwrap();
+    let issued = office.issue("cu-tru").await;
     let ticket = issued.ticket.expect("a ticket");
     let listed = screens
         .screen(|s| s["waiting"].as_array().is_some_and(|w| w.len() == 1))
@@ -327,10 +342,7 @@ async fn a_session_signed_in_at_counter_3_cannot_act_for_counter_4() {
         .await;
 
     // A second citizen, and the repeat of the first press still calls nobody.
-    kiosk
-        .send(Command::issue("cu-tru", None), WAIT)
-        .await
-        .unwrap();
+    office.issue("cu-tru").await;
     screens
         .screen(|s| s["waiting"].as_array().is_some_and(|w| w.len() == 1))
         .await;
@@ -340,22 +352,7 @@ async fn a_session_signed_in_at_counter_3_cannot_act_for_counter_4() {
         json!({"sent": false}),
         "made on a screen since answered"
     );
-    let mut admin = client(&office.config, office.broker, "admin", &[]).await;
-    let listed = admin
-        .send(
-            Command::List {
-                procedure: None,
-                state: None,
-                counter: None,
-                day: None,
-            },
-            WAIT,
-        )
-        .await
-        .unwrap()
-        .tickets
-        .unwrap();
-    let states: Vec<TicketState> = listed.iter().map(|t| t.state).collect();
+    let states: Vec<TicketState> = office.tickets().await.iter().map(|t| t.state).collect();
     assert_eq!(states, [TicketState::Called, TicketState::Waiting]);
 
     // Signed out, the cookie is worth nothing.
@@ -372,10 +369,7 @@ async fn a_session_signed_in_at_counter_3_cannot_act_for_counter_4() {
     let (status, _) = press(addr, "/counter/3", &cookie, &csrf, call_next(&json!(2))).await;
     assert_eq!(status, 401);
 
-    office.stop_server().await;
-    kiosk.close().await;
-    admin.close().await;
-    office.authority.stop().await;
+    office.finish().await;
 }
 
 /// The console page in Chromium: signed in, a double click on "Gọi số tiếp theo" calls
@@ -386,13 +380,9 @@ async fn in_chromium_a_double_click_at_the_counter_page_calls_one_citizen() {
         return;
     };
     let mut office = WebOffice::start().await;
-    let mut kiosk = client(&office.config, office.broker, "kiosk-1", &[]).await;
     let mut labels = Vec::new();
     for _ in 0..2 {
-        let issued = kiosk
-            .send(Command::issue("cccd", None), WAIT)
-            .await
-            .unwrap();
+        let issued = office.issue("cccd").await;
         labels.push(issued.ticket.expect("a ticket").label);
     }
     browser
@@ -440,10 +430,8 @@ async fn in_chromium_a_double_click_at_the_counter_page_calls_one_citizen() {
             .await;
     }
 
-    office.stop_server().await;
     browser.close().await;
-    kiosk.close().await;
-    office.authority.stop().await;
+    office.finish().await;
 }
 
 /// The rating page in Chromium: after the counter completes a citizen, the three faces;
@@ -462,12 +450,10 @@ async fn in_chromium_the_rating_page_asks_once_and_the_rating_is_recorded() {
         .wait_for_text("#idle h1", |t| t == "Kính chào ông/bà")
         .await;
 
-    let (label, kiosk, mut counter) = office.issue_and_call().await;
-    let done = counter
-        .send(Command::Complete { counter: Some(1) }, WAIT)
-        .await
-        .unwrap();
-    assert!(done.ok, "{done:?}");
+    let label = office.issue_and_call().await;
+    office
+        .at_counter_1(Command::Complete { counter: Some(1) })
+        .await;
     browser.wait_for_text("#label", |t| t == label).await;
     if let Some(path) = example("rating.png") {
         browser.screenshot(&path).await;
@@ -477,22 +463,9 @@ async fn in_chromium_the_rating_page_asks_once_and_the_rating_is_recorded() {
         .wait_for_text("#thanks h1", |t| t == "Cảm ơn ông/bà!")
         .await;
 
-    let mut admin = client(&office.config, office.broker, "admin", &[]).await;
     let rated = timeout(WAIT, async {
         loop {
-            let listed = admin
-                .send(
-                    Command::List {
-                        procedure: None,
-                        state: None,
-                        counter: None,
-                        day: None,
-                    },
-                    WAIT,
-                )
-                .await
-                .unwrap();
-            if let Some(rating) = listed.tickets.unwrap()[0].rating {
+            if let Some(rating) = office.tickets().await[0].rating {
                 return rating;
             }
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
@@ -502,12 +475,8 @@ async fn in_chromium_the_rating_page_asks_once_and_the_rating_is_recorded() {
     .expect("the rating is recorded");
     assert_eq!(rated, qms_core::protocol::Rating::Satisfied);
 
-    office.stop_server().await;
     browser.close().await;
-    kiosk.close().await;
-    counter.close().await;
-    admin.close().await;
-    office.authority.stop().await;
+    office.finish().await;
 }
 
 /// `qms web` with the HTTPS certificate `qms broker setup` makes: signing in over TLS
@@ -593,11 +562,7 @@ async fn over_https_with_the_office_certificate_a_sign_in_gives_a_secure_cookie(
 async fn a_citizens_page_follows_its_ticket_to_the_end_and_sends_one_rating() {
     let mut office = WebOffice::start().await;
     let addr = office.addr;
-    let mut kiosk = client(&office.config, office.broker, "kiosk-1", &[]).await;
-    let issued = kiosk
-        .send(Command::issue("cccd", None), WAIT)
-        .await
-        .unwrap();
+    let issued = office.issue("cccd").await;
     let ticket = issued.ticket.expect("a ticket");
     let url = issued.follow_url.expect("the QR's address");
     let path = url
@@ -618,17 +583,14 @@ async fn a_citizens_page_follows_its_ticket_to_the_end_and_sends_one_rating() {
     assert_eq!(waiting["label"], ticket.label.as_str());
     assert_eq!(waiting["detail"], "Ông/bà là người tiếp theo.");
 
-    let mut counter = client(&office.config, office.broker, "counter-1", &[]).await;
-    counter
-        .send(Command::CallNext { counter: Some(1) }, WAIT)
-        .await
-        .unwrap();
+    office
+        .at_counter_1(Command::CallNext { counter: Some(1) })
+        .await;
     let called = follow.state("ticket", |t| t["state"] == "called").await;
     assert_eq!(called["headline"], "Mời ông/bà đến Quầy 1");
-    counter
-        .send(Command::Recall { counter: Some(1) }, WAIT)
-        .await
-        .unwrap();
+    office
+        .at_counter_1(Command::Recall { counter: Some(1) })
+        .await;
     let recalled = follow
         .state("ticket", |t| t["headline"] == "Mời lại ông/bà đến Quầy 1")
         .await;
@@ -636,10 +598,9 @@ async fn a_citizens_page_follows_its_ticket_to_the_end_and_sends_one_rating() {
         recalled["call"], called["call"],
         "a recall vibrates the phone again"
     );
-    counter
-        .send(Command::Complete { counter: Some(1) }, WAIT)
-        .await
-        .unwrap();
+    office
+        .at_counter_1(Command::Complete { counter: Some(1) })
+        .await;
     let done = follow.state("ticket", |t| t["state"] == "done").await;
     assert_eq!(done["ask_rating"], true);
 
@@ -662,9 +623,7 @@ async fn a_citizens_page_follows_its_ticket_to_the_end_and_sends_one_rating() {
     assert_eq!(second.status, 409, "one rating: {}", second.body);
     let rated = follow.state("ticket", |t| t["ask_rating"] == false).await;
     assert_eq!(rated["detail"], "Ông/bà đã đánh giá: hài lòng.");
-    let mut admin = client(&office.config, office.broker, "admin", &[]).await;
-    let listed = admin.send(Command::todays_tickets(), WAIT).await.unwrap();
-    let rating = listed.tickets.unwrap()[0].rating;
+    let rating = office.tickets().await[0].rating;
     assert_eq!(rating, Some(qms_core::protocol::Rating::Satisfied));
 
     let (status, unknown) = get(addr, "/t/AAAAAAAAAAAAAAAAAAAAAA").await;
@@ -673,11 +632,7 @@ async fn a_citizens_page_follows_its_ticket_to_the_end_and_sends_one_rating() {
     let (status, _) = get(addr, &format!("/t/{}", ticket.id)).await;
     assert_eq!(status, 404, "a ticket's id opens nothing");
 
-    office.stop_server().await;
-    kiosk.close().await;
-    counter.close().await;
-    admin.close().await;
-    office.authority.stop().await;
+    office.finish().await;
 }
 
 /// The citizen's page on a phone-sized Chromium: the call made at the counter's page
@@ -689,13 +644,9 @@ async fn in_chromium_a_call_at_the_counter_page_reaches_the_citizens_phone() {
     };
     let mut office = WebOffice::start().await;
     let addr = office.addr;
-    let mut kiosk = client(&office.config, office.broker, "kiosk-1", &[]).await;
     let mut labels = Vec::new();
     for _ in 0..3 {
-        let issued = kiosk
-            .send(Command::issue("cccd", None), WAIT)
-            .await
-            .unwrap();
+        let issued = office.issue("cccd").await;
         labels.push((issued.ticket.unwrap().label, issued.follow_url.unwrap()));
     }
     let (label, url) = &labels[2];
@@ -752,10 +703,8 @@ async fn in_chromium_a_call_at_the_counter_page_reaches_the_citizens_phone() {
             .await;
     }
 
-    office.stop_server().await;
     phone.close().await;
-    kiosk.close().await;
-    office.authority.stop().await;
+    office.finish().await;
 }
 
 /// The board page's voice in a Chromium that plays no sound before a tap, as a TV's
@@ -775,21 +724,14 @@ async fn in_chromium_the_board_page_asks_once_for_sound_then_speaks_each_call_in
     browser.click("#sound").await;
     browser.wait_for_text("#sound", str::is_empty).await;
 
-    let mut kiosk = client(&office.config, office.broker, "kiosk-1", &[]).await;
-    let mut counter = client(&office.config, office.broker, "counter-1", &[]).await;
-    kiosk
-        .send(Command::issue("cccd", None), WAIT)
-        .await
-        .unwrap();
+    office.issue("cccd").await;
     // A call and its recall at once: the recall waits for the call's twelve seconds.
-    counter
-        .send(Command::CallNext { counter: Some(1) }, WAIT)
-        .await
-        .unwrap();
-    counter
-        .send(Command::Recall { counter: Some(1) }, WAIT)
-        .await
-        .unwrap();
+    office
+        .at_counter_1(Command::CallNext { counter: Some(1) })
+        .await;
+    office
+        .at_counter_1(Command::Recall { counter: Some(1) })
+        .await;
     let spoken = timeout(WAIT * 4, async {
         loop {
             let spoken = browser.script("return Qms.spoken;").await;
@@ -807,9 +749,6 @@ async fn in_chromium_the_board_page_asks_once_for_sound_then_speaks_each_call_in
         browser.screenshot(&path).await;
     }
 
-    office.stop_server().await;
     browser.close().await;
-    kiosk.close().await;
-    counter.close().await;
-    office.authority.stop().await;
+    office.finish().await;
 }
