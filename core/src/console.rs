@@ -63,7 +63,7 @@ pub struct ConsoleModel {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Action {
-    /// "Gọi số tiếp theo" (F1).
+    /// "Gọi số tiếp" (F1).
     CallNext,
     /// "Gọi lại" (F2).
     Recall,

@@ -372,7 +372,7 @@ async fn a_session_signed_in_at_counter_3_cannot_act_for_counter_4() {
     office.finish().await;
 }
 
-/// The console page in Chromium: signed in, a double click on "Gọi số tiếp theo" calls
+/// The console page in Chromium: signed in, a double click on "Gọi số tiếp" calls
 /// one citizen, and the call is on the board.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_chromium_a_double_click_at_the_counter_page_calls_one_citizen() {

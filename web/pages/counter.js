@@ -37,7 +37,8 @@
 
   function ticketRow(action, words) {
     return function (li, t) {
-      line(li, [["label", t.label], ["procedure", t.procedure], ["waited", t.waited], ["priority", t.priority]]);
+      var waited = t.priority ? "Chờ " + t.waited + " · Ưu tiên: " + t.priority : "Chờ " + t.waited;
+      line(li, [["label", t.label], ["procedure", t.procedure], ["waited", waited]]);
       var button = li.querySelector("button") || li.appendChild(document.createElement("button"));
       button.dataset.ticket = t.id;
       button.dataset.act = action;
@@ -63,29 +64,33 @@
     text($("state"), s.paused ? "Đang tạm dừng" : "Đang nhận công dân");
     $("state").classList.toggle("paused", s.paused);
     var serving = s.serving;
+    // The words of the Slint console, so that both consoles read the same.
+    text($("serving-title"), s.paused ? "Quầy đang tạm dừng" : serving ? "Đang phục vụ" : "Quầy đang trống");
     text($("serving-label"), serving ? serving.label : "—");
-    text($("serving-procedure"), serving ? serving.procedure : "Chưa phục vụ ai");
-    text($("serving-priority"), serving ? serving.priority : "");
-    text($("serving-for"), serving && serving.served_for ? "Đã phục vụ " + serving.served_for : "");
+    text($("serving-procedure"), serving ? serving.procedure + " · đã " + serving.served_for : "Bấm F1 để gọi công dân tiếp theo");
+    text($("serving-priority"), serving && serving.priority ? "Ưu tiên: " + serving.priority : "");
     $("pause_or_resume").firstChild.textContent = s.paused ? "Tiếp tục " : "Tạm dừng ";
     text($("waiting-count"), "(" + s.waiting.length + ")");
     list($("waiting"), s.waiting, ticketRow("call", "Gọi"));
     list($("absent"), s.absent, ticketRow("reactivate", "Vào lại hàng"));
     list($("alerts"), s.alerts, function (li, a) { text(li, "⚠ " + a); });
     list($("unprinted"), s.unprinted, function (li, u) {
-      line(li, [["label", u.label], ["procedure", "có thể chưa in ở " + u.printer]]);
+      line(li, [["procedure", "⚠ Phiếu số " + u.label + " có thể chưa in ra"]]);
       var button = li.querySelector("button") || li.appendChild(document.createElement("button"));
       button.dataset.ticket = u.ticket;
       button.dataset.printer = u.printer;
       button.dataset.act = "reprint";
       text(button, "In lại");
     });
-    if (s.result) showResult(s.result.text, s.result.error);
+    if (s.busy) showResult("Đang chờ máy chủ hàng đợi trả lời…", false);
+    else if (s.result) showResult(s.result.text, s.result.error);
     else if (!sending) showResult("", false);
     var dialog = $("transfer");
     if (s.transfer && !dialog.open) {
+      text($("transfer-title"), "Chuyển số " + (serving ? serving.label : "") + " sang");
       choices($("transfer-procedures"), s.transfer.procedures, "procedure");
       choices($("transfer-counters"), s.transfer.counters, "counter");
+      if (!s.transfer.counters.length) text($("transfer-counters"), "Không có quầy khác phục vụ thủ tục này");
       dialog.showModal();
     } else if (!s.transfer && dialog.open) {
       dialog.close();
