@@ -239,22 +239,36 @@ impl Browser {
     /// One WebDriver request; its JSON answer.
     async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
         let body = body.map_or(String::new(), |b| b.to_string());
-        let mut stream = TcpStream::connect(self.addr).await.unwrap();
         let request = format!(
             "{method} {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
              Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
             body.len()
         );
-        stream.write_all(request.as_bytes()).await.unwrap();
-        let answer = tokio::time::timeout(WAIT * 3, read_answer(&mut stream))
-            .await
-            .expect("chromedriver answers");
-        serde_json::from_slice(&answer).unwrap_or(Value::Null)
+        // A question that changes nothing is asked again when chromedriver, busy with a
+        // page that is loading on a loaded machine, hangs up without an answer.
+        let reads =
+            method == "GET" || path.ends_with("/element") || path.ends_with("/execute/sync");
+        for attempt in 1.. {
+            let mut stream = TcpStream::connect(self.addr).await.unwrap();
+            stream.write_all(request.as_bytes()).await.unwrap();
+            let answer = tokio::time::timeout(WAIT * 3, read_answer(&mut stream))
+                .await
+                .expect("chromedriver answers");
+            match answer {
+                Some(answer) => return serde_json::from_slice(&answer).unwrap_or(Value::Null),
+                None if reads && attempt < 3 => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                None => panic!("chromedriver closed before answering {method} {path}"),
+            }
+        }
+        unreachable!("the loop returns or panics")
     }
 }
 
-/// An HTTP answer's body, by its Content-Length (chromedriver keeps the connection).
-async fn read_answer(stream: &mut TcpStream) -> Vec<u8> {
+/// An HTTP answer's body, by its Content-Length (chromedriver keeps the connection);
+/// None when the connection closed before the answer began.
+async fn read_answer(stream: &mut TcpStream) -> Option<Vec<u8>> {
     let mut bytes = Vec::new();
     let mut buf = [0u8; 8192];
     loop {
@@ -271,11 +285,13 @@ async fn read_answer(stream: &mut TcpStream) -> Vec<u8> {
                 assert!(n > 0, "chromedriver closed mid-answer");
                 bytes.extend_from_slice(&buf[..n]);
             }
-            return bytes[body_start..body_start + length].to_vec();
+            return Some(bytes[body_start..body_start + length].to_vec());
         }
-        let n = stream.read(&mut buf).await.unwrap();
-        assert!(n > 0, "chromedriver closed before answering");
-        bytes.extend_from_slice(&buf[..n]);
+        match stream.read(&mut buf).await {
+            Ok(0) | Err(_) if bytes.is_empty() => return None,
+            Ok(n) if n > 0 => bytes.extend_from_slice(&buf[..n]),
+            _ => panic!("chromedriver closed mid-answer"),
+        }
     }
 }
 
