@@ -192,11 +192,16 @@ fn scratch_files_are_fixed_names_shared_between_instances_and_left_behind() {
     assert_ne!(files[0], files[1], "each board writes its own file");
     drop((first, second));
     let deadline = Instant::now() + Duration::from_secs(10);
-    while files.iter().any(|f| Path::new(f).exists()) && Instant::now() < deadline {
+    // The announcer's thread removes its folder after its file: wait for the folders.
+    let folder = |f: &String| Path::new(f).parent().unwrap().to_path_buf();
+    while files.iter().any(|f| folder(f).exists()) && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
     }
     for file in &files {
-        let folder = Path::new(file).parent().unwrap();
-        assert!(!folder.exists(), "{} left behind", folder.display());
+        assert!(
+            !folder(file).exists(),
+            "{} left behind",
+            folder(file).display()
+        );
     }
 }
