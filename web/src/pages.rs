@@ -28,17 +28,20 @@ pub const UNKNOWN_TICKET_HTML: &str = include_str!("../pages/unknown-ticket.html
 pub const SIGN_IN_HTML: &str = include_str!("../pages/sign-in.html");
 /// The pages' styles.
 pub const PAGE_CSS: &str = include_str!("../pages/page.css");
+/// The citizen's page's own styles: the phone loads nothing else.
+pub const TICKET_CSS: &str = include_str!("../pages/ticket.css");
 /// Any address that is no page.
 pub const NOT_FOUND_HTML: &str = include_str!("../pages/not-found.html");
 
 /// The scripts and styles, by address.
-pub const ASSETS: [(&str, &str, &str); 6] = [
+pub const ASSETS: [(&str, &str, &str); 7] = [
     ("/static/draw.js", "text/javascript", DRAW_JS),
     ("/static/board.js", "text/javascript", BOARD_JS),
     ("/static/counter.js", "text/javascript", COUNTER_JS),
     ("/static/rating.js", "text/javascript", RATING_JS),
     ("/static/ticket.js", "text/javascript", TICKET_JS),
     ("/static/page.css", "text/css", PAGE_CSS),
+    ("/static/ticket.css", "text/css", TICKET_CSS),
 ];
 
 /// Text made safe to put in HTML.
