@@ -67,7 +67,8 @@ impl BenchArgs {
         } else {
             config.broker.address.clone()
         };
-        let mut child = Authority::spawn(&config_path, &dir.path().join("db"), embedded, &address)?;
+        let mut child =
+            Started::authority(&config_path, &dir.path().join("db"), embedded, &address)?;
         let mut config = config;
         config.broker.address = address.clone();
 
@@ -160,28 +161,18 @@ fn bench_config(base: &SiteConfig, clients: usize) -> SiteConfig {
     config
 }
 
-struct Authority(Child);
+/// A role the bench started as a child process (the authority, `qms web`), and what it
+/// is called in messages.
+struct Started(Child, &'static str);
 
-/// `qms web` as a child process, against the bench's broker.
-fn spawn_web(
-    config: &Path,
-    broker: &str,
-    listen: std::net::SocketAddr,
-) -> anyhow::Result<Authority> {
-    let mut command = std::process::Command::new(std::env::current_exe()?);
-    command.arg("--config").arg(config);
-    command.args(["--broker", broker, "web", "--listen", &listen.to_string()]);
-    command.env("RUST_LOG", "warn").stdin(Stdio::null());
-    Ok(Authority(command.spawn().context("starting qms web")?))
-}
-
-impl Authority {
-    fn spawn(
+impl Started {
+    /// The authority, with the embedded broker on `address` or against the broker there.
+    fn authority(
         config: &Path,
         data: &Path,
         embedded: bool,
         address: &str,
-    ) -> anyhow::Result<Authority> {
+    ) -> anyhow::Result<Started> {
         let mut command = std::process::Command::new(std::env::current_exe()?);
         command.arg("--config").arg(config);
         if embedded {
@@ -190,12 +181,25 @@ impl Authority {
             command.args(["--broker", address, "queue"]);
         }
         command.arg("--data").arg(data);
-        command
-            .env("RUST_LOG", "warn,rumqttd=off")
-            .stdin(Stdio::null());
-        Ok(Authority(
-            command.spawn().context("starting the authority")?,
-        ))
+        command.env("RUST_LOG", "warn,rumqttd=off");
+        Started::spawn(command, "the authority")
+    }
+
+    /// `qms web` against the bench's broker, listening on `listen`.
+    fn web(config: &Path, broker: &str, listen: std::net::SocketAddr) -> anyhow::Result<Started> {
+        let mut command = std::process::Command::new(std::env::current_exe()?);
+        command.arg("--config").arg(config);
+        command.args(["--broker", broker, "web", "--listen", &listen.to_string()]);
+        command.env("RUST_LOG", "warn");
+        Started::spawn(command, "qms web")
+    }
+
+    fn spawn(mut command: std::process::Command, what: &'static str) -> anyhow::Result<Started> {
+        let child = command
+            .stdin(Stdio::null())
+            .spawn()
+            .with_context(|| format!("starting {what}"))?;
+        Ok(Started(child, what))
     }
 
     /// Resident and peak memory in KiB, from /proc.
@@ -211,11 +215,12 @@ impl Authority {
         Ok((field("VmRSS:"), field("VmHWM:")))
     }
 
-    /// `error`, or what the authority's early exit says about it.
+    /// `error`, or what the role's early exit says about it.
     fn explain(&mut self, error: anyhow::Error) -> anyhow::Error {
         match self.0.try_wait() {
             Ok(Some(status)) => error.context(format!(
-                "the authority it started exited ({status}); its messages are above"
+                "{} started by the bench exited ({status}); its messages are above",
+                self.1
             )),
             _ => error,
         }
@@ -227,7 +232,7 @@ impl Authority {
     }
 }
 
-impl Drop for Authority {
+impl Drop for Started {
     fn drop(&mut self) {
         self.stop();
     }
@@ -280,7 +285,7 @@ async fn latency_run(config: &SiteConfig, commands: usize) -> anyhow::Result<(Ve
 /// does; every tenth ticket a one-shot client (as `qms tickets` does) connects, asks
 /// today's tickets and leaves. The authority's memory,
 /// with its embedded broker, is printed as the day goes.
-async fn day_run(config: &SiteConfig, child: &Authority, commands: usize) -> anyhow::Result<()> {
+async fn day_run(config: &SiteConfig, child: &Started, commands: usize) -> anyhow::Result<()> {
     const TICKETS: usize = 1000;
     let lists_per_ticket = commands.saturating_sub(2 * TICKETS) / TICKETS;
     let mut kiosk = DeviceClient::connect(client_options(config, "bench-0")?, &[], WAIT).await?;
@@ -439,7 +444,7 @@ async fn web_run(
 ) -> anyhow::Result<()> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listen = qms_bus::free_loopback_addr();
-    let mut web = spawn_web(config_path, &config.broker.address, listen)?;
+    let mut web = Started::web(config_path, &config.broker.address, listen)?;
     let started = Instant::now();
     while tokio::net::TcpStream::connect(listen).await.is_err() {
         if started.elapsed() > WAIT {
@@ -579,7 +584,7 @@ async fn web_run(
 }
 
 /// User and system CPU time of a child so far, from /proc.
-fn cpu_seconds(child: &Authority) -> anyhow::Result<f64> {
+fn cpu_seconds(child: &Started) -> anyhow::Result<f64> {
     let stat = std::fs::read_to_string(format!("/proc/{}/stat", child.0.id()))?;
     // The fields after the command's name, which is in parentheses and may hold spaces.
     let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
