@@ -227,6 +227,7 @@ mod tests {
                 CounterStatus::Idle
             },
             label: label.map(str::to_string),
+            officer: None,
         };
         let mut m = BoardModel::default();
         let mut b = board(5, vec![call("1002", 2, 0), call("1001", 1, 0)]);

@@ -46,6 +46,62 @@ pub struct SiteConfig {
     #[serde(default)]
     /// `qms web`: where the office's web pages are served.
     pub web: WebConfig,
+    #[serde(rename = "officer", default)]
+    /// The officers who sign in at the counters. With none, a counter is staffed while
+    /// its console is online, as before officers were configured.
+    pub officers: Vec<Officer>,
+    #[serde(default)]
+    /// When staff are alerted.
+    pub alerts: AlertLimits,
+}
+
+/// An officer (cán bộ) who signs in at a counter with a PIN.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Officer {
+    /// What is recorded with each call, service and rating: "cb-an".
+    pub id: String,
+    /// The name on the console and in reports: "Nguyễn Văn An".
+    pub name: String,
+    /// The PIN, hashed: `qms officer pin` makes it.
+    pub pin_hash: crate::secret::PinHash,
+    /// The head of the office (or a deputy): may sign in on the report page.
+    #[serde(default)]
+    pub head: bool,
+}
+
+/// The limits past which staff are alerted (never on the public board).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertLimits {
+    /// A procedure's oldest waiting citizen has waited longer than this.
+    pub wait_minutes: u32,
+    /// A counter has been paused longer than this.
+    pub pause_minutes: u32,
+    /// A service is unusual ("phiên bất thường") when it takes this many times more than
+    /// the procedure's usual, or this many times less.
+    pub unusual_factor: f64,
+}
+
+impl Default for AlertLimits {
+    fn default() -> Self {
+        AlertLimits {
+            wait_minutes: 45,
+            pause_minutes: 30,
+            unusual_factor: 4.0,
+        }
+    }
+}
+
+/// A system that reads the office's API (the one-stop system, the province's rating
+/// system), with its own token.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiToken {
+    /// Who it is, for the log: "mot-cua".
+    pub name: String,
+    /// The token, hashed: `qms web token` makes a token and its hash.
+    pub token_hash: crate::secret::TokenHash,
 }
 
 /// Where `qms web` serves the office's pages.
@@ -69,6 +125,9 @@ pub struct WebConfig {
     /// holds it and the ticket's token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_url: Option<String>,
+    /// The systems that may read the API under `/api/v1/`.
+    #[serde(rename = "token", default, skip_serializing_if = "Vec::is_empty")]
+    pub tokens: Vec<ApiToken>,
 }
 
 impl Default for WebConfig {
@@ -79,6 +138,7 @@ impl Default for WebConfig {
             tls_cert: None,
             tls_key: None,
             public_url: None,
+            tokens: Vec::new(),
         }
     }
 }
@@ -948,6 +1008,61 @@ impl SiteConfig {
                 ));
             }
         }
+        let mut officer_ids = BTreeSet::new();
+        for (i, o) in self.officers.iter().enumerate() {
+            if !id_ok(&o.id) || o.id.len() > 32 {
+                problems.push(err(
+                    "officer",
+                    Some(i),
+                    "id",
+                    format!(
+                        "\"{}\" must be 1 to 32 lower-case letters, digits, '-' or '_'",
+                        o.id
+                    ),
+                ));
+            }
+            if !officer_ids.insert(o.id.as_str()) {
+                problems.push(err(
+                    "officer",
+                    Some(i),
+                    "id",
+                    format!("\"{}\" is used twice", o.id),
+                ));
+            }
+            if o.name.trim().is_empty() {
+                problems.push(err("officer", Some(i), "name", "must not be empty".into()));
+            }
+        }
+        let mut token_names = BTreeSet::new();
+        for (i, t) in self.web.tokens.iter().enumerate() {
+            if !id_ok(&t.name) || !token_names.insert(t.name.as_str()) {
+                problems.push(err(
+                    "web.token",
+                    Some(i),
+                    "name",
+                    format!(
+                        "\"{}\" must be lower-case letters, digits, '-' or '_', used once",
+                        t.name
+                    ),
+                ));
+            }
+        }
+        if !(self.alerts.unusual_factor >= 1.5 && self.alerts.unusual_factor <= 100.0) {
+            problems.push(err(
+                "alerts",
+                None,
+                "unusual_factor",
+                "must be from 1.5 to 100 (how many times longer or shorter than usual)".into(),
+            ));
+        }
+        if self.alerts.wait_minutes == 0 || self.alerts.pause_minutes == 0 {
+            problems.push(err(
+                "alerts",
+                None,
+                "wait_minutes",
+                "wait_minutes and pause_minutes must be at least 1".into(),
+            ));
+        }
         if self.store.path.trim().is_empty() {
             problems.push(err(
                 "store",
@@ -990,6 +1105,16 @@ impl SiteConfig {
         self.devices
             .iter()
             .find(|d| d.role == role && d.counter == Some(number))
+    }
+
+    /// The officer with id `id`.
+    pub fn officer(&self, id: &str) -> Option<&Officer> {
+        self.officers.iter().find(|o| o.id == id)
+    }
+
+    /// Whether officers sign in at the counters.
+    pub fn officers_sign_in(&self) -> bool {
+        !self.officers.is_empty()
     }
 
     /// The device with id `id`.

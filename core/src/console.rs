@@ -57,14 +57,21 @@ pub struct ConsoleModel {
     alerts: StaffAlerts,
     /// Actions answered so far.
     turn: u64,
+    /// The name of the officer signed in here, as the board says.
+    officer: Option<String>,
 }
 
 /// What the officer can do at the console: a button, a key, a row's "Gọi".
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Action {
-    /// "Gọi số tiếp" (F1).
-    CallNext,
+    /// "Gọi số tiếp" (F1): completes the citizen being served, with the dossier code
+    /// typed for them.
+    CallNext {
+        /// The dossier code (mã hồ sơ) typed or scanned, if any.
+        #[serde(default)]
+        dossier: Option<String>,
+    },
     /// "Gọi lại" (F2).
     Recall,
     /// "Vắng mặt" (F3).
@@ -84,7 +91,20 @@ pub enum Action {
         counter: u16,
     },
     /// "Hoàn thành" (F5).
-    Complete,
+    Complete {
+        /// The dossier code (mã hồ sơ) typed or scanned, if any.
+        #[serde(default)]
+        dossier: Option<String>,
+    },
+    /// "Đăng nhập": an officer signs in here.
+    SignIn {
+        /// The officer's id.
+        officer: String,
+        /// Their PIN.
+        pin: String,
+    },
+    /// "Đăng xuất".
+    SignOut,
     /// "Tạm dừng" / "Tiếp tục" (F6).
     PauseOrResume,
     /// "Gọi" on a waiting ticket.
@@ -104,6 +124,13 @@ pub enum Action {
         /// The ticket's id.
         ticket: String,
     },
+}
+
+/// A dossier code as typed: none when left empty.
+fn typed(dossier: Option<String>) -> Option<String> {
+    dossier
+        .map(|d| d.trim().to_string())
+        .filter(|d| !d.is_empty())
 }
 
 /// Everything the console shows, in the words the officer reads: what a window or a page
@@ -138,6 +165,13 @@ pub struct ConsoleScreen {
     pub result: Option<ResultLine>,
     /// The transfer picker, while open.
     pub transfer: Option<TransferChoices>,
+    /// The name of the officer signed in here.
+    pub officer: Option<String>,
+    /// Officers sign in and nobody is signed in here: the console shows the sign-in and
+    /// nothing else can be done.
+    pub sign_in: bool,
+    /// Who may sign in: (id, name), in configuration order.
+    pub officers: Vec<(String, String)>,
 }
 
 /// The ticket being served.
@@ -206,6 +240,7 @@ impl ConsoleModel {
             transfer_open: false,
             alerts: StaffAlerts::default(),
             turn: 0,
+            officer: None,
         }
     }
 
@@ -217,10 +252,22 @@ impl ConsoleModel {
     /// What the officer did: the command to send, if any.
     pub fn act(&mut self, action: Action) -> Option<CommandEnvelope> {
         let command = match action {
-            Action::CallNext => Command::CallNext { counter: None },
+            Action::CallNext { dossier } => Command::CallNext {
+                counter: None,
+                dossier: typed(dossier),
+            },
             Action::Recall => Command::Recall { counter: None },
             Action::NoShow => Command::NoShow { counter: None },
-            Action::Complete => Command::Complete { counter: None },
+            Action::Complete { dossier } => Command::Complete {
+                counter: None,
+                dossier: typed(dossier),
+            },
+            Action::SignIn { officer, pin } => Command::SignIn {
+                counter: None,
+                officer,
+                pin,
+            },
+            Action::SignOut => Command::SignOut { counter: None },
             Action::PauseOrResume if self.paused => Command::Resume { counter: None },
             Action::PauseOrResume => Command::Pause { counter: None },
             Action::OpenTransfer => {
@@ -315,7 +362,20 @@ impl ConsoleModel {
                 procedures: self.transfer_procedures(),
                 counters: self.transfer_counters(),
             }),
+            officer: self.officer.clone(),
+            sign_in: self.sign_in_needed(),
+            officers: self
+                .config
+                .officers
+                .iter()
+                .map(|o| (o.id.clone(), o.name.clone()))
+                .collect(),
         }
+    }
+
+    /// Officers sign in and nobody is signed in here.
+    pub fn sign_in_needed(&self) -> bool {
+        self.config.officers_sign_in() && self.officer.is_none()
     }
 
     /// The broker and the authority are both there.
@@ -396,6 +456,7 @@ impl ConsoleModel {
         self.board_seq = Some(board.seq);
         if let Some(c) = board.counters.iter().find(|c| c.number == self.counter) {
             self.paused = c.status == CounterStatus::Paused;
+            self.officer.clone_from(&c.officer);
             let shown = (c.label.clone(), self.paused);
             if self.notice.as_ref().is_some_and(|n| n.expect != shown) {
                 self.notice = None;
@@ -522,8 +583,12 @@ impl ConsoleModel {
             Command::CallNext { .. } | Command::Call { .. } => format!("Đã gọi số {label}"),
             Command::Recall { .. } => format!("Đã gọi lại số {label}"),
             Command::NoShow { .. } => format!("Số {label}: công dân vắng mặt"),
-            Command::Complete { .. } => format!("Đã hoàn thành số {label}"),
             Command::Reactivate { .. } => format!("Số {label} đã vào lại hàng chờ"),
+            Command::Complete {
+                dossier: Some(dossier),
+                ..
+            } => format!("Đã hoàn thành số {label}, mã hồ sơ {dossier}"),
+            Command::Complete { .. } => format!("Đã hoàn thành số {label}"),
             Command::Reprint { .. } => format!("Đã gửi lệnh in lại phiếu số {label}"),
             Command::Transfer {
                 to_procedure,
@@ -537,6 +602,14 @@ impl ConsoleModel {
                 };
                 format!("Đã chuyển số {label} sang {target}")
             }
+            Command::SignIn { officer, .. } => {
+                let name = self
+                    .config
+                    .officer(officer)
+                    .map_or(officer.as_str(), |o| &o.name);
+                format!("Đã đăng nhập: {name}")
+            }
+            Command::SignOut { .. } => "Đã đăng xuất".into(),
             Command::Pause { .. } => "Quầy đã tạm dừng nhận công dân".into(),
             Command::Resume { .. } => "Quầy tiếp tục nhận công dân".into(),
             _ => "Xong".into(),
@@ -604,19 +677,19 @@ mod tests {
         let mut m = console();
         let seen = m.screen().turn;
         let first = m
-            .act_on(seen, Action::CallNext)
+            .act_on(seen, Action::CallNext { dossier: None })
             .expect("the first click is sent");
         assert!(m.screen().busy);
-        assert_eq!(m.act_on(seen, Action::CallNext), None);
+        assert_eq!(m.act_on(seen, Action::CallNext { dossier: None }), None);
         let _ = m.reply(Reply::ok(first.id.clone()));
         assert!(!m.screen().busy);
         assert_eq!(
-            m.act_on(seen, Action::CallNext),
+            m.act_on(seen, Action::CallNext { dossier: None }),
             None,
             "the click came from the screen before the answer"
         );
         let next = m
-            .act_on(m.turn(), Action::CallNext)
+            .act_on(m.turn(), Action::CallNext { dossier: None })
             .expect("a click on the new screen is sent");
         assert_ne!(next.id, first.id);
     }

@@ -47,6 +47,7 @@ pub mod calendar;
 pub mod citizen;
 pub mod config;
 pub mod console;
+pub mod history;
 pub mod numwords;
 pub mod outstanding;
 pub mod protocol;
@@ -54,6 +55,7 @@ pub mod queue;
 pub mod rating;
 pub mod report;
 pub mod sample;
+pub mod secret;
 
 pub use config::SiteConfig;
 pub use queue::{Actor, Answer, Outcome, QueueState};

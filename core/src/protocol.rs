@@ -125,6 +125,9 @@ pub enum Command {
         #[serde(default)]
         /// The counter acting; a counter's own device may leave it out.
         counter: Option<u16>,
+        /// The dossier code of the citizen whose service this completes.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        dossier: Option<String>,
     },
     /// Call a given waiting ticket.
     Call {
@@ -172,6 +175,10 @@ pub enum Command {
         #[serde(default)]
         /// The counter acting; a counter's own device may leave it out.
         counter: Option<u16>,
+        /// The one-stop system's dossier code (mã hồ sơ) of what was received, typed or
+        /// scanned from its receipt: up to [`MAX_DOSSIER_CHARS`] letters, digits, `.-/_`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        dossier: Option<String>,
     },
     /// The counter stops taking citizens for a while.
     Pause {
@@ -224,6 +231,61 @@ pub enum Command {
         /// At most [`MAX_FOLLOWED`] tokens.
         tokens: Vec<String>,
     },
+    /// An officer signs in at the counter with their PIN; whoever was signed in there is
+    /// signed out.
+    SignIn {
+        #[serde(default)]
+        /// The counter acting; a counter's own device may leave it out.
+        counter: Option<u16>,
+        /// The officer's id in the site configuration.
+        officer: String,
+        /// Their PIN, checked against its hash; never stored or echoed.
+        pin: String,
+    },
+    /// The officer at the counter signs out.
+    SignOut {
+        #[serde(default)]
+        /// The counter acting; a counter's own device may leave it out.
+        counter: Option<u16>,
+    },
+    /// The figures of business days `from` to `to` (at most [`MAX_REPORT_DAYS`]); read-only.
+    Report {
+        /// The first day.
+        from: Date,
+        /// The last day.
+        to: Date,
+    },
+    /// Every ticket, of any day, with this dossier code; read-only.
+    FindDossier {
+        /// The dossier code.
+        dossier: String,
+    },
+}
+
+/// The longest dossier code (mã hồ sơ), in characters: the one-stop system's codes, like
+/// `000.00.14.H29-261126-0001`, are about 25.
+pub const MAX_DOSSIER_CHARS: usize = 40;
+
+/// The most days one `report` covers.
+pub const MAX_REPORT_DAYS: i64 = 366;
+
+/// Why `code` is not a dossier code, if it is not one.
+pub fn dossier_problem(code: &str) -> Option<CommandError> {
+    let chars = code.chars().count();
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '/' | '_');
+    if (1..=MAX_DOSSIER_CHARS).contains(&chars) && code.chars().all(allowed) {
+        return None;
+    }
+    Some(CommandError::new(
+        ErrorCode::BadRequest,
+        format!(
+            "Mã hồ sơ không hợp lệ: tối đa {MAX_DOSSIER_CHARS} ký tự gồm chữ, số và . - / _"
+        ),
+        format!(
+            "\"{}\" is not a dossier code: 1 to {MAX_DOSSIER_CHARS} ASCII letters, digits, '.', '-', '/' or '_'",
+            bounded(code)
+        ),
+    ))
 }
 
 /// The most tokens one `follow` may name: 25 bytes each in JSON, the command must stay
@@ -253,7 +315,13 @@ impl Command {
 
     /// Whether the command changes the queue (and so is stored for idempotency).
     pub fn is_write(&self) -> bool {
-        !matches!(self, Command::List { .. } | Command::Follow { .. })
+        !matches!(
+            self,
+            Command::List { .. }
+                | Command::Follow { .. }
+                | Command::Report { .. }
+                | Command::FindDossier { .. }
+        )
     }
 }
 
@@ -387,7 +455,7 @@ pub const MAX_COMMAND_BYTES: usize = 4096;
 pub const MAX_ID_CHARS: usize = 128;
 
 /// Every `op` of protocol v1, by name: the only values `op` may have.
-pub const OPS: [&str; 14] = [
+pub const OPS: [&str; 18] = [
     "issue",
     "call_next",
     "call",
@@ -402,6 +470,10 @@ pub const OPS: [&str; 14] = [
     "rate",
     "list",
     "follow",
+    "sign_in",
+    "sign_out",
+    "report",
+    "find_dossier",
 ];
 
 /// The longest piece of outside text quoted in an error, in characters.
@@ -508,6 +580,12 @@ pub struct Ticket {
     #[serde(default)]
     /// The citizen's rating, once given.
     pub rating: Option<Rating>,
+    /// The officer who last called or served it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub officer: Option<String>,
+    /// The one-stop system's dossier code, given at completion.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dossier: Option<String>,
 }
 
 /// A reply on `…/dev/{device}/reply`.
@@ -539,6 +617,9 @@ pub struct Reply {
     /// The tickets a `follow` found.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub followed: Option<Vec<Followed>>,
+    /// The figures a `report` asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report: Option<Box<crate::report::Report>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     /// Why the command was refused.
     pub error: Option<CommandError>,
@@ -571,6 +652,7 @@ impl Reply {
             tickets: None,
             follow_url: None,
             followed: None,
+            report: None,
             error: None,
         }
     }
@@ -684,6 +766,9 @@ pub enum EventKind {
         label: String,
         /// The counter it was called to.
         counter: u16,
+        /// The officer signed in there.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        officer: Option<String>,
     },
     /// The ticket being served was called again.
     Recalled {
@@ -724,6 +809,12 @@ pub enum EventKind {
         counter: u16,
         /// From the call to completion.
         service_seconds: u32,
+        /// The officer signed in there.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        officer: Option<String>,
+        /// The dossier code the officer gave.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        dossier: Option<String>,
     },
     /// A counter stopped taking citizens.
     CounterPaused {
@@ -741,6 +832,35 @@ pub enum EventKind {
         ticket: String,
         /// How satisfied the citizen was.
         rating: Rating,
+        /// The officer who served the ticket.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        officer: Option<String>,
+        /// The ticket's dossier code.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        dossier: Option<String>,
+    },
+    /// An officer signed in at a counter.
+    OfficerSignedIn {
+        /// The counter.
+        counter: u16,
+        /// The officer's id.
+        officer: String,
+    },
+    /// The officer at a counter signed out (or another signed in there).
+    OfficerSignedOut {
+        /// The counter.
+        counter: u16,
+        /// The officer's id.
+        officer: String,
+    },
+    /// A kiosk's ticket was refused because of the quota or the hours: demand the office
+    /// did not meet, counted in the reports.
+    IssueRefused {
+        /// The procedure asked for.
+        #[serde(rename = "service")]
+        procedure: String,
+        /// Why: `quota_reached`, `outside_hours` or `service_closed`.
+        code: ErrorCode,
     },
     /// The business day ended; tickets not served expire.
     DayClosed {
@@ -802,6 +922,8 @@ pub enum CounterStatus {
     Serving,
     /// Paused: taking no citizens for a while.
     Paused,
+    /// Nobody is signed in there (when officers sign in).
+    Closed,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -815,6 +937,9 @@ pub struct BoardCounter {
     pub status: CounterStatus,
     /// The number it is serving, if any.
     pub label: Option<String>,
+    /// The name of the officer signed in there, when officers sign in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub officer: Option<String>,
 }
 
 /// What one counter serves now, on its own retained topic: all an LED number display
@@ -1235,7 +1360,10 @@ mod tests {
     fn every_command_serializes_with_an_op_of_the_list() {
         let commands = [
             Command::issue("cccd", None),
-            Command::CallNext { counter: None },
+            Command::CallNext {
+                counter: None,
+                dossier: None,
+            },
             Command::Call {
                 ticket: "t".into(),
                 counter: None,
@@ -1251,7 +1379,10 @@ mod tests {
                 to_procedure: None,
                 to_counter: None,
             },
-            Command::Complete { counter: None },
+            Command::Complete {
+                counter: None,
+                dossier: None,
+            },
             Command::Pause { counter: None },
             Command::Resume { counter: None },
             Command::Reprint {

@@ -10,7 +10,8 @@ use time::{Date, OffsetDateTime};
 use crate::config::{Role, SiteConfig};
 use crate::protocol::{
     Board, BoardCall, BoardCounter, BoardWaiting, Command, CommandError, CounterStatus, ErrorCode,
-    Event, EventKind, Followed, PriorityReason, Reply, Ticket, TicketState, MAX_FOLLOWED, VERSION,
+    Event, EventKind, Followed, PriorityReason, Reply, Ticket, TicketState, MAX_FOLLOWED,
+    MAX_REPORT_DAYS, VERSION,
 };
 
 /// Calls kept for the board.
@@ -49,6 +50,8 @@ impl Actor {
 
 /// What a successful command answers.
 #[derive(Debug, Clone, PartialEq)]
+// One per command, moved once into its reply: a box would only add an allocation.
+#[allow(clippy::large_enum_variant)]
 pub enum Answer {
     /// The ticket the command issued or called.
     Ticket {
@@ -103,6 +106,10 @@ pub struct Outcome {
 #[derive(Debug, Clone, Default)]
 struct CounterState {
     paused: bool,
+    /// Since when it is paused.
+    paused_at: Option<OffsetDateTime>,
+    /// The officer signed in there.
+    officer: Option<String>,
     serving: Option<String>,
     /// Normal tickets called since the last priority one.
     normal_since_priority: u32,
@@ -144,7 +151,23 @@ pub struct QueueState {
     /// Devices whose retained status says they are online: not an event, what the
     /// broker says now. A counter is open only while one of its devices is.
     online: BTreeSet<String>,
+    /// Today's tickets refused at the kiosk.
+    refused: Vec<crate::report::Refusal>,
+    /// Wrong PINs per counter, to stop guessing: not an event, forgotten at a restart.
+    pin_failures: BTreeMap<u16, PinFailures>,
 }
+
+/// Wrong PINs typed at one counter lately.
+#[derive(Debug, Clone, Copy)]
+struct PinFailures {
+    count: u32,
+    first_at: OffsetDateTime,
+}
+
+/// Wrong PINs a counter may type within [`PIN_LOCKOUT`] before it must wait.
+const PIN_TRIES: u32 = 5;
+/// How long a counter waits after [`PIN_TRIES`] wrong PINs.
+const PIN_LOCKOUT: time::Duration = time::Duration::minutes(5);
 
 fn refuse(code: ErrorCode, vi: impl Into<String>, en: impl Into<String>) -> CommandError {
     CommandError::new(code, vi, en)
@@ -169,6 +192,21 @@ impl QueueState {
     /// Today's ticket with id `id`.
     pub fn ticket(&self, id: &str) -> Option<&Ticket> {
         self.tickets.get(id)
+    }
+
+    /// Today's tickets, by id.
+    pub fn tickets(&self) -> impl Iterator<Item = &Ticket> {
+        self.tickets.values()
+    }
+
+    /// Today's tickets refused at the kiosk.
+    pub fn refused(&self) -> &[crate::report::Refusal] {
+        &self.refused
+    }
+
+    /// The officer signed in at `counter`.
+    pub fn officer_at(&self, counter: u16) -> Option<&str> {
+        self.counters.get(&counter)?.officer.as_deref()
     }
 
     /// A device's retained status said online or not; whether that changed anything.
@@ -198,6 +236,7 @@ impl QueueState {
             EventKind::DayOpened { day } => {
                 self.day = Some(*day);
                 self.tickets.clear();
+                self.refused.clear();
                 self.issued.clear();
                 self.lines.clear();
                 self.counter_lines.clear();
@@ -215,12 +254,16 @@ impl QueueState {
                 self.enqueue(&ticket.id);
             }
             EventKind::Called {
-                ticket, counter, ..
+                ticket,
+                counter,
+                officer,
+                ..
             } => {
                 self.dequeue(ticket);
                 let t = self.tickets.get_mut(ticket).expect("called ticket exists");
                 t.state = TicketState::Called;
                 t.counter = Some(*counter);
+                t.officer.clone_from(officer);
                 t.target_counter = None;
                 t.called_at = Some(at);
                 let priority = t.priority.is_some();
@@ -228,6 +271,7 @@ impl QueueState {
                 let c = self.counter_mut(*counter);
                 c.serving = Some(ticket.clone());
                 c.paused = false;
+                c.paused_at = None;
                 c.normal_since_priority = if priority {
                     0
                 } else {
@@ -282,10 +326,16 @@ impl QueueState {
                 ticket,
                 counter,
                 service_seconds,
+                officer,
+                dossier,
             } => {
                 if let Some(t) = self.tickets.get_mut(ticket) {
                     t.state = TicketState::Completed;
                     t.completed_at = Some(at);
+                    if officer.is_some() {
+                        t.officer.clone_from(officer);
+                    }
+                    t.dossier.clone_from(dossier);
                     let samples = self.service_seconds.entry(t.procedure.clone()).or_default();
                     samples.push_back(*service_seconds);
                     if samples.len() > SERVICE_SAMPLES {
@@ -294,9 +344,30 @@ impl QueueState {
                 }
                 self.counter_mut(*counter).serving = None;
             }
-            EventKind::CounterPaused { counter } => self.counter_mut(*counter).paused = true,
-            EventKind::CounterResumed { counter } => self.counter_mut(*counter).paused = false,
-            EventKind::Rated { ticket, rating } => {
+            EventKind::CounterPaused { counter } => {
+                let c = self.counter_mut(*counter);
+                c.paused = true;
+                c.paused_at = Some(at);
+            }
+            EventKind::CounterResumed { counter } => {
+                let c = self.counter_mut(*counter);
+                c.paused = false;
+                c.paused_at = None;
+            }
+            EventKind::OfficerSignedIn { counter, officer } => {
+                self.counter_mut(*counter).officer = Some(officer.clone());
+            }
+            EventKind::OfficerSignedOut { counter, .. } => {
+                self.counter_mut(*counter).officer = None;
+            }
+            EventKind::IssueRefused { procedure, code } => {
+                self.refused.push(crate::report::Refusal {
+                    at,
+                    procedure: procedure.clone(),
+                    code: *code,
+                });
+            }
+            EventKind::Rated { ticket, rating, .. } => {
                 if let Some(t) = self.tickets.get_mut(ticket) {
                     t.rating = Some(*rating);
                 }
@@ -405,13 +476,84 @@ impl QueueState {
         now: OffsetDateTime,
     ) -> Outcome {
         let mut events = self.roll_over(config, now);
-        let answer = self
-            .decide(config, actor, command, now)
-            .map(|(kinds, answer)| {
+        if let Command::SignIn { .. } = command {
+            if let Some(locked) = self.pin_locked(actor, now) {
+                return Outcome {
+                    events,
+                    answer: Err(locked),
+                };
+            }
+        }
+        let answer = match self.decide(config, actor, command, now) {
+            Ok((kinds, answer)) => {
                 self.record(kinds, now, &mut events);
-                answer(self, config)
-            });
+                Ok(answer(self, config))
+            }
+            Err(error) => {
+                self.record_refusal(command, actor, &error, now, &mut events);
+                Err(error)
+            }
+        };
         Outcome { events, answer }
+    }
+
+    /// What a refusal leaves: a kiosk's ticket refused for the quota or the hours is
+    /// recorded as demand not met; a wrong PIN counts towards the counter's lockout.
+    fn record_refusal(
+        &mut self,
+        command: &Command,
+        actor: &Actor,
+        error: &CommandError,
+        now: OffsetDateTime,
+        events: &mut Vec<Event>,
+    ) {
+        match command {
+            Command::Issue { procedure, .. }
+                if actor.role == Role::Kiosk
+                    && matches!(
+                        error.code,
+                        ErrorCode::QuotaReached
+                            | ErrorCode::OutsideHours
+                            | ErrorCode::ProcedureClosed
+                    ) =>
+            {
+                let kind = EventKind::IssueRefused {
+                    procedure: procedure.clone(),
+                    code: error.code,
+                };
+                self.record(vec![kind], now, events);
+            }
+            Command::SignIn { counter, .. } if error.code == ErrorCode::Forbidden => {
+                if let Some(counter) = actor.counter.or(*counter) {
+                    let failures = self.pin_failures.entry(counter).or_insert(PinFailures {
+                        count: 0,
+                        first_at: now,
+                    });
+                    if now - failures.first_at >= PIN_LOCKOUT {
+                        *failures = PinFailures {
+                            count: 0,
+                            first_at: now,
+                        };
+                    }
+                    failures.count += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The refusal of a sign-in at a counter that typed too many wrong PINs lately.
+    fn pin_locked(&self, actor: &Actor, now: OffsetDateTime) -> Option<CommandError> {
+        let failures = self.pin_failures.get(&actor.counter?)?;
+        let left = PIN_LOCKOUT - (now - failures.first_at);
+        (failures.count >= PIN_TRIES && left.is_positive()).then(|| {
+            let minutes = (left.whole_seconds() + 59) / 60;
+            refuse(
+                ErrorCode::Forbidden,
+                format!("Nhập sai PIN quá {PIN_TRIES} lần: thử lại sau {minutes} phút"),
+                format!("{PIN_TRIES} wrong PINs at this counter: try again in {minutes} min"),
+            )
+        })
     }
 
     /// Checks a command against the state; returns the events it makes and how to answer
@@ -449,9 +591,9 @@ impl QueueState {
                 let id = ticket.id.clone();
                 Ok((vec![EventKind::Issued { ticket }], show(id)))
             }
-            Command::CallNext { counter } => {
-                let counter = self.acting_counter(config, actor, *counter)?;
-                let mut kinds = self.finish_serving(counter, now);
+            Command::CallNext { counter, dossier } => {
+                let counter = self.staffed_counter(config, actor, *counter)?;
+                let mut kinds = self.finish_serving(counter, now, dossier.as_deref())?;
                 let next = self.next_for(config, counter).ok_or_else(|| {
                     refuse(
                         ErrorCode::NobodyWaiting,
@@ -464,11 +606,12 @@ impl QueueState {
                     ticket: next.clone(),
                     label,
                     counter,
+                    officer: self.officer_at(counter).map(str::to_string),
                 });
                 Ok((kinds, show(next)))
             }
             Command::Call { ticket, counter } => {
-                let counter = self.acting_counter(config, actor, *counter)?;
+                let counter = self.staffed_counter(config, actor, *counter)?;
                 let t = self.today_ticket(ticket)?;
                 if t.state != TicketState::Waiting {
                     return Err(self.wrong_state(t));
@@ -480,16 +623,17 @@ impl QueueState {
                         format!("counter {counter} does not serve ticket {}", t.label),
                     ));
                 }
-                let mut kinds = self.finish_serving(counter, now);
+                let mut kinds = self.finish_serving(counter, now, None)?;
                 kinds.push(EventKind::Called {
                     ticket: t.id.clone(),
                     label: t.label.clone(),
                     counter,
+                    officer: self.officer_at(counter).map(str::to_string),
                 });
                 Ok((kinds, show(t.id.clone())))
             }
             Command::Recall { counter } => {
-                let counter = self.acting_counter(config, actor, *counter)?;
+                let counter = self.staffed_counter(config, actor, *counter)?;
                 let t = self.serving(counter)?;
                 Ok((
                     vec![EventKind::Recalled {
@@ -501,7 +645,7 @@ impl QueueState {
                 ))
             }
             Command::NoShow { counter } => {
-                let counter = self.acting_counter(config, actor, *counter)?;
+                let counter = self.staffed_counter(config, actor, *counter)?;
                 let t = self.serving(counter)?;
                 Ok((
                     vec![EventKind::NoShow {
@@ -512,7 +656,7 @@ impl QueueState {
                 ))
             }
             Command::Reactivate { ticket, counter } => {
-                self.acting_counter(config, actor, *counter)?;
+                self.staffed_counter(config, actor, *counter)?;
                 let t = self.today_ticket(ticket)?;
                 if t.state != TicketState::NoShow {
                     return Err(self.wrong_state(t));
@@ -529,7 +673,7 @@ impl QueueState {
                 to_procedure,
                 to_counter,
             } => {
-                let counter = self.acting_counter(config, actor, *counter)?;
+                let counter = self.staffed_counter(config, actor, *counter)?;
                 let t = self.serving(counter)?;
                 if to_procedure.is_none() && to_counter.is_none() {
                     return Err(refuse(
@@ -561,18 +705,105 @@ impl QueueState {
                     show(t.id.clone()),
                 ))
             }
-            Command::Complete { counter } => {
-                let counter = self.acting_counter(config, actor, *counter)?;
+            Command::Complete { counter, dossier } => {
+                let counter = self.staffed_counter(config, actor, *counter)?;
                 let t = self.serving(counter)?;
                 let id = t.id.clone();
-                Ok((self.finish_serving(counter, now), show(id)))
+                Ok((
+                    self.finish_serving(counter, now, dossier.as_deref())?,
+                    show(id),
+                ))
+            }
+            Command::SignIn {
+                counter,
+                officer,
+                pin,
+            } => {
+                let counter = self.acting_counter(config, actor, *counter)?;
+                let known = config
+                    .officer(officer)
+                    .filter(|o| o.pin_hash.matches(pin))
+                    .ok_or_else(|| {
+                        refuse(
+                            ErrorCode::Forbidden,
+                            "Mã cán bộ hoặc PIN không đúng",
+                            "unknown officer or wrong PIN",
+                        )
+                    })?;
+                let mut kinds = Vec::new();
+                if self.officer_at(counter) == Some(known.id.as_str()) {
+                    return Ok((kinds, done()));
+                }
+                for (&number, c) in &self.counters {
+                    let Some(there) = &c.officer else { continue };
+                    if number == counter || *there == known.id {
+                        kinds.push(EventKind::OfficerSignedOut {
+                            counter: number,
+                            officer: there.clone(),
+                        });
+                    }
+                }
+                kinds.push(EventKind::OfficerSignedIn {
+                    counter,
+                    officer: known.id.clone(),
+                });
+                Ok((kinds, done()))
+            }
+            Command::SignOut { counter } => {
+                let counter = self.acting_counter(config, actor, *counter)?;
+                let officer = self.officer_at(counter).ok_or_else(|| {
+                    refuse(
+                        ErrorCode::InvalidState,
+                        "Chưa có cán bộ nào đăng nhập tại quầy",
+                        "nobody is signed in at this counter",
+                    )
+                })?;
+                Ok((
+                    vec![EventKind::OfficerSignedOut {
+                        counter,
+                        officer: officer.to_string(),
+                    }],
+                    done(),
+                ))
+            }
+            Command::Report { from, to } => {
+                if from > to || (*to - *from).whole_days() >= MAX_REPORT_DAYS {
+                    return Err(refuse(
+                        ErrorCode::BadRequest,
+                        format!("Khoảng thời gian báo cáo không hợp lệ: tối đa {MAX_REPORT_DAYS} ngày"),
+                        format!(
+                            "a report covers 1 to {MAX_REPORT_DAYS} days, from <= to; asked {from} to {to}"
+                        ),
+                    ));
+                }
+                // The closed days are in the authority's store: its service answers.
+                Ok((Vec::new(), done()))
+            }
+            Command::FindDossier { dossier } => {
+                if let Some(problem) = crate::protocol::dossier_problem(dossier) {
+                    return Err(problem);
+                }
+                // Other days are in the authority's store: its service adds theirs.
+                let dossier = dossier.clone();
+                Ok((
+                    Vec::new(),
+                    Box::new(move |s: &QueueState, _: &SiteConfig| {
+                        Answer::Tickets(
+                            s.tickets
+                                .values()
+                                .filter(|t| t.dossier.as_deref() == Some(dossier.as_str()))
+                                .cloned()
+                                .collect(),
+                        )
+                    }),
+                ))
             }
             Command::Pause { counter } => {
-                let counter = self.acting_counter(config, actor, *counter)?;
+                let counter = self.staffed_counter(config, actor, *counter)?;
                 Ok((vec![EventKind::CounterPaused { counter }], done()))
             }
             Command::Resume { counter } => {
-                let counter = self.acting_counter(config, actor, *counter)?;
+                let counter = self.staffed_counter(config, actor, *counter)?;
                 Ok((vec![EventKind::CounterResumed { counter }], done()))
             }
             Command::Reprint { ticket, printer } => {
@@ -596,6 +827,8 @@ impl QueueState {
                     vec![EventKind::Rated {
                         ticket: t.id.clone(),
                         rating: *rating,
+                        officer: t.officer.clone(),
+                        dossier: t.dossier.clone(),
                     }],
                     show(t.id.clone()),
                 ))
@@ -721,6 +954,8 @@ impl QueueState {
             recalls: 0,
             completed_at: None,
             rating: None,
+            officer: None,
+            dossier: None,
         })
     }
 
@@ -767,6 +1002,28 @@ impl QueueState {
         Ok(counter)
     }
 
+    /// The counter a counter command acts for, which must have an officer signed in
+    /// where officers sign in; an admin may act for a counter nobody is at.
+    fn staffed_counter(
+        &self,
+        config: &SiteConfig,
+        actor: &Actor,
+        named: Option<u16>,
+    ) -> Result<u16, CommandError> {
+        let counter = self.acting_counter(config, actor, named)?;
+        if config.officers_sign_in()
+            && actor.role != Role::Admin
+            && self.officer_at(counter).is_none()
+        {
+            return Err(refuse(
+                ErrorCode::Forbidden,
+                "Cán bộ cần đăng nhập tại quầy trước",
+                "an officer must sign in at this counter first",
+            ));
+        }
+        Ok(counter)
+    }
+
     fn today_ticket(&self, id: &str) -> Result<&Ticket, CommandError> {
         self.tickets
             .get(id)
@@ -810,19 +1067,30 @@ impl QueueState {
             })
     }
 
-    /// Completing the ticket a counter serves, when it calls the next one.
-    fn finish_serving(&self, counter: u16, now: OffsetDateTime) -> Vec<EventKind> {
-        match self.serving(counter) {
+    /// Completing the ticket a counter serves, with its dossier code if one was given.
+    fn finish_serving(
+        &self,
+        counter: u16,
+        now: OffsetDateTime,
+        dossier: Option<&str>,
+    ) -> Result<Vec<EventKind>, CommandError> {
+        let dossier = dossier.map(str::trim).filter(|d| !d.is_empty());
+        if let Some(problem) = dossier.and_then(crate::protocol::dossier_problem) {
+            return Err(problem);
+        }
+        Ok(match self.serving(counter) {
             Ok(t) => {
                 let since = t.called_at.unwrap_or(now);
                 vec![EventKind::Completed {
                     ticket: t.id.clone(),
                     counter,
                     service_seconds: (now - since).whole_seconds().max(0) as u32,
+                    officer: self.officer_at(counter).map(str::to_string),
+                    dossier: dossier.map(str::to_string),
                 }]
             }
             Err(_) => Vec::new(),
-        }
+        })
     }
 
     /// The day's tickets of a procedure, in a state, that a counter works with (each
@@ -919,22 +1187,27 @@ impl QueueState {
         (normal, priority)
     }
 
-    /// Counters serving `service` that are open: not paused, and with a console or keypad
-    /// online (a counter nobody sits at serves nobody).
+    /// Counters serving `service` that are open: not paused, and staffed (a counter nobody
+    /// sits at serves nobody).
     fn open_counters(&self, config: &SiteConfig, procedure: &str) -> u32 {
         config
             .counters
             .iter()
             .filter(|c| c.procedures.iter().any(|p| p == procedure))
             .filter(|c| !self.counters.get(&c.number).is_some_and(|s| s.paused))
-            .filter(|c| {
-                config.devices.iter().any(|d| {
-                    d.role == Role::Counter
-                        && d.counter == Some(c.number)
-                        && self.online.contains(&d.id)
-                })
-            })
+            .filter(|c| self.staffed(config, c.number))
             .count() as u32
+    }
+
+    /// Whether someone is at `counter`: an officer signed in where officers sign in, else
+    /// a console or keypad online.
+    fn staffed(&self, config: &SiteConfig, counter: u16) -> bool {
+        if config.officers_sign_in() {
+            return self.officer_at(counter).is_some();
+        }
+        config.devices.iter().any(|d| {
+            d.role == Role::Counter && d.counter == Some(counter) && self.online.contains(&d.id)
+        })
     }
 
     /// Minutes until `ahead` people are served: the rolling mean of recent service times
@@ -1026,9 +1299,12 @@ impl QueueState {
                     .and_then(|s| s.serving.as_ref())
                     .and_then(|id| self.tickets.get(id))
                     .map(|t| t.label.clone());
+                let officer = state.and_then(|s| s.officer.as_deref());
+                let closed = config.officers_sign_in() && officer.is_none();
                 let status = match (state.is_some_and(|s| s.paused), &label) {
                     (true, _) => CounterStatus::Paused,
                     (false, Some(_)) => CounterStatus::Serving,
+                    (false, None) if closed => CounterStatus::Closed,
                     (false, None) => CounterStatus::Idle,
                 };
                 BoardCounter {
@@ -1036,6 +1312,12 @@ impl QueueState {
                     name: c.name.clone(),
                     status,
                     label,
+                    officer: officer.map(|id| {
+                        config
+                            .officer(id)
+                            .map_or(id, |o| o.name.as_str())
+                            .to_string()
+                    }),
                 }
             })
             .collect();
@@ -1116,10 +1398,23 @@ fn authorize(actor: &Actor, command: &Command) -> Result<(), CommandError> {
     let allowed = match actor.role {
         Role::Admin => true,
         Role::Kiosk => matches!(command, Command::Issue { .. } | Command::Reprint { .. }),
-        Role::Counter => !matches!(command, Command::Issue { .. } | Command::Rate { .. }),
+        Role::Counter => !matches!(
+            command,
+            Command::Issue { .. }
+                | Command::Rate { .. }
+                | Command::Report { .. }
+                | Command::FindDossier { .. }
+        ),
         Role::Rating => matches!(command, Command::Rate { .. }),
         // The web pages follow tickets, and send the rating a citizen gives on the page.
-        Role::Web => matches!(command, Command::Follow { .. } | Command::Rate { .. }),
+        // The head's page and the API read reports and find dossiers.
+        Role::Web => matches!(
+            command,
+            Command::Follow { .. }
+                | Command::Rate { .. }
+                | Command::Report { .. }
+                | Command::FindDossier { .. }
+        ),
         Role::Display | Role::Printer | Role::Queue => false,
     };
     if allowed {

@@ -135,6 +135,8 @@ mod tests {
             ticket: "20261126-1004".into(),
             counter,
             service_seconds: 300,
+            officer: None,
+            dossier: None,
         }
     }
 

@@ -75,7 +75,10 @@ pub fn morning(quota: Option<u32>) -> Sample {
     for counter in [1, 3] {
         let officer =
             Actor::of(&config, &format!("counter-{counter}")).expect("configured counter");
-        let call = Command::CallNext { counter: None };
+        let call = Command::CallNext {
+            counter: None,
+            dossier: None,
+        };
         let _ = run(&mut state, &officer, call, now - Duration::minutes(2));
     }
     let issue = Command::issue("cccd", None);
@@ -112,6 +115,8 @@ pub fn print_job(label: &str) -> PrintJob {
             recalls: 0,
             completed_at: None,
             rating: None,
+            officer: None,
+            dossier: None,
         },
         site_name: "Công an phường Sài Gòn".into(),
         procedure_vi: "Cấp, đổi, cấp lại thẻ Căn cước".into(),

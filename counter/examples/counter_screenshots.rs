@@ -95,6 +95,8 @@ fn main() {
             ticket: served,
             counter: 2,
             service_seconds: 200,
+            officer: None,
+            dossier: None,
         },
     }));
     save(rating.window().window(), 1024, 600, "rating-ask.png");

@@ -21,7 +21,7 @@ use qms_bus::{BusEvent, BusOptions, Topics};
 use qms_core::config::SiteConfig;
 use qms_core::protocol::{Board, CommandEnvelope, Event, Rating, Reply};
 use qms_window::{connect, parse, BusWindow, ShownList};
-use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
+use slint::{ComponentHandle, Model, ModelRc, SharedString, VecModel};
 use time::OffsetDateTime;
 use tracing::info;
 
@@ -132,10 +132,38 @@ impl Console {
             let act = act.clone();
             move || act(&|m| m.act(action()))
         };
-        api.on_call_next(on(|| Action::CallNext));
         api.on_recall(on(|| Action::Recall));
         api.on_no_show(on(|| Action::NoShow));
-        api.on_complete(on(|| Action::Complete));
+        api.on_sign_out(on(|| Action::SignOut));
+        // The dossier code typed goes with the action that ends the service; the field
+        // clears once it is sent.
+        let a = act.clone();
+        let weak_window = self.window.as_weak();
+        let with_dossier = move |finish: fn(Option<String>) -> Action| {
+            let (a, weak_window) = (a.clone(), weak_window.clone());
+            move || {
+                let Some(window) = weak_window.upgrade() else {
+                    return;
+                };
+                let api = window.global::<ConsoleApi>();
+                let dossier = Some(api.get_dossier().to_string());
+                a(&|m| m.act(finish(dossier.clone())));
+                if api.get_busy() {
+                    api.set_dossier("".into());
+                }
+            }
+        };
+        api.on_call_next(with_dossier(|dossier| Action::CallNext { dossier }));
+        api.on_complete(with_dossier(|dossier| Action::Complete { dossier }));
+        let a = act.clone();
+        api.on_sign_in(move |officer, pin| {
+            a(&|m| {
+                m.act(Action::SignIn {
+                    officer: officer.to_string(),
+                    pin: pin.to_string(),
+                })
+            })
+        });
         api.on_pause_or_resume(on(|| Action::PauseOrResume));
         api.on_open_transfer(on(|| Action::OpenTransfer));
         api.on_close_transfer(on(|| Action::CloseTransfer));
@@ -187,6 +215,19 @@ impl Console {
         api.set_online(screen.online);
         api.set_paused(screen.paused);
         api.set_busy(screen.busy);
+        api.set_officer(screen.officer.unwrap_or_default().into());
+        api.set_sign_in_needed(screen.sign_in);
+        if api.get_officers().row_count() != screen.officers.len() {
+            let officers: Vec<Choice> = screen
+                .officers
+                .into_iter()
+                .map(|(id, name)| Choice {
+                    id: id.into(),
+                    name: name.into(),
+                })
+                .collect();
+            api.set_officers(ModelRc::new(VecModel::from(officers)));
+        }
         let serving = screen.serving.unwrap_or(ServingRow {
             label: String::new(),
             procedure: String::new(),

@@ -6,7 +6,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use qms_core::protocol::{Command, CommandEnvelope, Event, EventKind, TicketState, VERSION};
-use qms_core::report::Report;
+use qms_core::report::{DayRecord, Report};
 use qms_core::sample::{self, Sample};
 use qms_counter::{Console, ConsoleInput, RatingInput, RatingScreen};
 use qms_headless::ElementHandle;
@@ -126,7 +126,13 @@ fn a_double_press_sends_one_command() {
     desk.tap("Gọi số tiếp");
     desk.key(Key::F1);
     desk.answer_all();
-    assert_eq!(desk.actions, [Command::CallNext { counter: None }]);
+    assert_eq!(
+        desk.actions,
+        [Command::CallNext {
+            counter: None,
+            dossier: None
+        }]
+    );
 }
 
 #[test]
@@ -140,8 +146,14 @@ fn function_keys_call_and_complete() {
     assert_eq!(
         desk.actions,
         [
-            Command::CallNext { counter: None },
-            Command::Complete { counter: None }
+            Command::CallNext {
+                counter: None,
+                dossier: None
+            },
+            Command::Complete {
+                counter: None,
+                dossier: None
+            }
         ]
     );
     assert_eq!(desk.ticket_state(&called).0, TicketState::Completed);
@@ -239,6 +251,8 @@ fn the_rating_tap_reaches_the_authority_and_is_counted() {
             ticket: format!("20261126-{called}"),
             counter: 1,
             service_seconds: 240,
+            officer: None,
+            dossier: None,
         },
     }));
     rating_find("Rất hài lòng")[0].invoke_accessible_default_action();
@@ -247,13 +261,12 @@ fn the_rating_tap_reaches_the_authority_and_is_counted() {
     let reply = desk.office.answer("rating-1", &rate);
     assert!(reply.ok, "{reply:?}");
     screen.handle(RatingInput::Reply(reply));
-    let list = CommandEnvelope::new("report", Command::todays_tickets());
-    let tickets = desk.office.answer("admin", &list).tickets.unwrap();
     let today = desk.office.config.site.business_day(desk.office.now);
-    let report = Report::of(&desk.office.config, today, today, &tickets);
+    let record = DayRecord::of_state(today, &desk.office.state);
+    let report = Report::of(&desk.office.config, today, today, &[record]);
     assert_eq!(report.total.ratings.very_satisfied, 1);
     assert_eq!(
-        report.counters[0].2.ratings.total(),
+        report.counters[0].figures.ratings.total(),
         1,
         "counted at counter 1"
     );
@@ -329,7 +342,13 @@ fn the_result_line_stays_stale_after_the_same_counter_acts_from_the_command_line
         .handle(ConsoleInput::Board(desk.office.board.clone()));
     assert_eq!(result_line(&desk), format!("Đã gọi số {called}"));
     // `qms counter 1 complete`, as admin.
-    let complete = CommandEnvelope::new("cli-1", Command::Complete { counter: Some(1) });
+    let complete = CommandEnvelope::new(
+        "cli-1",
+        Command::Complete {
+            counter: Some(1),
+            dossier: None,
+        },
+    );
     assert!(desk.office.answer("admin", &complete).ok);
     desk.console
         .handle(ConsoleInput::Board(desk.office.board.clone()));

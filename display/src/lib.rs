@@ -168,6 +168,7 @@ impl Display {
                     CounterStatus::Serving => CounterState::Serving,
                     CounterStatus::Idle => CounterState::Idle,
                     CounterStatus::Paused => CounterState::Paused,
+                    CounterStatus::Closed => CounterState::Closed,
                 },
             })
             .collect();

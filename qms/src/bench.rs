@@ -308,7 +308,13 @@ async fn day_run(config: &SiteConfig, child: &Started, commands: usize) -> anyho
         }
         let console = &mut consoles[ticket % 5];
         console
-            .send(Command::CallNext { counter: None }, WAIT)
+            .send(
+                Command::CallNext {
+                    counter: None,
+                    dossier: None,
+                },
+                WAIT,
+            )
             .await?;
         sent += 2;
         for list in 0..lists_per_ticket {
@@ -540,7 +546,13 @@ async fn web_run(
     for _ in 0..calls {
         let start = Instant::now();
         let called = counter
-            .send(Command::CallNext { counter: Some(1) }, WAIT)
+            .send(
+                Command::CallNext {
+                    counter: Some(1),
+                    dossier: None,
+                },
+                WAIT,
+            )
             .await?;
         if !called.ok {
             bail!("counter 1 could not call: {:?}", called.error);

@@ -28,7 +28,9 @@ use qms_core::{Actor, Answer, Outcome, QueueState};
 use time::{Date, OffsetDateTime};
 use tracing::{debug, error, info, warn};
 
+use crate::archive::Archive;
 use crate::follow::FollowTokens;
+use crate::lookup::{Ask, Lookup};
 use crate::outbox::{Outbox, SetAside};
 use crate::store::{Group, Publication, Store, StoreError, Write};
 
@@ -168,6 +170,9 @@ pub async fn run(
         ensure_alone(&bus_options, options.alone_check).await?;
     }
     let follow = FollowTokens::new(&store.follow_secret()?);
+    let archive = Archive::open(&options.store_path.join("archive")).map_err(StoreError::from)?;
+    let (answered_to, mut answered) = tokio::sync::mpsc::unbounded_channel();
+    let lookups = crate::lookup::start(options.config.clone(), archive.clone(), answered_to);
     let (bus, mut events) = Bus::connect(bus_options)?;
     let mut service = Service {
         config: options.config,
@@ -185,6 +190,8 @@ pub async fn run(
         junk_log: LogLimit::default(),
         staffing_changed: false,
         follow,
+        archive,
+        lookups,
     };
     // Catch up with a day change while stopped, and refresh the retained board.
     service.roll_over(true)?;
@@ -220,6 +227,7 @@ pub async fn run(
                 service.roll_over(false)?;
                 service.heartbeat(&bus);
             }
+            Some((device, reply)) = answered.recv() => service.looked_up(&device, reply)?,
         }
         service.forget_delivered()?;
         service.pump(&bus);
@@ -279,6 +287,10 @@ struct Service {
     staffing_changed: bool,
     /// The citizens' page tokens.
     follow: FollowTokens,
+    /// The closed days.
+    archive: Archive,
+    /// Reports and dossier searches, answered off this loop.
+    lookups: std::sync::mpsc::Sender<Lookup>,
 }
 
 /// Writes not yet durable, and what they will publish once they are.
@@ -611,6 +623,15 @@ impl Service {
                 }
                 outcome
             }
+            Command::Report { .. } | Command::FindDossier { .. } => {
+                // The state checks who may ask and what; the archive answers.
+                let outcome = self.state.execute(&self.config, &actor, command, now);
+                if let Ok(answer) = &outcome.answer {
+                    self.look_up(device, id, command, answer);
+                    return self.write(&outcome.events, Vec::new(), None, pending);
+                }
+                outcome
+            }
             _ => self.state.execute(&self.config, &actor, command, now),
         };
         let mut publications = Vec::new();
@@ -634,6 +655,65 @@ impl Service {
         self.write(&outcome.events, publications, stored_reply, pending)
     }
 
+    /// Hands a report or a dossier search to the lookup thread, with today's part.
+    fn look_up(&self, device: &str, id: &str, command: &Command, answer: &Answer) {
+        let ask = match (command, answer) {
+            (Command::Report { from, to }, _) => {
+                let today = self
+                    .state
+                    .day()
+                    .filter(|day| (from..=to).contains(&day))
+                    .map(|day| qms_core::report::DayRecord::of_state(day, &self.state));
+                Ask::Report {
+                    from: *from,
+                    to: *to,
+                    today,
+                }
+            }
+            (Command::FindDossier { dossier }, Answer::Tickets(today)) => Ask::Dossier {
+                dossier: dossier.clone(),
+                today: today.clone(),
+            },
+            _ => return,
+        };
+        let lookup = Lookup {
+            device: device.to_string(),
+            id: id.to_string(),
+            ask,
+        };
+        if self.lookups.send(lookup).is_err() {
+            error!("the lookup thread is gone: a report goes unanswered");
+        }
+    }
+
+    /// A lookup's answer goes out like any reply.
+    fn looked_up(&mut self, device: &str, reply: Reply) -> Result<(), StoreError> {
+        let topic = self.topics.reply(device);
+        let payload = self.reply_that_fits(&topic, reply);
+        let mut pending = Pending::default();
+        let reply = Publication {
+            topic,
+            payload,
+            retain: false,
+        };
+        self.write_publications(&[], vec![reply], &mut pending)?;
+        self.commit(pending)
+    }
+
+    /// Moves the closed days still in the store to the archive.
+    fn archive_closed_days(&mut self) -> Result<(), StoreError> {
+        let Some(today) = self.state.day() else {
+            return Ok(());
+        };
+        for day in self.store.closed_days(today)? {
+            let events = self.store.day_events(day)?;
+            self.archive.write_day(day, &events)?;
+            self.store.forget_day(day)?;
+            info!(%day, events = events.len(), "closed day archived");
+        }
+        Ok(())
+    }
+
     /// The tickets of a closed business day, replayed from the store. A damaged old
     /// record costs that answer, never today's service.
     fn closed_day_list(
@@ -643,7 +723,14 @@ impl Service {
         state: Option<TicketState>,
         counter: Option<u16>,
     ) -> Result<Answer, CommandError> {
-        let events = self.store.day_events(day).map_err(|error| {
+        let archived = |day| -> Result<Vec<Event>, StoreError> {
+            let events = self.store.day_events(day)?;
+            if !events.is_empty() {
+                return Ok(events);
+            }
+            Ok(self.archive.events(day)?.unwrap_or_default())
+        };
+        let events = archived(day).map_err(|error| {
             warn!(%day, cause = %error, "a closed day cannot be read back");
             CommandError::new(
                 ErrorCode::Internal,
@@ -827,7 +914,8 @@ impl Service {
         let mut pending = Pending::default();
         let board = self.board_publications(now);
         self.write_publications(&events, board, &mut pending)?;
-        self.commit(pending)
+        self.commit(pending)?;
+        self.archive_closed_days()
     }
 }
 

@@ -40,6 +40,9 @@ pub enum StoreError {
     #[error("making the database durable: {0}")]
     /// Syncing the write-ahead log failed.
     Sync(#[from] std::io::Error),
+    #[error(transparent)]
+    /// A closed day cannot be archived or read back.
+    Archive(#[from] crate::archive::ArchiveError),
     #[error("the system's random source failed")]
     /// No random secret can be made.
     Random,
@@ -209,11 +212,20 @@ impl Store {
     }
 
     /// The events of business day `day`, from the one that opened it to the last before
-    /// the next day opened; none for a day the authority never opened.
+    /// the next day opened; none for a day the authority never opened, or archived.
     pub fn day_events(&self, day: Date) -> Result<Vec<Event>, StoreError> {
+        match self.day_seqs(day)? {
+            Some(seqs) => self.events(seqs),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// The seqs of day `day`'s events: from the event that opened it to the one that
+    /// opened the next day (open-ended for the open day).
+    fn day_seqs(&self, day: Date) -> Result<Option<std::ops::Range<u64>>, StoreError> {
         let start_key = day_key(day);
         let Some(start) = self.db.get(&start_key)? else {
-            return Ok(Vec::new());
+            return Ok(None);
         };
         let start = stored_seq(&start_key, &start)?;
         // The next key in order is the next day's, if the authority opened one since.
@@ -228,7 +240,50 @@ impl Store {
             }
             None => u64::MAX,
         };
-        self.events(start..end)
+        Ok(Some(start..end))
+    }
+
+    /// The closed business days (before `today`) whose events are still here, oldest
+    /// first: the days to archive.
+    pub fn closed_days(&self, today: Date) -> Result<Vec<Date>, StoreError> {
+        let format = time::macros::format_description!("[year]-[month]-[day]");
+        let mut days = Vec::new();
+        for item in self.db.scan_prefix([b'd']) {
+            let (k, _) = item?;
+            let text = std::str::from_utf8(&k[1..]).map_err(|_| damaged(&k, "not a day"))?;
+            let day = Date::parse(text, &format).map_err(|_| damaged(&k, "not a day"))?;
+            if day >= today {
+                continue;
+            }
+            let Some(seqs) = self.day_seqs(day)? else {
+                continue;
+            };
+            if self
+                .db
+                .range(key(b'e', seqs.start)..key(b'e', seqs.end))
+                .next()
+                .is_some()
+            {
+                days.push(day);
+            }
+        }
+        Ok(days)
+    }
+
+    /// Removes closed day `day`'s events, once they are archived. Its start stays, so the
+    /// next day's events still begin where they did; the open day is never removed.
+    pub fn forget_day(&mut self, day: Date) -> Result<(), StoreError> {
+        let Some(seqs) = self.day_seqs(day)?.filter(|s| s.end != u64::MAX) else {
+            return Ok(());
+        };
+        let mut batch = sled::Batch::default();
+        for item in self.db.range(key(b'e', seqs.start)..key(b'e', seqs.end)) {
+            batch.remove(item?.0);
+        }
+        self.db.apply_batch(batch)?;
+        self.db.flush()?;
+        self.log.sync_data()?;
+        Ok(())
     }
 
     fn events(&self, seqs: std::ops::Range<u64>) -> Result<Vec<Event>, StoreError> {

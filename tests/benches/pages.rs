@@ -73,7 +73,13 @@ async fn main() {
             .unwrap();
         let start = now_ms();
         let called = counter
-            .send(Command::CallNext { counter: Some(1) }, WAIT)
+            .send(
+                Command::CallNext {
+                    counter: Some(1),
+                    dossier: None,
+                },
+                WAIT,
+            )
             .await
             .unwrap();
         let label = called.ticket.expect("a call").label;

@@ -146,7 +146,10 @@ async fn every_role_does_its_job_through_the_generated_broker() {
             break;
         }
     }
-    let call = Command::CallNext { counter: None };
+    let call = Command::CallNext {
+        counter: None,
+        dossier: None,
+    };
     let called = counter.send(call, WAIT).await.unwrap().ticket.unwrap();
     assert_eq!(called.id, ticket.id);
     // A display may read what a counter serves, as an LED above it does.
@@ -163,7 +166,13 @@ async fn every_role_does_its_job_through_the_generated_broker() {
         }
     }
     let done = counter
-        .send(Command::Complete { counter: None }, WAIT)
+        .send(
+            Command::Complete {
+                counter: None,
+                dossier: None,
+            },
+            WAIT,
+        )
         .await;
     assert!(done.unwrap().ok);
     loop {
@@ -216,7 +225,13 @@ async fn what_a_device_may_not_do_is_refused() {
     }
     let mut counter_1 = client(&office.lan, office.lan_addr, "counter-1", &[]).await;
     let called = counter_1
-        .send(Command::CallNext { counter: None }, WAIT)
+        .send(
+            Command::CallNext {
+                counter: None,
+                dossier: None,
+            },
+            WAIT,
+        )
         .await;
     assert_eq!(called.unwrap().ticket.unwrap().id, labels[0]);
 

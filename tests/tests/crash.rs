@@ -11,7 +11,10 @@ fn script(device: &str) -> Command {
     match device {
         "kiosk-1" => Command::issue("cccd", None),
         "admin" => Command::issue("cu-tru", None),
-        _ => Command::CallNext { counter: None },
+        _ => Command::CallNext {
+            counter: None,
+            dossier: None,
+        },
     }
 }
 

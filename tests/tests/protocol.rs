@@ -77,7 +77,13 @@ async fn two_counters_calling_at_once_never_get_the_same_ticket(kind: BrokerKind
             let mut called = Vec::new();
             loop {
                 let reply = officer
-                    .send(Command::CallNext { counter: None }, WAIT)
+                    .send(
+                        Command::CallNext {
+                            counter: None,
+                            dossier: None,
+                        },
+                        WAIT,
+                    )
                     .await
                     .unwrap();
                 match reply.ticket {

@@ -245,7 +245,14 @@ async fn soak_thousands_of_tickets_with_restarts_clock_jumps_and_junk() {
                 issued_count += 1;
             }
         } else if roll < 60 {
-            send(&mut counters[counter], Command::CallNext { counter: None }).await;
+            send(
+                &mut counters[counter],
+                Command::CallNext {
+                    counter: None,
+                    dossier: None,
+                },
+            )
+            .await;
         } else if roll < 67 {
             send(&mut counters[counter], Command::Recall { counter: None }).await;
         } else if roll < 73 {
@@ -260,7 +267,14 @@ async fn soak_thousands_of_tickets_with_restarts_clock_jumps_and_junk() {
             send(&mut counters[counter], transfer).await;
         } else if roll < 95 {
             let serving = send(&mut counters[counter], list_serving(counter)).await;
-            let reply = send(&mut counters[counter], Command::Complete { counter: None }).await;
+            let reply = send(
+                &mut counters[counter],
+                Command::Complete {
+                    counter: None,
+                    dossier: None,
+                },
+            )
+            .await;
             if reply.ok && counter == 0 {
                 if let Some(t) = serving.tickets.and_then(|t| t.into_iter().next()) {
                     completed_at_1.push(t.id);

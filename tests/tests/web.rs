@@ -117,8 +117,11 @@ impl WebOffice {
     /// A ticket issued at kiosk 1 and called at counter 1: its number.
     async fn issue_and_call(&mut self) -> String {
         let label = self.issue("cccd").await.ticket.expect("a ticket").label;
-        self.at_counter_1(Command::CallNext { counter: Some(1) })
-            .await;
+        self.at_counter_1(Command::CallNext {
+            counter: Some(1),
+            dossier: None,
+        })
+        .await;
         label
     }
 
@@ -452,7 +455,10 @@ async fn in_chromium_the_rating_page_asks_once_and_the_rating_is_recorded() {
 
     let label = office.issue_and_call().await;
     office
-        .at_counter_1(Command::Complete { counter: Some(1) })
+        .at_counter_1(Command::Complete {
+            counter: Some(1),
+            dossier: None,
+        })
         .await;
     browser.wait_for_text("#label", |t| t == label).await;
     if let Some(path) = example("rating.png") {
@@ -584,7 +590,10 @@ async fn a_citizens_page_follows_its_ticket_to_the_end_and_sends_one_rating() {
     assert_eq!(waiting["detail"], "Ông/bà là người tiếp theo.");
 
     office
-        .at_counter_1(Command::CallNext { counter: Some(1) })
+        .at_counter_1(Command::CallNext {
+            counter: Some(1),
+            dossier: None,
+        })
         .await;
     let called = follow.state("ticket", |t| t["state"] == "called").await;
     assert_eq!(called["headline"], "Mời ông/bà đến Quầy 1");
@@ -599,7 +608,10 @@ async fn a_citizens_page_follows_its_ticket_to_the_end_and_sends_one_rating() {
         "a recall vibrates the phone again"
     );
     office
-        .at_counter_1(Command::Complete { counter: Some(1) })
+        .at_counter_1(Command::Complete {
+            counter: Some(1),
+            dossier: None,
+        })
         .await;
     let done = follow.state("ticket", |t| t["state"] == "done").await;
     assert_eq!(done["ask_rating"], true);
@@ -727,7 +739,10 @@ async fn in_chromium_the_board_page_asks_once_for_sound_then_speaks_each_call_in
     office.issue("cccd").await;
     // A call and its recall at once: the recall waits for the call's twelve seconds.
     office
-        .at_counter_1(Command::CallNext { counter: Some(1) })
+        .at_counter_1(Command::CallNext {
+            counter: Some(1),
+            dossier: None,
+        })
         .await;
     office
         .at_counter_1(Command::Recall { counter: Some(1) })

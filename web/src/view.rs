@@ -102,6 +102,7 @@ impl BoardView {
                         name: c.name.clone(),
                         shows: match (c.status, &c.label) {
                             (CounterStatus::Paused, _) => "Tạm dừng".into(),
+                            (CounterStatus::Closed, _) => "Đóng".into(),
                             (_, Some(label)) => label.clone(),
                             (_, None) => "—".into(),
                         },
@@ -109,6 +110,7 @@ impl BoardView {
                             CounterStatus::Serving => "serving",
                             CounterStatus::Idle => "idle",
                             CounterStatus::Paused => "paused",
+                            CounterStatus::Closed => "closed",
                         },
                     })
                     .collect()

@@ -58,7 +58,13 @@ impl Office {
     }
 
     fn call_next(&mut self, n: u16) -> String {
-        match self.counter(n, Command::CallNext { counter: None }) {
+        match self.counter(
+            n,
+            Command::CallNext {
+                counter: None,
+                dossier: None,
+            },
+        ) {
             Ok(Answer::Ticket { ticket, .. }) => ticket.label,
             other => panic!("call_next failed: {other:?}"),
         }
@@ -156,7 +162,13 @@ fn a_counter_calls_the_oldest_ticket_of_the_procedures_it_serves() {
     assert_eq!(o.call_next(2), "5001");
     assert_eq!(o.call_next(2), "1002");
     assert_eq!(
-        Office::code(o.counter(1, Command::CallNext { counter: None })),
+        Office::code(o.counter(
+            1,
+            Command::CallNext {
+                counter: None,
+                dossier: None
+            }
+        )),
         ErrorCode::NobodyWaiting
     );
     assert_eq!(o.call_next(3), "2001");
@@ -178,7 +190,9 @@ fn calling_next_completes_the_ticket_being_served() {
         == EventKind::Completed {
             ticket: first.id.clone(),
             counter: 1,
-            service_seconds: 420
+            service_seconds: 420,
+            officer: None,
+            dossier: None,
         }));
 }
 
@@ -381,15 +395,33 @@ fn roles_are_checked_per_device() {
     o.issue("cccd");
     // A display cannot call; a kiosk cannot call; counter 3 cannot act for counter 4.
     assert_eq!(
-        Office::code(o.run("display-hall", Command::CallNext { counter: Some(1) })),
+        Office::code(o.run(
+            "display-hall",
+            Command::CallNext {
+                counter: Some(1),
+                dossier: None
+            }
+        )),
         ErrorCode::Forbidden
     );
     assert_eq!(
-        Office::code(o.run("kiosk-1", Command::CallNext { counter: Some(1) })),
+        Office::code(o.run(
+            "kiosk-1",
+            Command::CallNext {
+                counter: Some(1),
+                dossier: None
+            }
+        )),
         ErrorCode::Forbidden
     );
     assert_eq!(
-        Office::code(o.counter(3, Command::CallNext { counter: Some(4) })),
+        Office::code(o.counter(
+            3,
+            Command::CallNext {
+                counter: Some(4),
+                dossier: None
+            }
+        )),
         ErrorCode::Forbidden
     );
     assert_eq!(
@@ -397,16 +429,34 @@ fn roles_are_checked_per_device() {
         ErrorCode::Forbidden
     );
     assert_eq!(
-        Office::code(o.run("stranger", Command::CallNext { counter: Some(1) })),
+        Office::code(o.run(
+            "stranger",
+            Command::CallNext {
+                counter: Some(1),
+                dossier: None
+            }
+        )),
         ErrorCode::UnknownDevice
     );
     // An admin acts for the counter it names, and must name one.
     assert_eq!(
-        Office::code(o.run("admin", Command::CallNext { counter: None })),
+        Office::code(o.run(
+            "admin",
+            Command::CallNext {
+                counter: None,
+                dossier: None
+            }
+        )),
         ErrorCode::BadRequest
     );
     assert!(o
-        .run("admin", Command::CallNext { counter: Some(1) })
+        .run(
+            "admin",
+            Command::CallNext {
+                counter: Some(1),
+                dossier: None
+            }
+        )
         .is_ok());
 }
 
@@ -425,7 +475,14 @@ fn the_wait_estimate_uses_recent_service_times_and_open_counters() {
     o.counter(2, Command::Pause { counter: None }).unwrap();
     o.call_next(1);
     o.now += Duration::minutes(4);
-    o.counter(1, Command::Complete { counter: None }).unwrap();
+    o.counter(
+        1,
+        Command::Complete {
+            counter: None,
+            dossier: None,
+        },
+    )
+    .unwrap();
     assert_eq!(
         o.state.ticket(&first.id).unwrap().state,
         TicketState::Completed
@@ -459,7 +516,14 @@ fn a_completed_ticket_is_rated_once() {
         Office::code(o.run("rating-1", rate.clone())),
         ErrorCode::InvalidState
     );
-    o.counter(1, Command::Complete { counter: None }).unwrap();
+    o.counter(
+        1,
+        Command::Complete {
+            counter: None,
+            dossier: None,
+        },
+    )
+    .unwrap();
     assert_eq!(
         Office::code(o.run("rating-2", rate.clone())),
         ErrorCode::Forbidden,
@@ -627,4 +691,198 @@ fn the_last_event_time_never_goes_back() {
     office.now = MORNING - Duration::minutes(30);
     office.issue("cccd");
     assert_eq!(office.state.last_event_at(), Some(MORNING));
+}
+
+/// The default office with two officers who sign in with PIN 2468 and 1357.
+fn office_with_officers() -> Office {
+    let mut o = Office::new();
+    for (id, name, pin) in [
+        ("cb-an", "Nguyễn Văn An", "2468"),
+        ("cb-binh", "Trần Thị Bình", "1357"),
+    ] {
+        o.config.officers.push(crate::config::Officer {
+            id: id.into(),
+            name: name.into(),
+            pin_hash: crate::secret::PinHash::of(pin),
+            head: false,
+        });
+    }
+    o
+}
+
+fn sign_in(officer: &str, pin: &str) -> Command {
+    Command::SignIn {
+        counter: None,
+        officer: officer.into(),
+        pin: pin.into(),
+    }
+}
+
+#[test]
+fn where_officers_sign_in_a_counter_calls_only_with_someone_signed_in_and_counts_as_open_then() {
+    let mut o = office_with_officers();
+    o.issue("cccd");
+    let board = o.state.board(&o.config, o.now);
+    assert_eq!(board.counters[0].status, CounterStatus::Closed);
+    assert_eq!(
+        board.waiting[0].open_counters, 0,
+        "consoles online, nobody signed in"
+    );
+    assert_eq!(board.waiting[0].wait_minutes, None);
+    let call = Command::CallNext {
+        counter: None,
+        dossier: None,
+    };
+    assert_eq!(
+        Office::code(o.counter(1, call.clone())),
+        ErrorCode::Forbidden
+    );
+    o.counter(1, sign_in("cb-an", "2468")).unwrap();
+    let board = o.state.board(&o.config, o.now);
+    assert_eq!(board.counters[0].status, CounterStatus::Idle);
+    assert_eq!(board.counters[0].officer.as_deref(), Some("Nguyễn Văn An"));
+    assert_eq!(board.waiting[0].open_counters, 1);
+    let Answer::Ticket { ticket, .. } = o.counter(1, call).unwrap() else {
+        panic!("a call");
+    };
+    assert_eq!(ticket.officer.as_deref(), Some("cb-an"));
+    assert!(o.log.iter().any(|e| matches!(&e.kind,
+        EventKind::Called { officer: Some(who), .. } if who == "cb-an")));
+    o.counter(1, Command::SignOut { counter: None }).unwrap();
+    assert_eq!(o.state.officer_at(1), None);
+    assert_eq!(
+        Office::code(o.counter(1, Command::SignOut { counter: None })),
+        ErrorCode::InvalidState
+    );
+}
+
+#[test]
+fn an_officer_is_at_one_counter_and_a_counter_has_one_officer() {
+    let mut o = office_with_officers();
+    o.counter(1, sign_in("cb-an", "2468")).unwrap();
+    o.counter(2, sign_in("cb-an", "2468")).unwrap();
+    assert_eq!(
+        o.state.officer_at(1),
+        None,
+        "signing in at 2 left counter 1"
+    );
+    assert_eq!(o.state.officer_at(2), Some("cb-an"));
+    o.counter(2, sign_in("cb-binh", "1357")).unwrap();
+    assert_eq!(o.state.officer_at(2), Some("cb-binh"));
+    let signed_out: Vec<(u16, String)> = o
+        .log
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::OfficerSignedOut { counter, officer } => Some((*counter, officer.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        signed_out,
+        [(1, "cb-an".to_string()), (2, "cb-an".to_string())]
+    );
+}
+
+#[test]
+fn wrong_pins_are_refused_alike_and_five_lock_the_counter_for_five_minutes() {
+    let mut o = office_with_officers();
+    let wrong = o.counter(1, sign_in("cb-an", "0000")).unwrap_err();
+    let unknown = o.counter(1, sign_in("cb-nobody", "2468")).unwrap_err();
+    assert_eq!(wrong, unknown, "no telling which officers exist");
+    assert_eq!(wrong.message, "Mã cán bộ hoặc PIN không đúng");
+    for _ in 0..3 {
+        o.counter(1, sign_in("cb-an", "0000")).unwrap_err();
+    }
+    let locked = o.counter(1, sign_in("cb-an", "2468")).unwrap_err();
+    assert!(locked.message.contains("thử lại sau 5 phút"), "{locked:?}");
+    o.counter(2, sign_in("cb-an", "2468"))
+        .expect("another counter is not locked");
+    o.now += Duration::minutes(5);
+    o.counter(1, sign_in("cb-binh", "1357"))
+        .expect("five minutes later the counter may try again");
+}
+
+#[test]
+fn a_dossier_code_is_checked_and_kept_with_the_ticket() {
+    let mut o = Office::new();
+    o.issue("cccd");
+    o.issue("cccd");
+    o.call_next(1);
+    let bad = Command::Complete {
+        counter: None,
+        dossier: Some("mã hồ sơ; DROP".into()),
+    };
+    let refused = o.counter(1, bad).unwrap_err();
+    assert_eq!(refused.code, ErrorCode::BadRequest);
+    assert!(
+        refused.message.starts_with("Mã hồ sơ không hợp lệ"),
+        "{refused:?}"
+    );
+    assert!(
+        o.state.serving(1).is_ok(),
+        "a refused completion completes nothing"
+    );
+    let next = Command::CallNext {
+        counter: None,
+        dossier: Some(" H29.22-261126-0007 ".into()),
+    };
+    o.counter(1, next).unwrap();
+    let found = o
+        .run(
+            "admin",
+            Command::FindDossier {
+                dossier: "H29.22-261126-0007".into(),
+            },
+        )
+        .unwrap();
+    let Answer::Tickets(found) = found else {
+        panic!("tickets");
+    };
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].label, "1001");
+    assert_eq!(found[0].state, TicketState::Completed);
+    assert_eq!(
+        Office::code(o.run(
+            "admin",
+            Command::FindDossier {
+                dossier: "x".repeat(41)
+            }
+        )),
+        ErrorCode::BadRequest
+    );
+}
+
+#[test]
+fn refused_tickets_are_recorded_once_as_demand_not_met() {
+    let mut o = Office::new();
+    o.config.procedures[0].daily_quota = Some(1);
+    o.issue("cccd");
+    assert_eq!(
+        Office::code(o.run("kiosk-1", Command::issue("cccd", None))),
+        ErrorCode::QuotaReached
+    );
+    o.now = datetime!(2026-11-26 20:00 +7);
+    assert_eq!(
+        Office::code(o.run("kiosk-1", Command::issue("cu-tru", None))),
+        ErrorCode::OutsideHours
+    );
+    assert_eq!(
+        Office::code(o.run("kiosk-1", Command::issue("nope", None))),
+        ErrorCode::UnknownProcedure
+    );
+    let refused: Vec<(String, ErrorCode)> = o
+        .log
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::IssueRefused { procedure, code } => Some((procedure.clone(), *code)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        refused,
+        [
+            ("cccd".to_string(), ErrorCode::QuotaReached),
+            ("cu-tru".to_string(), ErrorCode::OutsideHours)
+        ]
+    );
 }

@@ -69,7 +69,10 @@ impl CounterArgs {
             return Ok(ExitCode::SUCCESS);
         };
         let command = match action {
-            CounterAction::CallNext => Command::CallNext { counter },
+            CounterAction::CallNext => Command::CallNext {
+                counter,
+                dossier: None,
+            },
             CounterAction::Call { ticket } => Command::Call { ticket, counter },
             CounterAction::Recall => Command::Recall { counter },
             CounterAction::NoShow => Command::NoShow { counter },
@@ -79,7 +82,10 @@ impl CounterArgs {
                 to_procedure: procedure,
                 to_counter: to,
             },
-            CounterAction::Complete => Command::Complete { counter },
+            CounterAction::Complete => Command::Complete {
+                counter,
+                dossier: None,
+            },
             CounterAction::Pause => Command::Pause { counter },
             CounterAction::Resume => Command::Resume { counter },
         };

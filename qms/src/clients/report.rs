@@ -1,20 +1,16 @@
 //! `qms report`: the figures of today, a closed day, a month or a range of days, asked of
-//! the authority one business day at a time (a day's tickets fit one reply; a month's
-//! may not).
-
-use std::time::Duration;
+//! the authority, which reads the closed days from its archive; as a table, JSON, CSV or
+//! an HTML page with charts.
 
 use anyhow::{anyhow, bail, Context};
-use qms_core::protocol::{Command, CommandError, ErrorCode, Ticket};
-use qms_core::report::Report;
+use qms_core::protocol::Command;
 use qms_core::SiteConfig;
 use time::{Date, Month, OffsetDateTime};
 
 use crate::device::DeviceClient;
 use crate::site::client_options;
 
-/// The longest period one report covers.
-const MAX_DAYS: i64 = 366;
+use qms_core::protocol::MAX_REPORT_DAYS as MAX_DAYS;
 
 #[derive(clap::Args)]
 pub struct ReportArgs {
@@ -30,9 +26,9 @@ pub struct ReportArgs {
     /// The last day of a period, with --from
     #[arg(long, value_parser = parse_day, requires = "from")]
     to: Option<Date>,
-    /// Print the figures as JSON
-    #[arg(long)]
-    json: bool,
+    /// How to print it
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
     #[arg(long, default_value = "admin")]
     device: String,
 }
@@ -62,78 +58,47 @@ impl ReportArgs {
         Ok((from, to))
     }
 
-    /// Asks the authority for each day's tickets and prints the report.
+    /// Asks the authority for the report and prints it.
     pub async fn run(self, config: &SiteConfig) -> anyhow::Result<()> {
         let (args, timeout) = (self, super::CLIENT_TIMEOUT);
         let (from, to) = args.period(config.site.business_day(OffsetDateTime::now_utc()))?;
         let options = client_options(config, &args.device)?;
         let mut client = DeviceClient::connect(options, &[], timeout).await?;
-        let mut tickets = Vec::new();
-        let mut day = from;
-        while day <= to {
-            let day_tickets = match tickets_of(&mut client, day, None, timeout).await? {
-                Ok(all) => all,
-                // A day too busy for one message: one procedure at a time.
-                Err(refused) if refused.code == ErrorCode::TooLarge => {
-                    let mut all = Vec::new();
-                    for procedure in &config.procedures {
-                        let some = tickets_of(&mut client, day, Some(&procedure.id), timeout);
-                        all.extend(some.await?.map_err(refusal)?);
-                    }
-                    all
-                }
-                Err(refused) => return Err(refusal(refused)),
-            };
-            // An authority older than `day` ignores it and answers with today's tickets.
-            if let Some(t) = day_tickets
-                .iter()
-                .find(|t| config.site.business_day(t.issued_at) != day)
-            {
-                bail!(
-                    "asked for {day}, the queue authority answered with ticket {} of another day: \
-                     it is older than this qms and cannot report other days; update it",
-                    t.id
-                );
-            }
-            tickets.extend(day_tickets);
-            day = day.next_day().context("the calendar ends")?;
-        }
+        let reply = client
+            .send(Command::Report { from, to }, timeout)
+            .await
+            .with_context(|| format!("asking for the report of {from} to {to}"))?;
         client.close().await;
-        let report = Report::of(config, from, to, &tickets);
-        if args.json {
-            super::emit(&format!("{}\n", serde_json::to_string_pretty(&report)?))?;
-        } else {
-            super::emit(&report.to_text())?;
+        if let Some(error) = reply.error {
+            bail!("{} ({})", error.message, error.message_en);
+        }
+        let report = reply.report.ok_or_else(|| {
+            anyhow!(
+                "the queue authority answered without a report: it is older than this qms; \
+                 update it"
+            )
+        })?;
+        match args.format {
+            Format::Text => super::emit(&report.to_text())?,
+            Format::Json => super::emit(&format!("{}\n", serde_json::to_string_pretty(&report)?))?,
+            Format::Csv => super::emit(&report.to_csv())?,
+            Format::Html => super::emit(&qms_report::html(&report))?,
         }
         Ok(())
     }
 }
 
-fn refusal(error: CommandError) -> anyhow::Error {
-    anyhow!("{} ({})", error.message, error.message_en)
-}
-
-/// The tickets of `day` (of one procedure, when given), or the authority's refusal.
-async fn tickets_of(
-    client: &mut DeviceClient,
-    day: Date,
-    procedure: Option<&str>,
-    timeout: Duration,
-) -> anyhow::Result<Result<Vec<Ticket>, CommandError>> {
-    let list = Command::List {
-        procedure: procedure.map(str::to_string),
-        state: None,
-        counter: None,
-        day: Some(day),
-    };
-    let reply = client
-        .send(list, timeout)
-        .await
-        .with_context(|| format!("asking for the tickets of {day}"))?;
-    Ok(match reply.error {
-        Some(error) => Err(error),
-        None => Ok(reply.tickets.unwrap_or_default()),
-    })
+/// How `qms report` prints.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Format {
+    /// A table for the terminal.
+    Text,
+    /// The figures as JSON.
+    Json,
+    /// CSV for Excel (UTF-8 with BOM).
+    Csv,
+    /// A self-contained page with charts, for the browser and for A4.
+    Html,
 }
 
 pub(crate) fn parse_day(text: &str) -> Result<Date, String> {

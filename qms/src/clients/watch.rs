@@ -130,14 +130,28 @@ fn event_line(config: &SiteConfig, event: &Event) -> String {
             ticket,
             counter,
             service_seconds,
+            dossier,
+            ..
         } => format!(
-            "số {} xong ở quầy {counter} sau {}",
+            "số {} xong ở quầy {counter} sau {}{}",
             number(ticket),
-            duration_words(time::Duration::seconds(i64::from(*service_seconds)))
+            duration_words(time::Duration::seconds(i64::from(*service_seconds))),
+            dossier
+                .as_ref()
+                .map_or(String::new(), |d| format!(", mã hồ sơ {d}"))
         ),
         EventKind::CounterPaused { counter } => format!("quầy {counter} tạm dừng"),
         EventKind::CounterResumed { counter } => format!("quầy {counter} tiếp tục"),
-        EventKind::Rated { ticket, rating } => {
+        EventKind::OfficerSignedIn { counter, officer } => {
+            format!("cán bộ {officer} đăng nhập quầy {counter}")
+        }
+        EventKind::OfficerSignedOut { counter, officer } => {
+            format!("cán bộ {officer} rời quầy {counter}")
+        }
+        EventKind::IssueRefused { procedure, code } => {
+            format!("từ chối cấp số {procedure} ({code:?})")
+        }
+        EventKind::Rated { ticket, rating, .. } => {
             format!("số {} được đánh giá {}", number(ticket), rating.name_vi())
         }
         EventKind::DayClosed { day, expired } => {
