@@ -113,8 +113,8 @@ pub fn day(config: &SiteConfig, day: Date, tickets: u32, dice: &mut Dice) -> Vec
         let now = at(minute);
         while next_arrival < arrivals.len() && arrivals[next_arrival] <= minute {
             next_arrival += 1;
-            // Căn cước cards are half the demand.
-            let index = if dice.chance(50) {
+            // Căn cước cards are the most asked for.
+            let index = if dice.chance(25) {
                 0
             } else {
                 dice.below(procedures.len() as u64) as usize
@@ -179,7 +179,7 @@ pub fn day(config: &SiteConfig, day: Date, tickets: u32, dice: &mut Dice) -> Vec
                     .iter()
                     .find(|p| p.0 == ticket.procedure)
                     .map_or(8.0, |p| p.1);
-                let minutes = (usual * (0.5 + dice.below(100) as f64 / 100.0)).ceil() as i64;
+                let minutes = (usual * (0.4 + dice.below(70) as f64 / 100.0)).ceil() as i64;
                 busy_until[i] = Some(minute + minutes.max(1));
             }
         }

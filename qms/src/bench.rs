@@ -50,13 +50,27 @@ pub struct BenchArgs {
     /// own) instead of board pages
     #[arg(long)]
     citizens: bool,
+    /// Instead of the runs above, a year of generated history (every day but Sunday, this
+    /// many citizens a day) in the authority's archive: the year's report, the command
+    /// latency while it is made, and the store's size per ticket
+    #[arg(long)]
+    year: Option<u32>,
 }
 
 impl BenchArgs {
     pub async fn run(self, config: &SiteConfig) -> anyhow::Result<()> {
         let args = self;
         let dir = tempfile::tempdir()?;
-        let config = bench_config(config, args.clients);
+        let history = args.year.map(|per_day| {
+            let office = qms_core::history::office();
+            (per_day, office)
+        });
+        let base = history.as_ref().map_or(config, |(_, office)| office);
+        let config = bench_config(base, args.clients);
+        let archived = match &history {
+            Some((per_day, _)) => Some(write_year(&config, &dir.path().join("db"), *per_day)?),
+            None => None,
+        };
         // Checked here, where it can be said, rather than by the authority it starts.
         SiteConfig::parse(&config.to_toml()).context("the bench office's configuration")?;
         let config_path = dir.path().join("bench.toml");
@@ -81,6 +95,11 @@ impl BenchArgs {
             },
             child.0.id()
         );
+        if let Some(archived) = archived {
+            return year_run(&config, &dir.path().join("db"), archived)
+                .await
+                .map_err(|e| child.explain(e));
+        }
         if let Some(commands) = args.day {
             return day_run(&config, &child, commands)
                 .await
@@ -136,6 +155,160 @@ impl BenchArgs {
         child.stop();
         Ok(())
     }
+}
+
+/// What `write_year` archived: the days, their tickets and the archive's bytes.
+struct Archived {
+    from: time::Date,
+    to: time::Date,
+    days: usize,
+    tickets: usize,
+    bytes: u64,
+}
+
+/// Archives a year of generated days before today, as the authority archives a closed
+/// day, into the store folder `data`.
+fn write_year(config: &SiteConfig, data: &Path, per_day: u32) -> anyhow::Result<Archived> {
+    use qms_core::history::{self, Dice};
+    let archive = qms_queue::archive::Archive::open(&data.join("archive"))?;
+    let today = config.site.business_day(time::OffsetDateTime::now_utc());
+    let from = today - time::Duration::days(365);
+    let started = std::time::Instant::now();
+    let mut dice = Dice::new(365);
+    let (mut days, mut tickets) = (0, 0);
+    let mut day = from;
+    while day < today {
+        if day.weekday() != time::Weekday::Sunday {
+            let events = history::day(config, day, per_day, &mut dice);
+            archive.write_day(day, &events)?;
+            let record = archive.record(day)?.context("the day just archived")?;
+            tickets += record.tickets.len();
+            days += 1;
+        }
+        day = day.next_day().context("the calendar ends")?;
+    }
+    let bytes = folder_bytes(&data.join("archive"))?;
+    println!(
+        "archived {days} days, {tickets} tickets in {:.1} s: {:.2} MB, {} bytes a ticket",
+        started.elapsed().as_secs_f64(),
+        bytes as f64 / 1e6,
+        bytes / tickets.max(1) as u64
+    );
+    Ok(Archived {
+        from,
+        to: today,
+        days,
+        tickets,
+        bytes,
+    })
+}
+
+fn folder_bytes(dir: &Path) -> anyhow::Result<u64> {
+    let mut total = 0;
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let meta = entry.metadata()?;
+        total += if meta.is_dir() {
+            folder_bytes(&entry.path())?
+        } else {
+            meta.len()
+        };
+    }
+    Ok(total)
+}
+
+/// The year's report asked while counter 1 serves today's citizens: the report's time,
+/// the counter's command latency before and during, then the store's size per ticket.
+async fn year_run(config: &SiteConfig, data: &Path, archived: Archived) -> anyhow::Result<()> {
+    const TODAY: usize = 300;
+    const REPORTS: usize = 5;
+    let mut kiosk = DeviceClient::connect(client_options(config, "bench-0")?, &[], WAIT).await?;
+    let mut counter =
+        DeviceClient::connect(client_options(config, "counter-1")?, &[], WAIT).await?;
+    let mut admin = DeviceClient::connect(client_options(config, "admin")?, &[], WAIT).await?;
+    kiosk.send(issue(config), Duration::from_secs(30)).await?;
+    let (officer, _) = qms_core::history::OFFICERS[0];
+    let sign_in = Command::SignIn {
+        counter: None,
+        officer: officer.into(),
+        pin: "2468".into(),
+    };
+    let signed = counter.send(sign_in, WAIT).await?;
+    if let Some(error) = signed.error {
+        bail!("the officer could not sign in: {}", error.message_en);
+    }
+    // Counter 1 serves: each round a ticket issued and called (completing the one before).
+    let call = || Command::CallNext {
+        counter: None,
+        dossier: None,
+    };
+    let round = async |kiosk: &mut DeviceClient, counter: &mut DeviceClient| {
+        let start = Instant::now();
+        kiosk.send(issue(config), WAIT).await?;
+        counter.send(call(), WAIT).await?;
+        anyhow::Ok(start.elapsed().as_secs_f64() * 1e3 / 2.0)
+    };
+    let mut before = Vec::new();
+    for _ in 0..TODAY / 2 {
+        before.push(round(&mut kiosk, &mut counter).await?);
+    }
+    let mut during = Vec::new();
+    let mut report_ms = Vec::new();
+    let year = Command::Report {
+        from: archived.from,
+        to: archived.to,
+    };
+    for _ in 0..REPORTS {
+        let asked = Instant::now();
+        let report = admin.send(year.clone(), Duration::from_secs(60));
+        tokio::pin!(report);
+        let reply = loop {
+            tokio::select! {
+                reply = &mut report => break reply?,
+                latency = round(&mut kiosk, &mut counter) => during.push(latency?),
+            }
+        };
+        report_ms.push(asked.elapsed().as_secs_f64() * 1e3);
+        let Some(report) = reply.report else {
+            bail!("the report was refused: {:?}", reply.error)
+        };
+        if (report.total.issued as usize) < archived.tickets {
+            bail!(
+                "the report counted {} tickets of the {} archived",
+                report.total.issued,
+                archived.tickets
+            );
+        }
+    }
+    while during.len() < TODAY / 2 {
+        during.push(round(&mut kiosk, &mut counter).await?);
+    }
+    for client in [kiosk, counter, admin] {
+        client.close().await;
+    }
+    let (reports, before, during) = (Stats::of(report_ms), Stats::of(before), Stats::of(during));
+    println!(
+        "report of {} days ({} tickets), asked over MQTT: p50 {:.0} ms, max {:.0} ms ({REPORTS} reports)",
+        archived.days, archived.tickets, reports.p50, reports.max
+    );
+    println!(
+        "command → reply while no report runs:   p50 {:>6.2} ms  p99 {:>6.2} ms  max {:>6.2} ms",
+        before.p50, before.p99, before.max
+    );
+    println!(
+        "command → reply while reports are made: p50 {:>6.2} ms  p99 {:>6.2} ms  max {:>6.2} ms",
+        during.p50, during.p99, during.max
+    );
+    let store = folder_bytes(data)?;
+    let tickets = archived.tickets + TODAY;
+    println!(
+        "store after the year and today's {TODAY} tickets: {:.2} MB (archive {:.2} MB, sled with today {:.2} MB): {} bytes a ticket",
+        store as f64 / 1e6,
+        archived.bytes as f64 / 1e6,
+        (store - archived.bytes) as f64 / 1e6,
+        store / tickets as u64
+    );
+    Ok(())
 }
 
 /// The site with a wide number block, open all day, and one kiosk per bench client.

@@ -377,7 +377,7 @@ fn wait_distribution(report: &Report) -> String {
         chart
             .configure_mesh()
             .disable_x_mesh()
-            .x_desc("Phút chờ")
+            .x_desc("Phút chờ (mỗi cột 10 phút)")
             .y_desc("Công dân")
             .x_label_formatter(&|i| match i {
                 SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => bands
@@ -478,7 +478,7 @@ h1 { font-size: 22px; margin: 0; color: #b01e23; }
 header p { margin: 2px 0; }
 .site { font-size: 15px; font-weight: 700; }
 .period { color: #555; }
-h2 { font-size: 14px; margin: 12px 0 4px; }
+h2 { font-size: 14px; margin: 12px 0 4px; break-after: avoid; }
 .summary { display: grid; grid-template-columns: repeat(4, 1fr); gap: 6px; margin: 8px 0; }
 .tile { border: 1px solid #ddd; border-radius: 6px; padding: 6px 8px; break-inside: avoid; }
 .tile .value { font-size: 20px; font-weight: 700; color: #b01e23; }
@@ -491,7 +491,8 @@ table { border-collapse: collapse; width: 100%; font-size: 10px; }
 th, td { border: 1px solid #ccc; padding: 2px 4px; }
 thead th { background: #f3f3f3; font-weight: 700; }
 td { text-align: right; white-space: nowrap; }
-tbody th { text-align: left; font-weight: 400; }
+tbody th { text-align: left; font-weight: 400; width: 24%; }
+thead th { font-size: 9px; }
 tr { break-inside: avoid; }
 .table { break-inside: auto; }
 .empty { color: #888; width: 340px; }
