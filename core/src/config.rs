@@ -63,7 +63,7 @@ pub struct Officer {
     pub id: String,
     /// The name on the console and in reports: "Nguyễn Văn An".
     pub name: String,
-    /// The PIN, hashed: `qms officer pin` makes it.
+    /// The PIN, hashed: `qms secret pin` makes it.
     pub pin_hash: crate::secret::PinHash,
     /// The head of the office (or a deputy): may sign in on the report page.
     #[serde(default)]
@@ -100,7 +100,7 @@ impl Default for AlertLimits {
 pub struct ApiToken {
     /// Who it is, for the log: "mot-cua".
     pub name: String,
-    /// The token, hashed: `qms web token` makes a token and its hash.
+    /// The token, hashed: `qms secret token` makes a token and its hash.
     pub token_hash: crate::secret::TokenHash,
 }
 

@@ -1407,11 +1407,12 @@ fn authorize(actor: &Actor, command: &Command) -> Result<(), CommandError> {
         ),
         Role::Rating => matches!(command, Command::Rate { .. }),
         // The web pages follow tickets, and send the rating a citizen gives on the page.
-        // The head's page and the API read reports and find dossiers.
+        // The head's page and the API read tickets and reports and find dossiers.
         Role::Web => matches!(
             command,
             Command::Follow { .. }
                 | Command::Rate { .. }
+                | Command::List { .. }
                 | Command::Report { .. }
                 | Command::FindDossier { .. }
         ),

@@ -82,7 +82,7 @@ impl std::str::FromStr for PinHash {
 
     fn from_str(text: &str) -> Result<PinHash, String> {
         let bad = || {
-            "is not a PIN hash like \"pbkdf2-sha256$60000$…$…\": make one with `qms officer pin`"
+            "is not a PIN hash like \"pbkdf2-sha256$60000$…$…\": make one with `qms secret pin`"
                 .to_string()
         };
         let mut parts = text.split('$');
@@ -166,7 +166,7 @@ impl std::str::FromStr for TokenHash {
 
     fn from_str(text: &str) -> Result<TokenHash, String> {
         let bad = || {
-            "is not a token hash like \"sha256$<64 hex digits>\": make one with `qms web token`"
+            "is not a token hash like \"sha256$<64 hex digits>\": make one with `qms secret token`"
                 .to_string()
         };
         let hex = text.strip_prefix("sha256$").ok_or_else(bad)?;
@@ -223,11 +223,11 @@ mod tests {
     fn a_bad_pin_hash_or_token_hash_says_how_to_make_one() {
         for bad in ["2468", "pbkdf2-sha256$0$AAAAAAAAAAA$AAAA", "md5$x$y$z"] {
             let error = bad.parse::<PinHash>().unwrap_err();
-            assert!(error.contains("qms officer pin"), "{bad}: {error}");
+            assert!(error.contains("qms secret pin"), "{bad}: {error}");
         }
         for bad in ["sha256$00", "abc", &format!("sha256${}", "zz".repeat(32))] {
             let error = bad.parse::<TokenHash>().unwrap_err();
-            assert!(error.contains("qms web token"), "{bad}: {error}");
+            assert!(error.contains("qms secret token"), "{bad}: {error}");
         }
     }
 

@@ -78,6 +78,9 @@ enum QmsCommand {
     Watch(WatchArgs),
     /// Measure latency, durable throughput and memory (see BENCHMARKS.md)
     Bench(BenchArgs),
+    /// Make an officer's PIN hash or an API token for qms.toml
+    #[command(subcommand)]
+    Secret(crate::secret::SecretArgs),
 }
 
 impl QmsCommand {
@@ -99,7 +102,8 @@ impl QmsCommand {
             | QmsCommand::Report(_)
             | QmsCommand::Tickets(_)
             | QmsCommand::Watch(_)
-            | QmsCommand::Bench(_) => true,
+            | QmsCommand::Bench(_)
+            | QmsCommand::Secret(_) => true,
         }
     }
 
@@ -126,6 +130,7 @@ impl QmsCommand {
             QmsCommand::Tickets(tickets) => block_on(tickets.run(&config()?)),
             QmsCommand::Watch(watch) => done(block_on(watch.run(&config()?, shutdown))),
             QmsCommand::Bench(bench) => done(block_on(bench.run(&config()?))),
+            QmsCommand::Secret(secret) => done(secret.run()),
         }
     }
 }

@@ -13,6 +13,7 @@
 //! - [`device`]: a protocol client's connection, which sends a command and waits for its
 //!   reply, sending the same command id again after a timeout.
 //! - [`bench`]: `qms bench`.
+//! - [`secret`]: `qms secret pin|token`, the hashes qms.toml keeps.
 //! - [`broker_setup`]: `qms broker setup`, the office Mosquitto's passwords, ACL,
 //!   configuration and certificates.
 
@@ -22,6 +23,7 @@ pub mod cli;
 pub mod clients;
 pub mod device;
 pub mod roles;
+pub mod secret;
 pub mod shutdown;
 pub mod site;
 

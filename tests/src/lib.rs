@@ -14,6 +14,7 @@ use std::time::Duration;
 pub mod browser;
 pub mod http;
 pub mod plain;
+pub mod schema;
 
 use qms::device::DeviceClient;
 use qms_bus::BusOptions;

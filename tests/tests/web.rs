@@ -41,6 +41,8 @@ struct WebOffice {
     kiosk: DeviceClient,
     counter: DeviceClient,
     admin: DeviceClient,
+    /// The token of the API's one integration, "mot-cua".
+    api_token: String,
     _store: tempfile::TempDir,
 }
 
@@ -57,6 +59,11 @@ impl WebOffice {
         let addr = listener.local_addr().unwrap();
         let mut config = office();
         config.web.public_url = Some(format!("http://{addr}"));
+        let (api_token, token_hash) = qms_core::secret::TokenHash::new_token();
+        config.web.tokens.push(qms_core::config::ApiToken {
+            name: "mot-cua".into(),
+            token_hash,
+        });
         let store = tempfile::tempdir().unwrap();
         let authority =
             Authority::start(&config, broker, store.path(), Arc::new(SystemClock)).await;
@@ -75,6 +82,7 @@ impl WebOffice {
             kiosk: client(&config, broker, "kiosk-1", &[]).await,
             counter: client(&config, broker, "counter-1", &[]).await,
             admin: client(&config, broker, "admin", &[]).await,
+            api_token,
             config,
             authority,
             addr,
@@ -765,5 +773,143 @@ async fn in_chromium_the_board_page_asks_once_for_sound_then_speaks_each_call_in
     }
 
     browser.close().await;
+    office.finish().await;
+}
+
+/// The API's answer to GET `path` with `authorization`, its body as JSON.
+async fn api_get(
+    addr: SocketAddr,
+    path: &str,
+    authorization: &str,
+) -> (u16, serde_json::Value, String) {
+    let headers = [("Authorization", authorization)];
+    let headers: &[(&str, &str)] = if authorization.is_empty() {
+        &[]
+    } else {
+        &headers
+    };
+    let answer = request(addr, "GET", path, headers, "").await;
+    let body = serde_json::from_str(&answer.body)
+        .unwrap_or_else(|e| panic!("GET {path}: not JSON ({e}): {}", answer.body));
+    (answer.status, body, answer.head)
+}
+
+/// The schema the document gives for `path`'s answer with `status`.
+fn response_schema(document: &serde_json::Value, path: &str, status: u16) -> serde_json::Value {
+    let route = path.split('?').next().unwrap();
+    let mut response = document["paths"][route]["get"]["responses"][status.to_string()].clone();
+    if let Some(reference) = response.get("$ref").and_then(|r| r.as_str()) {
+        response = document
+            .pointer(reference.trim_start_matches('#'))
+            .unwrap()
+            .clone();
+    }
+    match response.pointer("/content/application~1json/schema") {
+        Some(schema) => schema.clone(),
+        // A route the document does not have answers with its Error.
+        None => json!({"$ref": "#/components/schemas/Error"}),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_answers_every_route_as_its_openapi_document_says() {
+    let mut office = WebOffice::start().await;
+    office.issue("cccd").await;
+    office.issue("cccd").await;
+    office
+        .at_counter_1(Command::CallNext {
+            counter: None,
+            dossier: None,
+        })
+        .await;
+    let dossier = "000.00.14.H29-261126-0001";
+    office
+        .at_counter_1(Command::Complete {
+            counter: None,
+            dossier: Some(dossier.into()),
+        })
+        .await;
+    let addr = office.addr;
+    let (status, document, _) = api_get(addr, "/api/openapi.json", "").await;
+    assert_eq!(status, 200);
+    let kept = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../web/openapi.json"));
+    let kept: serde_json::Value = serde_json::from_str(&kept.unwrap()).unwrap();
+    assert_eq!(
+        document, kept,
+        "the server serves the document kept in the repository"
+    );
+    let today = office
+        .config
+        .site
+        .business_day(time::OffsetDateTime::now_utc())
+        .to_string();
+    let bearer = format!("Bearer {}", office.api_token);
+    let cases: Vec<(String, u16)> = vec![
+        ("/api/v1/tickets".into(), 200),
+        (format!("/api/v1/tickets?day={today}"), 200),
+        (format!("/api/v1/tickets?dossier={dossier}"), 200),
+        (format!("/api/v1/report?from={today}&to={today}"), 200),
+        ("/api/v1/tickets?day=26-11-2026".into(), 400),
+        (
+            "/api/v1/tickets?dossier=m%C3%A3%20h%E1%BB%93%20s%C6%A1".into(),
+            400,
+        ),
+        (
+            format!("/api/v1/tickets?day={today}&dossier={dossier}"),
+            400,
+        ),
+        ("/api/v1/tickets?colour=red".into(), 400),
+        ("/api/v1/report?from=2026-11-30&to=2026-11-01".into(), 400),
+        ("/api/v1/report?from=2025-01-01&to=2026-11-01".into(), 400),
+        ("/api/v1/report?from=2026-11-01".into(), 400),
+        ("/api/v1/report".into(), 400),
+        ("/api/v1/nothing-here".into(), 404),
+    ];
+    let mut answered = std::collections::BTreeMap::new();
+    for (path, expected) in &cases {
+        let (status, body, _) = api_get(addr, path, &bearer).await;
+        assert_eq!(status, *expected, "GET {path}: {body}");
+        let schema = response_schema(&document, path, status);
+        let problems = qms_tests::schema::problems(&document, &schema, &body);
+        assert!(
+            problems.is_empty(),
+            "GET {path} ({status}): {problems:?}\n{body}"
+        );
+        if status >= 400 {
+            assert!(
+                !body["message"].as_str().unwrap().is_empty(),
+                "{path}: {body}"
+            );
+        }
+        answered.insert(path.clone(), body);
+    }
+    let documented: Vec<&String> = document["paths"].as_object().unwrap().keys().collect();
+    for route in documented.iter().filter(|r| r.starts_with("/api/v1/")) {
+        assert!(
+            cases
+                .iter()
+                .any(|(p, s)| p.split('?').next() == Some(route.as_str()) && *s == 200),
+            "{route} is documented and tried"
+        );
+        for authorization in ["", "Bearer not-the-token", "Basic bW90LWN1YTp4"] {
+            let (status, body, head) = api_get(addr, route, authorization).await;
+            assert_eq!(status, 401, "{route} with {authorization:?}: {body}");
+            assert!(
+                head.to_lowercase().contains("www-authenticate: bearer"),
+                "{head}"
+            );
+            let schema = response_schema(&document, route, 401);
+            assert!(qms_tests::schema::problems(&document, &schema, &body).is_empty());
+        }
+    }
+    let today_tickets = &answered["/api/v1/tickets"]["tickets"];
+    assert_eq!(today_tickets.as_array().unwrap().len(), 2);
+    let found = &answered[&format!("/api/v1/tickets?dossier={dossier}")]["tickets"];
+    assert_eq!(found.as_array().unwrap().len(), 1, "{found}");
+    assert_eq!(found[0]["dossier"], dossier);
+    assert_eq!(found[0]["state"], "completed");
+    let report = &answered[&format!("/api/v1/report?from={today}&to={today}")];
+    assert_eq!(report["total"]["issued"], 2);
+    assert_eq!(report["total"]["served"], 1);
     office.finish().await;
 }

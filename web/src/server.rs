@@ -24,6 +24,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 use tracing::{debug, info, warn};
 
+use crate::api::{self, Question};
 use crate::citizen::{self, Ask, Citizens};
 use crate::counters::{self, Counters};
 use crate::desk::Desks;
@@ -133,6 +134,8 @@ pub async fn serve(
         https_port,
     };
     let (citizens, asks) = Citizens::new(config.clone());
+    let (authority, questions) = api::Authority::new();
+    let api = api::routes(config.clone(), authority);
     let voice = Voice::new(config.site.dialect);
     let feed = tokio::spawn(feed(
         Feed {
@@ -144,7 +147,7 @@ pub async fn serve(
         },
         bus,
         model,
-        asks,
+        (asks, questions),
         stop.clone(),
     ));
     info!(
@@ -165,6 +168,7 @@ pub async fn serve(
         .merge(counters::routes(counters))
         .merge(citizen::routes(citizens.clone()))
         .merge(voice::routes(voice))
+        .merge(api)
         .fallback(not_found);
     let served_https = listeners
         .https
@@ -256,7 +260,10 @@ async fn feed(
     feed: Feed,
     mut options: BusOptions,
     mut model: BoardModel,
-    mut asks: mpsc::UnboundedReceiver<Ask>,
+    (mut asks, mut questions): (
+        mpsc::UnboundedReceiver<Ask>,
+        mpsc::UnboundedReceiver<Question>,
+    ),
     mut stop: watch::Receiver<bool>,
 ) {
     let Feed {
@@ -285,12 +292,22 @@ async fn feed(
     };
     let mut board_seq = None;
     let mut clock = tokio::time::interval(Duration::from_secs(1));
+    // The API's questions waiting for their replies, by command id.
+    let mut asked: std::collections::HashMap<String, tokio::sync::oneshot::Sender<Reply>> =
+        std::collections::HashMap::new();
     loop {
         tokio::select! {
             _ = stop.wait_for(|stop| *stop) => break,
             _ = clock.tick() => {
                 model.tick(OffsetDateTime::now_utc());
                 citizens.tick().into_iter().for_each(send);
+                asked.retain(|_, reply| !reply.is_closed());
+            }
+            question = questions.recv() => {
+                let Some((command, reply)) = question else { break };
+                let envelope = CommandEnvelope::new(uuid::Uuid::new_v4().to_string(), command);
+                asked.insert(envelope.id.clone(), reply);
+                send(envelope);
             }
             ask = asks.recv() => {
                 let Some(first) = ask else { break };
@@ -336,7 +353,12 @@ async fn feed(
                     }
                     BusEvent::Message { topic, payload } if topic == reply_topic => {
                         if let Some(reply) = qms_bus::parse::<Reply>(&topic, &payload) {
-                            citizens.answer(&reply).into_iter().for_each(send);
+                            match reply.id.as_ref().and_then(|id| asked.remove(id)) {
+                                Some(question) => {
+                                    let _ = question.send(reply);
+                                }
+                                None => citizens.answer(&reply).into_iter().for_each(send),
+                            }
                         }
                     }
                     BusEvent::Message { topic, payload } => {
