@@ -65,7 +65,7 @@ pub struct Officer {
     pub name: String,
     /// The PIN, hashed: `qms secret pin` makes it.
     pub pin_hash: crate::secret::PinHash,
-    /// The head of the office (or a deputy): may sign in on the report page.
+    /// The head of the office (or a deputy): may sign in on the report page `/report`.
     #[serde(default)]
     pub head: bool,
 }
@@ -1112,9 +1112,10 @@ impl SiteConfig {
         self.officers.iter().find(|o| o.id == id)
     }
 
-    /// Whether officers sign in at the counters.
+    /// Whether officers sign in at the counters: some officer is not only the head (an
+    /// office that lists only its head keeps a counter staffed while its console is on).
     pub fn officers_sign_in(&self) -> bool {
-        !self.officers.is_empty()
+        self.officers.iter().any(|o| !o.head)
     }
 
     /// The device with id `id`.

@@ -497,6 +497,11 @@ tr { break-inside: avoid; }
 .table { break-inside: auto; }
 .empty { color: #888; width: 340px; }
 footer { margin-top: 12px; color: #666; font-size: 10px; }
+.toolbar { display: flex; flex-wrap: wrap; gap: 8px; justify-content: space-between;
+  align-items: center; background: #f3f3f3; padding: 6px 8px; border-radius: 6px; margin-bottom: 8px; }
+.toolbar form { display: flex; gap: 6px; align-items: center; flex-wrap: wrap; margin: 0; }
+.toolbar .error { color: #b01e23; font-weight: 700; width: 100%; margin: 0; }
+@media print { .toolbar { display: none; } }
 "#;
 
 #[cfg(test)]

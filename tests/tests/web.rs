@@ -64,6 +64,13 @@ impl WebOffice {
             name: "mot-cua".into(),
             token_hash,
         });
+        // The head alone: counters stay staffed by their consoles.
+        config.officers.push(qms_core::config::Officer {
+            id: "truong-cong-an".into(),
+            name: "Đỗ Minh Trưởng".into(),
+            pin_hash: qms_core::secret::PinHash::of("1357"),
+            head: true,
+        });
         let store = tempfile::tempdir().unwrap();
         let authority =
             Authority::start(&config, broker, store.path(), Arc::new(SystemClock)).await;
@@ -911,5 +918,86 @@ async fn the_api_answers_every_route_as_its_openapi_document_says() {
     let report = &answered[&format!("/api/v1/report?from={today}&to={today}")];
     assert_eq!(report["total"]["issued"], 2);
     assert_eq!(report["total"]["served"], 1);
+    office.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_head_signs_in_with_a_pin_and_reads_the_report_and_its_csv() {
+    let mut office = WebOffice::start().await;
+    office.issue_and_call().await;
+    let addr = office.addr;
+    let (status, page) = get(addr, "/report").await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("Đỗ Minh Trưởng") && page.contains("name=\"pin\""),
+        "{page}"
+    );
+    let form = [("Content-Type", "application/x-www-form-urlencoded")];
+    let wrong = request(
+        addr,
+        "POST",
+        "/report/sign-in",
+        &form,
+        "officer=truong-cong-an&pin=0000",
+    )
+    .await;
+    assert_eq!(wrong.status, 401);
+    assert!(wrong.body.contains("mã PIN không đúng"), "{}", wrong.body);
+    let right = request(
+        addr,
+        "POST",
+        "/report/sign-in",
+        &form,
+        "officer=truong-cong-an&pin=1357",
+    )
+    .await;
+    assert_eq!(right.status, 303, "{}", right.body);
+    let cookie = right
+        .header("set-cookie")
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let signed_in = [("Cookie", cookie.as_str())];
+    let today = office
+        .config
+        .site
+        .business_day(time::OffsetDateTime::now_utc())
+        .to_string();
+    let report = request(
+        addr,
+        "GET",
+        &format!("/report?from={today}&to={today}"),
+        &signed_in,
+        "",
+    )
+    .await;
+    assert_eq!(report.status, 200, "{}", report.body);
+    assert!(report.body.contains("Báo cáo tiếp nhận công dân"));
+    assert!(report.body.contains("<svg"), "the charts are in the page");
+    assert!(report.body.contains("class=\"toolbar\""));
+    let csv = request(
+        addr,
+        "GET",
+        &format!("/report.csv?from={today}&to={today}"),
+        &signed_in,
+        "",
+    )
+    .await;
+    assert_eq!(csv.status, 200);
+    assert!(csv.body.starts_with('\u{feff}'), "Excel's byte-order mark");
+    let mut reader = csv::Reader::from_reader(csv.body.trim_start_matches('\u{feff}').as_bytes());
+    let total = reader
+        .records()
+        .map(Result::unwrap)
+        .find(|r| &r[0] == "Tổng")
+        .expect("a total row");
+    assert_eq!(&total[2], "1", "one ticket issued");
+    let bad = request(addr, "GET", "/report?from=26/11/2026", &signed_in, "").await;
+    assert_eq!(bad.status, 400);
+    assert!(bad.body.contains("không phải là ngày"), "{}", bad.body);
+    let (status, page) = get(addr, "/report.csv").await;
+    assert_ne!(status, 200, "no CSV without signing in: {page}");
     office.finish().await;
 }

@@ -396,7 +396,7 @@ impl Counters {
 }
 
 /// Pages with a session's token in them stay out of caches.
-fn no_store(mut response: Response) -> Response {
+pub(crate) fn no_store(mut response: Response) -> Response {
     response.headers_mut().insert(
         header::CACHE_CONTROL,
         header::HeaderValue::from_static("no-store"),

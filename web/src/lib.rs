@@ -13,18 +13,20 @@
 //!   same routes over TLS with the office's certificate.
 //! - [`api`]: the read-only API for the one-stop system, behind a token per integration,
 //!   described by `web/openapi.json`.
+//! - [`head`]: the head of the office's report page, behind a head officer's PIN.
 //! - [`voice`]: the board page's calls as WAV from the voice pack the Slint board uses.
 //! - [`pages`]: the HTML, CSS and JavaScript, compiled into the binary.
 //!
 //! Pages: `/board`, the hall board for a smart TV's browser; `/counter/{n}`, the
 //! officer's console for a PC; `/rating/{n}`, the rating tablet; `/t/{token}`, the
-//! citizen's ticket on their phone. API: `/api/v1/tickets`, `/api/v1/report`, described at
+//! citizen's ticket on their phone; `/report`, the head's report. API: `/api/v1/tickets`, `/api/v1/report`, described at
 //! `/api/openapi.json`.
 
 pub mod api;
 pub mod citizen;
 pub mod counters;
 pub mod desk;
+pub mod head;
 pub mod https;
 pub mod pages;
 pub mod server;

@@ -28,6 +28,7 @@ use crate::api::{self, Question};
 use crate::citizen::{self, Ask, Citizens};
 use crate::counters::{self, Counters};
 use crate::desk::Desks;
+use crate::head;
 use crate::https::{self, HttpsListener};
 use crate::pages;
 use crate::session::Sessions;
@@ -126,16 +127,21 @@ pub async fn serve(
         Some(https) => Some(https.listener.local_addr()?.port()),
         None => None,
     };
+    let sessions = Arc::new(Sessions::default());
     let counters = Counters {
         config: config.clone(),
         desks: desks.clone(),
-        sessions: Arc::new(Sessions::default()),
+        sessions: sessions.clone(),
         online: online.clone(),
         https_port,
     };
     let (citizens, asks) = Citizens::new(config.clone());
     let (authority, questions) = api::Authority::new();
-    let api = api::routes(config.clone(), authority);
+    let api = api::routes(config.clone(), authority.clone()).merge(head::routes(
+        config.clone(),
+        sessions,
+        authority,
+    ));
     let voice = Voice::new(config.site.dialect);
     let feed = tokio::spawn(feed(
         Feed {
