@@ -33,6 +33,7 @@ pub fn mosquitto_acl(config: &SiteConfig) -> String {
                 ("write", topics.board()),
                 ("write", topics.all_counters()),
                 ("write", topics.events()),
+                ("write", topics.alerts()),
             ]),
             Role::Kiosk => {
                 rules.extend(commands(&topics, id));
@@ -45,6 +46,7 @@ pub fn mosquitto_acl(config: &SiteConfig) -> String {
                 rules.extend(commands(&topics, id));
                 rules.push(("read", topics.board()));
                 rules.push(("read", topics.all_statuses()));
+                rules.push(("read", topics.alerts()));
                 if let Some(counter) = device.counter {
                     rules.push(("read", topics.counter(counter)));
                 }
@@ -65,6 +67,7 @@ pub fn mosquitto_acl(config: &SiteConfig) -> String {
                 rules.push(("read", topics.board()));
                 rules.push(("read", topics.all_counters()));
                 rules.push(("read", topics.all_statuses()));
+                rules.push(("read", topics.alerts()));
             }
             Role::Printer => rules.push(("read", topics.job(id))),
             Role::Admin => {
@@ -115,6 +118,7 @@ mod tests {
                 format!("topic read {r}/dev/counter-3/reply"),
                 format!("topic read {r}/board"),
                 format!("topic read {r}/dev/+/status"),
+                format!("topic read {r}/alerts"),
                 format!("topic read {r}/counter/3"),
             ]
         );

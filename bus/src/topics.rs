@@ -54,6 +54,12 @@ impl Topics {
         format!("{}/board", self.root)
     }
 
+    /// The queue's staff alerts, retained: for the consoles and the head, never the
+    /// public board.
+    pub fn alerts(&self) -> String {
+        format!("{}/alerts", self.root)
+    }
+
     /// The events, in `seq` order.
     pub fn events(&self) -> String {
         format!("{}/events", self.root)

@@ -1,16 +1,130 @@
-//! Staff alerts from the devices' retained statuses: a device gone, a printer out of
-//! paper or with its cover open, read from the printer's typed faults. The consoles show
-//! them with device ids, the public board without.
+//! Staff alerts: from the devices' retained statuses (a device gone, a printer out of
+//! paper or with its cover open, read from the printer's typed faults), and from the
+//! queue itself ([`QueueAlert`]: a citizen waiting too long, a counter paused too long,
+//! an unusual service), which the authority publishes retained on `…/alerts` for the
+//! consoles and the head's page and records on the event stream. The consoles show them
+//! with device ids; the public board shows printer faults only, in plain words.
 
 use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
 
 use crate::protocol::{PaperLevel, PrinterFault, PrinterStatus};
 
 #[derive(Debug, Default)]
-/// What the staff are told about the office's devices: a kiosk or printer offline, a
-/// printer's fault, a ticket that may not have printed.
+/// What the staff are told about the office's devices (a kiosk or printer offline, a
+/// printer's fault, a ticket that may not have printed) and its queue.
 pub struct StaffAlerts {
     devices: BTreeMap<String, DeviceState>,
+    /// The queue's alerts, as last published.
+    queue: Vec<QueueAlert>,
+}
+
+/// Something in the queue staff should see to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum QueueAlert {
+    /// A procedure's oldest waiting citizen has waited longer than the limit.
+    LongWait {
+        /// The procedure.
+        service: String,
+        /// The ticket waiting longest.
+        label: String,
+        /// How long, in minutes.
+        minutes: u32,
+    },
+    /// A counter has been paused longer than the limit.
+    LongPause {
+        /// The counter.
+        counter: u16,
+        /// How long, in minutes.
+        minutes: u32,
+    },
+    /// A service far shorter or far longer than the procedure's usual ("phiên bất
+    /// thường"): finished lately, or still going.
+    UnusualService {
+        /// The counter.
+        counter: u16,
+        /// The ticket.
+        label: String,
+        /// How long it took, or has taken so far, in minutes.
+        minutes: u32,
+        /// The procedure's usual (median) service, in minutes.
+        usual_minutes: u32,
+        /// Longer than usual (else shorter).
+        longer: bool,
+    },
+}
+
+impl QueueAlert {
+    /// What it is about, whatever the minutes: an alert is raised once per key.
+    pub fn key(&self) -> String {
+        match self {
+            QueueAlert::LongWait { service, label, .. } => format!("wait/{service}/{label}"),
+            QueueAlert::LongPause { counter, .. } => format!("pause/{counter}"),
+            QueueAlert::UnusualService { counter, label, .. } => {
+                format!("service/{counter}/{label}")
+            }
+        }
+    }
+
+    /// In staff's words.
+    pub fn words(&self, config: &crate::SiteConfig) -> String {
+        match self {
+            QueueAlert::LongWait {
+                service,
+                label,
+                minutes,
+            } => {
+                let name = config
+                    .procedure(service)
+                    .map_or(service.as_str(), |p| &p.name_vi);
+                format!("{name}: số {label} đã chờ {minutes} phút")
+            }
+            QueueAlert::LongPause { counter, minutes } => {
+                format!(
+                    "{} tạm dừng đã {minutes} phút",
+                    config.counter_name(*counter)
+                )
+            }
+            QueueAlert::UnusualService {
+                counter,
+                label,
+                minutes,
+                usual_minutes,
+                longer,
+            } => {
+                let how = if *longer { "dài" } else { "ngắn" };
+                format!(
+                    "Phiên bất thường: {} số {label} {minutes} phút, {how} hơn nhiều so với \
+                     thường lệ ({usual_minutes} phút)",
+                    config.counter_name(*counter)
+                )
+            }
+        }
+    }
+}
+
+/// The queue's alerts, retained on `…/alerts`: staff only, never the public board.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QueueAlerts {
+    /// The protocol version.
+    pub v: u32,
+    /// When they were last worked out.
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: time::OffsetDateTime,
+    /// The alerts, each with its words.
+    pub alerts: Vec<WordedAlert>,
+}
+
+/// An alert and how staff read it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WordedAlert {
+    /// The alert.
+    #[serde(flatten)]
+    pub alert: QueueAlert,
+    /// In staff's words.
+    pub text: String,
 }
 
 #[derive(Debug, Default)]
@@ -23,7 +137,7 @@ struct DeviceState {
 }
 
 /// A ticket a printer began and cannot tell whether it came out: staff reprint it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Unprinted {
     /// The printer (a device id).
     pub printer: String,
@@ -64,8 +178,16 @@ impl StaffAlerts {
         self.devices.insert(device.to_string(), state);
     }
 
-    /// The alerts for staff, by device id.
-    pub fn alerts(&self) -> Vec<String> {
+    /// The queue's alerts as the authority published them; an unreadable payload is
+    /// ignored.
+    pub fn queue_alerts(&mut self, payload: &[u8]) {
+        if let Ok(published) = serde_json::from_slice::<QueueAlerts>(payload) {
+            self.queue = published.alerts.into_iter().map(|a| a.alert).collect();
+        }
+    }
+
+    /// The alerts for staff: the devices', by device id, then the queue's.
+    pub fn alerts(&self, config: &crate::SiteConfig) -> Vec<String> {
         self.devices
             .iter()
             .filter_map(|(device, state)| match (state.online, &state.fault) {
@@ -73,6 +195,7 @@ impl StaffAlerts {
                 (true, Some(words)) => Some(format!("{device}: {words}")),
                 (true, None) => None,
             })
+            .chain(self.queue.iter().map(|a| a.words(config)))
             .collect()
     }
 
@@ -144,13 +267,16 @@ mod tests {
         a.device_status("kiosk-1", br#"{"v":1,"online":false}"#);
         a.device_status("counter-1", br#"{"v":1,"online":true}"#);
         a.device_status("counter-2", b"{garbage");
-        assert_eq!(a.alerts(), ["kiosk-1: mất kết nối", "printer-1: hết giấy"]);
+        assert_eq!(
+            a.alerts(&crate::SiteConfig::default_site()),
+            ["kiosk-1: mất kết nối", "printer-1: hết giấy"]
+        );
         a.printer_status(
             "printer-1",
             br#"{"v":1,"online":true,"ready":false,"paper":"near_end","faults":["cover_open"],"detail":"whatever the driver says"}"#,
         );
         assert_eq!(
-            a.alerts(),
+            a.alerts(&crate::SiteConfig::default_site()),
             [
                 "kiosk-1: mất kết nối",
                 "printer-1: sắp hết giấy, nắp đang mở"
@@ -160,7 +286,10 @@ mod tests {
             "printer-1",
             br#"{"v":1,"online":true,"ready":true,"paper":"ok","detail":"ready"}"#,
         );
-        assert_eq!(a.alerts(), ["kiosk-1: mất kết nối"]);
+        assert_eq!(
+            a.alerts(&crate::SiteConfig::default_site()),
+            ["kiosk-1: mất kết nối"]
+        );
     }
 
     /// The alerts once searched the driver's English text for "out of paper": reworded,
@@ -173,7 +302,10 @@ mod tests {
             r#"{"v":1,"online":true,"ready":false,"faults":["unreachable"],"detail":"Không mở được cổng /dev/ttyUSB0"}"#
                 .as_bytes(),
         );
-        assert_eq!(a.alerts(), ["printer-1: không kết nối được máy in"]);
+        assert_eq!(
+            a.alerts(&crate::SiteConfig::default_site()),
+            ["printer-1: không kết nối được máy in"]
+        );
     }
 
     /// The defect: device ids in staff alerts on the public TV.
@@ -207,7 +339,7 @@ mod tests {
             }]
         );
         assert!(
-            a.alerts().is_empty(),
+            a.alerts(&crate::SiteConfig::default_site()).is_empty(),
             "a ready printer raises no other alert"
         );
     }

@@ -416,7 +416,7 @@ impl ConsoleModel {
 
     /// The staff alerts, in words.
     pub fn alerts(&self) -> Vec<String> {
-        self.alerts.alerts()
+        self.alerts.alerts(&self.config)
     }
 
     /// Tickets a printer may not have printed, for a reprint with one press.
@@ -446,6 +446,11 @@ impl ConsoleModel {
             Some(Role::Kiosk) => self.alerts.device_status(device, payload),
             _ => {}
         }
+    }
+
+    /// The queue's alerts, retained on `…/alerts`.
+    pub fn queue_alerts(&mut self, payload: &[u8]) {
+        self.alerts.queue_alerts(payload);
     }
 
     /// A board snapshot: the counter's pause state, and a new list when the queue moved.

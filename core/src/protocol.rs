@@ -862,6 +862,12 @@ pub enum EventKind {
         /// Why: `quota_reached`, `outside_hours` or `service_closed`.
         code: ErrorCode,
     },
+    /// Staff were alerted: a citizen waiting too long, a counter paused too long, an
+    /// unusual service. Raised once, when it first appears on `…/alerts`.
+    Alert {
+        /// What it is.
+        alert: crate::alerts::QueueAlert,
+    },
     /// The business day ended; tickets not served expire.
     DayClosed {
         /// The business day that ended.

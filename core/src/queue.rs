@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use time::{Date, OffsetDateTime};
 
+use crate::alerts::QueueAlert;
 use crate::config::{Role, SiteConfig};
 use crate::protocol::{
     Board, BoardCall, BoardCounter, BoardWaiting, Command, CommandError, CounterStatus, ErrorCode,
@@ -18,6 +19,10 @@ use crate::protocol::{
 const RECENT_CALLS: usize = 8;
 /// Service times kept per procedure for the rolling estimate.
 const SERVICE_SAMPLES: usize = 20;
+/// Services a procedure needs before one can be unusual.
+pub const UNUSUAL_SAMPLES: usize = 5;
+/// How long an unusual service that finished stays an alert.
+pub const UNUSUAL_RECENT: time::Duration = time::Duration::minutes(15);
 
 /// Who sent a command: the device and what its configuration allows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -360,6 +365,7 @@ impl QueueState {
             EventKind::OfficerSignedOut { counter, .. } => {
                 self.counter_mut(*counter).officer = None;
             }
+            EventKind::Alert { .. } => {}
             EventKind::IssueRefused { procedure, code } => {
                 self.refused.push(crate::report::Refusal {
                     at,
@@ -882,6 +888,91 @@ impl QueueState {
             }),
             _ => None,
         }
+    }
+
+    /// What staff should see to now: for each procedure, its longest-waiting citizen past
+    /// the limit; counters paused past the limit; services finished in the last
+    /// [`UNUSUAL_RECENT`] or still going that are `unusual_factor` times longer or shorter
+    /// than the procedure's median of recent services (once it has [`UNUSUAL_SAMPLES`]).
+    pub fn queue_alerts(&self, config: &SiteConfig, now: OffsetDateTime) -> Vec<QueueAlert> {
+        let limits = &config.alerts;
+        let minutes = |since: OffsetDateTime| ((now - since).whole_minutes().max(0)) as u32;
+        let mut alerts = Vec::new();
+        for p in &config.procedures {
+            let oldest = self
+                .tickets
+                .values()
+                .filter(|t| t.state == TicketState::Waiting && t.procedure == p.id)
+                .min_by_key(|t| t.issued_at);
+            if let Some(t) = oldest.filter(|t| minutes(t.issued_at) > limits.wait_minutes) {
+                alerts.push(QueueAlert::LongWait {
+                    service: p.id.clone(),
+                    label: t.label.clone(),
+                    minutes: minutes(t.issued_at),
+                });
+            }
+        }
+        for (&counter, c) in &self.counters {
+            if let Some(since) = c.paused_at.filter(|_| c.paused) {
+                if minutes(since) > limits.pause_minutes {
+                    alerts.push(QueueAlert::LongPause {
+                        counter,
+                        minutes: minutes(since),
+                    });
+                }
+            }
+        }
+        let factor = limits.unusual_factor;
+        for t in self.tickets.values() {
+            let (Some(counter), Some(called)) = (t.counter, t.called_at) else {
+                continue;
+            };
+            let (seconds, done) = match (t.state, t.completed_at) {
+                (TicketState::Completed, Some(done)) if now - done <= UNUSUAL_RECENT => {
+                    ((done - called).whole_seconds(), true)
+                }
+                (TicketState::Called, _) => ((now - called).whole_seconds(), false),
+                _ => continue,
+            };
+            let Some(usual) = self.usual_service_seconds(&t.procedure) else {
+                continue;
+            };
+            let longer = seconds as f64 > usual * factor;
+            // A service still going is not yet short.
+            let shorter = done && (seconds as f64) < usual / factor;
+            if longer || shorter {
+                alerts.push(QueueAlert::UnusualService {
+                    counter,
+                    label: t.label.clone(),
+                    minutes: (seconds.max(0) as u32 + 30) / 60,
+                    usual_minutes: (usual as u32 + 30) / 60,
+                    longer,
+                });
+            }
+        }
+        alerts
+    }
+
+    /// The median of the procedure's recent service times, once there are enough.
+    fn usual_service_seconds(&self, procedure: &str) -> Option<f64> {
+        let samples = self.service_seconds.get(procedure)?;
+        if samples.len() < UNUSUAL_SAMPLES {
+            return None;
+        }
+        let mut sorted: Vec<u32> = samples.iter().copied().collect();
+        sorted.sort_unstable();
+        Some(f64::from(sorted[(sorted.len() - 1) / 2]))
+    }
+
+    /// Records the alerts raised now on the event stream.
+    pub fn raise(&mut self, alerts: Vec<QueueAlert>, now: OffsetDateTime) -> Vec<Event> {
+        let kinds = alerts
+            .into_iter()
+            .map(|alert| EventKind::Alert { alert })
+            .collect();
+        let mut events = Vec::new();
+        self.record(kinds, now, &mut events);
+        events
     }
 
     /// The ids of today's tickets.

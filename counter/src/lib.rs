@@ -35,7 +35,12 @@ slint::include_modules!();
 pub enum ConsoleInput {
     Connected(bool),
     Board(Board),
-    Status { device: String, payload: Vec<u8> },
+    Status {
+        device: String,
+        payload: Vec<u8>,
+    },
+    /// The queue's staff alerts, retained on `…/alerts`.
+    Alerts(Vec<u8>),
     Reply(Box<Reply>),
 }
 
@@ -97,6 +102,10 @@ impl Console {
                 ConsoleInput::Board(board) => model.board(&board),
                 ConsoleInput::Status { device, payload } => {
                     model.device_status(&device, &payload);
+                    None
+                }
+                ConsoleInput::Alerts(payload) => {
+                    model.queue_alerts(&payload);
                     None
                 }
                 ConsoleInput::Reply(reply) => model.reply(*reply),
@@ -309,6 +318,7 @@ pub fn start_console(
     options.subscriptions.push(topics.board());
     options.subscriptions.push(topics.reply(&device));
     options.subscriptions.push(topics.all_statuses());
+    options.subscriptions.push(topics.alerts());
     let reply_topic = topics.reply(&device);
     let map = move |event| match event {
         BusEvent::Connected => Some(ConsoleInput::Connected(true)),
@@ -318,6 +328,8 @@ pub fn start_console(
                 parse(&topic, &payload).map(ConsoleInput::Board)
             } else if topic == reply_topic {
                 parse(&topic, &payload).map(|reply| ConsoleInput::Reply(Box::new(reply)))
+            } else if topic == topics.alerts() {
+                Some(ConsoleInput::Alerts(payload))
             } else {
                 let device = topics.device_of(&topic, "status")?.to_string();
                 Some(ConsoleInput::Status { device, payload })

@@ -192,6 +192,8 @@ pub async fn run(
         follow,
         archive,
         lookups,
+        alerts: None,
+        alerts_raised: std::collections::HashSet::new(),
     };
     // Catch up with a day change while stopped, and refresh the retained board.
     service.roll_over(true)?;
@@ -219,12 +221,15 @@ pub async fn run(
                     // A broker that restarted may have lost the retained state, or kept
                     // an older one.
                     service.roll_over(true)?;
+                    service.alerts = None;
                 }
                 service.refresh_board()?;
+                service.check_alerts()?;
                 service.ack_executed(&bus);
             }
             _ = tick.tick() => {
                 service.roll_over(false)?;
+                service.check_alerts()?;
                 service.heartbeat(&bus);
             }
             Some((device, reply)) = answered.recv() => service.looked_up(&device, reply)?,
@@ -291,6 +296,10 @@ struct Service {
     archive: Archive,
     /// Reports and dossier searches, answered off this loop.
     lookups: std::sync::mpsc::Sender<Lookup>,
+    /// The staff alerts last published; none until published on this connection.
+    alerts: Option<Vec<qms_core::alerts::QueueAlert>>,
+    /// The keys of the alerts standing that went on the event stream.
+    alerts_raised: std::collections::HashSet<String>,
 }
 
 /// Writes not yet durable, and what they will publish once they are.
@@ -697,6 +706,40 @@ impl Service {
             retain: false,
         };
         self.write_publications(&[], vec![reply], &mut pending)?;
+        self.commit(pending)
+    }
+
+    /// Publishes the staff alerts when they changed, retained; a new one also goes on the
+    /// event stream, once.
+    fn check_alerts(&mut self) -> Result<(), StoreError> {
+        let now = self.now();
+        let alerts = self.state.queue_alerts(&self.config, now);
+        if self.alerts.as_ref() == Some(&alerts) {
+            return Ok(());
+        }
+        let new: Vec<_> = alerts
+            .iter()
+            .filter(|a| !self.alerts_raised.contains(&a.key()))
+            .cloned()
+            .collect();
+        self.alerts_raised = alerts.iter().map(|a| a.key()).collect();
+        let events = self.state.raise(new, now);
+        let published = qms_core::alerts::QueueAlerts {
+            v: VERSION,
+            at: now,
+            alerts: alerts
+                .iter()
+                .map(|alert| qms_core::alerts::WordedAlert {
+                    alert: alert.clone(),
+                    text: alert.words(&self.config),
+                })
+                .collect(),
+        };
+        let mut publication = json_publication(self.topics.alerts(), &published);
+        publication.retain = true;
+        let mut pending = Pending::default();
+        self.write_publications(&events, vec![publication], &mut pending)?;
+        self.alerts = Some(alerts);
         self.commit(pending)
     }
 

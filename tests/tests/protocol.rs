@@ -325,7 +325,71 @@ async fn wait_estimates_count_counters_with_no_console_connected_as_open(kind: B
     authority.stop().await;
 }
 
+/// A counter paused past the limit: the alert reaches the consoles retained on `…/alerts`
+/// and goes on the event stream once, however often the list is published again.
+async fn a_counter_paused_too_long_alerts_staff_once_on_the_event_stream(kind: BrokerKind) {
+    use qms_core::alerts::{QueueAlert, QueueAlerts};
+    use qms_core::protocol::{Event, EventKind};
+    let (addr, _broker) = start_broker(kind);
+    let config = office();
+    let store = tempfile::tempdir().unwrap();
+    let clock = qms_queue::ManualClock::new(time::macros::datetime!(2026-11-26 08:00 +7));
+    let authority = Authority::start(&config, addr, store.path(), clock.clone()).await;
+    let topics = qms_bus::Topics::new(&config.site.id);
+    let mut counter = client(&config, addr, "counter-5", &[topics.alerts()]).await;
+    let mut admin = client(&config, addr, "admin", &[topics.events()]).await;
+    let paused = counter
+        .send(Command::Pause { counter: None }, WAIT)
+        .await
+        .unwrap();
+    assert!(paused.ok, "{paused:?}");
+    async fn alerts_now(counter: &mut qms::device::DeviceClient) -> QueueAlerts {
+        loop {
+            let message = counter.next_message(WAIT).await.expect("the alerts");
+            let published: QueueAlerts = serde_json::from_slice(&message.payload).unwrap();
+            if !published.alerts.is_empty() {
+                return published;
+            }
+        }
+    }
+    clock.set(time::macros::datetime!(2026-11-26 08:31 +7));
+    let published = alerts_now(&mut counter).await;
+    assert_eq!(
+        published.alerts[0].alert,
+        QueueAlert::LongPause {
+            counter: 5,
+            minutes: 31
+        }
+    );
+    assert_eq!(published.alerts[0].text, "Quầy 5 tạm dừng đã 31 phút");
+    clock.set(time::macros::datetime!(2026-11-26 08:35 +7));
+    let later = alerts_now(&mut counter).await;
+    assert_eq!(later.alerts[0].text, "Quầy 5 tạm dừng đã 35 phút");
+    let resumed = counter
+        .send(Command::Resume { counter: None }, WAIT)
+        .await
+        .unwrap();
+    assert!(resumed.ok);
+    let mut raised = 0;
+    while let Some(message) = admin
+        .next_message(std::time::Duration::from_millis(500))
+        .await
+    {
+        let event: Event = serde_json::from_slice(&message.payload).unwrap();
+        if let EventKind::Alert { alert } = &event.kind {
+            assert!(matches!(alert, QueueAlert::LongPause { counter: 5, .. }));
+            raised += 1;
+        }
+        if matches!(event.kind, EventKind::CounterResumed { .. }) {
+            break;
+        }
+    }
+    assert_eq!(raised, 1, "raised once, not each minute");
+    authority.stop().await;
+}
+
 qms_tests::over_brokers!(
+    a_counter_paused_too_long_alerts_staff_once_on_the_event_stream,
     wait_estimates_count_counters_with_no_console_connected_as_open,
     reprint_never_prints_and_the_command_line_never_prints,
     issue_gets_a_reply_and_a_board_snapshot_that_includes_it,

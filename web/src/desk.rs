@@ -153,7 +153,7 @@ impl Desks {
             tls.client = None;
         }
         options.subscriptions = match kind {
-            Kind::Console => vec![topics.board(), topics.all_statuses()],
+            Kind::Console => vec![topics.board(), topics.all_statuses(), topics.alerts()],
             Kind::Rating => vec![topics.events()],
         };
         options.subscriptions.push(topics.reply(&device));
@@ -293,6 +293,9 @@ impl Screen for ConsoleModel {
             parse(topic, payload).and_then(|board| self.board(&board))
         } else if let Some(device) = topics.device_of(topic, "status") {
             self.device_status(device, payload);
+            None
+        } else if topic == topics.alerts() {
+            self.queue_alerts(payload);
             None
         } else {
             parse::<Reply>(topic, payload).and_then(|reply| self.reply(reply))

@@ -32,10 +32,34 @@ struct Head {
     config: Arc<SiteConfig>,
     sessions: Arc<Sessions>,
     authority: Authority,
+    alerts: Alerts,
+}
+
+/// The queue's staff alerts as last published, in words.
+#[derive(Clone, Default)]
+pub struct Alerts(Arc<std::sync::Mutex<Vec<String>>>);
+
+impl Alerts {
+    /// The retained `…/alerts` payload; an unreadable one is ignored.
+    pub fn published(&self, payload: &[u8]) {
+        if let Ok(published) = serde_json::from_slice::<qms_core::alerts::QueueAlerts>(payload) {
+            *self.0.lock().expect("alerts lock") =
+                published.alerts.into_iter().map(|a| a.text).collect();
+        }
+    }
+
+    fn now(&self) -> Vec<String> {
+        self.0.lock().expect("alerts lock").clone()
+    }
 }
 
 /// The head's routes, sharing the counters' sessions.
-pub fn routes(config: Arc<SiteConfig>, sessions: Arc<Sessions>, authority: Authority) -> Router {
+pub fn routes(
+    config: Arc<SiteConfig>,
+    sessions: Arc<Sessions>,
+    authority: Authority,
+    alerts: Alerts,
+) -> Router {
     Router::new()
         .route("/report", get(page))
         .route("/report.csv", get(csv))
@@ -45,6 +69,7 @@ pub fn routes(config: Arc<SiteConfig>, sessions: Arc<Sessions>, authority: Autho
             config,
             sessions,
             authority,
+            alerts,
         })
 }
 
@@ -140,11 +165,15 @@ impl Head {
     }
 }
 
-/// The tools above the report: the period, the CSV, signing out; not printed.
-fn toolbar(from: Date, to: Date, officer: &str, error: Option<&str>) -> String {
-    let error = error.map_or(String::new(), |e| {
+/// The tools above the report: the period, the CSV, signing out, and the alerts
+/// standing now; not printed.
+fn toolbar(from: Date, to: Date, officer: &str, error: Option<&str>, alerts: &[String]) -> String {
+    let mut error = error.map_or(String::new(), |e| {
         format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e))
     });
+    for alert in alerts {
+        error += &format!("<p class=\"error\">⚠ {}</p>", escape(alert));
+    }
     format!(
         "<nav class=\"toolbar\"><form method=\"get\" action=\"/report\">\
          <label>Từ ngày <input type=\"date\" name=\"from\" value=\"{from}\"></label> \
@@ -189,7 +218,7 @@ async fn page(
             Some(problem),
         ),
     };
-    let tools = toolbar(from, to, &name, error.as_deref());
+    let tools = toolbar(from, to, &name, error.as_deref(), &head.alerts.now());
     let html = body.replacen("<body>", &format!("<body>{tools}"), 1);
     let status = if error.is_some() {
         StatusCode::BAD_REQUEST

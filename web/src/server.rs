@@ -137,10 +137,12 @@ pub async fn serve(
     };
     let (citizens, asks) = Citizens::new(config.clone());
     let (authority, questions) = api::Authority::new();
+    let alerts = head::Alerts::default();
     let api = api::routes(config.clone(), authority.clone()).merge(head::routes(
         config.clone(),
         sessions,
         authority,
+        alerts.clone(),
     ));
     let voice = Voice::new(config.site.dialect);
     let feed = tokio::spawn(feed(
@@ -150,6 +152,7 @@ pub async fn serve(
             online,
             citizens: citizens.clone(),
             voice: voice.clone(),
+            alerts,
         },
         bus,
         model,
@@ -257,6 +260,8 @@ struct Feed {
     citizens: Arc<Citizens>,
     /// The calls the board pages speak.
     voice: Arc<Voice>,
+    /// The queue's staff alerts, in words, for the head's page.
+    alerts: head::Alerts,
 }
 
 /// Reads the board and the statuses from the broker and the clock every second; hands
@@ -278,12 +283,14 @@ async fn feed(
         online,
         citizens,
         voice,
+        alerts,
     } = feed;
     let topics = Topics::new(&config.site.id);
     let device = options.device.clone();
     let (command_topic, reply_topic) = (topics.command(&device), topics.reply(&device));
     options.subscriptions.push(topics.board());
     options.subscriptions.push(topics.all_statuses());
+    options.subscriptions.push(topics.alerts());
     options.subscriptions.push(reply_topic.clone());
     let (bus, mut events) = match Bus::connect(options) {
         Ok(connected) => connected,
@@ -356,6 +363,9 @@ async fn feed(
                             }
                             Err(e) => warn!(cause = %e, "unreadable board snapshot ignored"),
                         }
+                    }
+                    BusEvent::Message { topic, payload } if topic == topics.alerts() => {
+                        alerts.published(&payload);
                     }
                     BusEvent::Message { topic, payload } if topic == reply_topic => {
                         if let Some(reply) = qms_bus::parse::<Reply>(&topic, &payload) {

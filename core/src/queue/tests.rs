@@ -886,3 +886,98 @@ fn refused_tickets_are_recorded_once_as_demand_not_met() {
         ]
     );
 }
+
+#[test]
+fn a_long_wait_a_long_pause_and_unusual_services_become_staff_alerts() {
+    use crate::alerts::QueueAlert;
+    let mut o = Office::new();
+    o.config.alerts.wait_minutes = 30;
+    o.config.alerts.pause_minutes = 20;
+    o.config.alerts.unusual_factor = 3.0;
+    let complete = || Command::Complete {
+        counter: None,
+        dossier: None,
+    };
+    // Five services of 10 minutes at counter 1 make the usual.
+    for _ in 0..5 {
+        o.issue("cccd");
+        o.call_next(1);
+        o.now += Duration::minutes(10);
+        o.counter(1, complete()).unwrap();
+    }
+    assert_eq!(o.state.queue_alerts(&o.config, o.now), []);
+    let a = o.issue("cccd");
+    let b = o.issue("cccd");
+    o.call_next(1);
+    o.now += Duration::minutes(2);
+    o.counter(1, complete()).unwrap();
+    assert_eq!(
+        o.state.queue_alerts(&o.config, o.now),
+        [QueueAlert::UnusualService {
+            counter: 1,
+            label: a.label.clone(),
+            minutes: 2,
+            usual_minutes: 10,
+            longer: false
+        }],
+        "2 minutes where 10 is usual"
+    );
+    o.counter(5, Command::Pause { counter: None }).unwrap();
+    o.now += Duration::minutes(16);
+    assert_eq!(
+        o.state.queue_alerts(&o.config, o.now),
+        [],
+        "the short service is 16 minutes old, B has waited 18, the pause is 16"
+    );
+    o.now += Duration::minutes(9);
+    assert_eq!(
+        o.state.queue_alerts(&o.config, o.now),
+        [QueueAlert::LongPause {
+            counter: 5,
+            minutes: 25
+        }]
+    );
+    o.now += Duration::minutes(5);
+    let alerts = o.state.queue_alerts(&o.config, o.now);
+    assert_eq!(
+        alerts[0],
+        QueueAlert::LongWait {
+            service: "cccd".into(),
+            label: b.label.clone(),
+            minutes: 32
+        }
+    );
+    assert_eq!(
+        alerts[0].words(&o.config),
+        format!(
+            "Cấp, đổi, cấp lại thẻ Căn cước: số {} đã chờ 32 phút",
+            b.label
+        )
+    );
+    o.call_next(1);
+    o.now += Duration::minutes(31);
+    let alerts = o.state.queue_alerts(&o.config, o.now);
+    let words: Vec<String> = alerts.iter().map(|a| a.words(&o.config)).collect();
+    assert_eq!(
+        alerts,
+        [
+            QueueAlert::LongPause {
+                counter: 5,
+                minutes: 61
+            },
+            QueueAlert::UnusualService {
+                counter: 1,
+                label: b.label.clone(),
+                minutes: 31,
+                usual_minutes: 10,
+                longer: true
+            }
+        ],
+        "{words:?}"
+    );
+    assert_eq!(words[0], "Quầy 5 tạm dừng đã 61 phút");
+    assert!(
+        words[1].starts_with("Phiên bất thường: Quầy 1 số"),
+        "{words:?}"
+    );
+}

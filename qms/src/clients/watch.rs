@@ -148,6 +148,7 @@ fn event_line(config: &SiteConfig, event: &Event) -> String {
         EventKind::OfficerSignedOut { counter, officer } => {
             format!("cán bộ {officer} rời quầy {counter}")
         }
+        EventKind::Alert { alert } => format!("cảnh báo: {}", alert.words(config)),
         EventKind::IssueRefused { procedure, code } => {
             format!("từ chối cấp số {procedure} ({code:?})")
         }
