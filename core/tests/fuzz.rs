@@ -148,7 +148,8 @@ proptest! {
         let mut alerts = StaffAlerts::default();
         alerts.printer_status("printer-1", &payload);
         alerts.device_status("kiosk-1", &payload);
-        for alert in alerts.alerts() {
+        alerts.queue_alerts(&payload);
+        for alert in alerts.alerts(&qms_core::SiteConfig::default_site()) {
             prop_assert!(alert.starts_with("printer-1: ") || alert.starts_with("kiosk-1: "));
         }
         let _ = qms_core::protocol::PrinterStatus::parse(&payload);
