@@ -125,7 +125,9 @@ impl Browser {
                 Some(json!({"using": "css selector", "value": css})),
             )
             .await;
-        Some(found.as_object()?.values().next()?.as_str()?.to_string())
+        // A missing element answers an error object, not an element reference.
+        let reference = found.get("element-6066-11e4-a52e-4f735466cecf")?;
+        Some(reference.as_str()?.to_string())
     }
 
     /// Makes the network slow, as Chrome's DevTools do: `latency` added to each request
@@ -159,12 +161,27 @@ impl Browser {
             .element(css)
             .await
             .unwrap_or_else(|| panic!("no {css}"));
-        self.session_call(
-            "POST",
-            &format!("/element/{element}/click"),
-            Some(json!({})),
-        )
-        .await;
+        let done = self
+            .session_call(
+                "POST",
+                &format!("/element/{element}/click"),
+                Some(json!({})),
+            )
+            .await;
+        assert!(done.is_null(), "{css} was not clicked: {done}");
+    }
+
+    /// Clicks the element matching `css` once it is enabled: a page that disables its
+    /// buttons while it waits for the server would drop a click made before.
+    pub async fn click_enabled(&self, css: &str) {
+        let enabled = format!("{css}:enabled");
+        for _ in 0..(WAIT.as_millis() / 20) {
+            if self.element(&enabled).await.is_some() {
+                return self.click(&enabled).await;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("{css} was never enabled");
     }
 
     /// Two clicks on the middle of the element matching `css` as fast as a mouse makes

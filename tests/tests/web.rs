@@ -55,6 +55,16 @@ impl WebOffice {
 
     /// With the broker at `broker`.
     async fn start_at(broker: SocketAddr) -> WebOffice {
+        WebOffice::start_changed(broker, |_| {}).await
+    }
+
+    /// With the embedded broker, the office changed by `change` first.
+    async fn start_with(change: impl FnOnce(&mut SiteConfig)) -> WebOffice {
+        let (broker, _) = start_broker(BrokerKind::Embedded);
+        WebOffice::start_changed(broker, change).await
+    }
+
+    async fn start_changed(broker: SocketAddr, change: impl FnOnce(&mut SiteConfig)) -> WebOffice {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let mut config = office();
@@ -71,6 +81,7 @@ impl WebOffice {
             pin_hash: qms_core::secret::PinHash::of("1357"),
             head: true,
         });
+        change(&mut config);
         let store = tempfile::tempdir().unwrap();
         let authority =
             Authority::start(&config, broker, store.path(), Arc::new(SystemClock)).await;
@@ -999,5 +1010,90 @@ async fn the_head_signs_in_with_a_pin_and_reads_the_report_and_its_csv() {
     assert!(bad.body.contains("không phải là ngày"), "{}", bad.body);
     let (status, page) = get(addr, "/report.csv").await;
     assert_ne!(status, 200, "no CSV without signing in: {page}");
+    office.finish().await;
+}
+
+/// The console page where officers sign in: the PIN is asked first, a wrong one refused;
+/// the dossier code typed (as a USB scanner types it) goes with "Hoàn thành" and is kept
+/// with the ticket and the officer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_chromium_an_officer_signs_in_with_a_pin_and_the_dossier_code_goes_with_the_completion()
+{
+    let Some(browser) = Browser::start(1366, 768).await else {
+        return;
+    };
+    let mut office = WebOffice::start_with(|config| {
+        config.officers.push(qms_core::config::Officer {
+            id: "cb-an".into(),
+            name: "Nguyễn Văn An".into(),
+            pin_hash: qms_core::secret::PinHash::of("2468"),
+            head: false,
+        });
+    })
+    .await;
+    let label = office.issue("cccd").await.ticket.expect("a ticket").label;
+    // Counter 2: the office's own client is counter 1's device.
+    browser
+        .goto(&format!("http://{}/counter/2", office.addr))
+        .await;
+    browser
+        .wait_for_text("h1", |t| t == "Màn hình cán bộ · Quầy 2")
+        .await;
+    browser.click("button[type=submit]").await;
+    let an = "#officers button[data-target=cb-an]";
+    browser.wait_for_text(an, |t| t == "Nguyễn Văn An").await;
+    browser.click_enabled(an).await;
+    browser
+        .script("document.getElementById('pin').value = '0000'")
+        .await;
+    browser.click_enabled("#pin-form button").await;
+    browser
+        .wait_for_text("#sign-in-result", |t| t == "Mã cán bộ hoặc PIN không đúng")
+        .await;
+    if let Some(path) = example("counter-officer-sign-in.png") {
+        browser.screenshot(&path).await;
+    }
+    browser
+        .script("document.getElementById('pin').value = '2468'")
+        .await;
+    browser.click_enabled("#pin-form button").await;
+    browser
+        .wait_for_text("#officer", |t| t == "Cán bộ: Nguyễn Văn An")
+        .await;
+    browser.click_enabled("#call_next").await;
+    browser
+        .wait_for_text("#result", |t| t == format!("Đã gọi số {label}"))
+        .await;
+    let dossier = "000.00.14.H29-261126-0001";
+    browser
+        .script(&format!(
+            "document.getElementById('dossier').value = '{dossier}'"
+        ))
+        .await;
+    if let Some(path) = example("counter-dossier.png") {
+        browser.screenshot(&path).await;
+    }
+    browser.click_enabled("#complete").await;
+    browser
+        .wait_for_text("#result", |t| {
+            t == format!("Đã hoàn thành số {label}, mã hồ sơ {dossier}")
+        })
+        .await;
+    let served = office
+        .tickets()
+        .await
+        .into_iter()
+        .find(|t| t.label == label)
+        .unwrap();
+    assert_eq!(served.state, TicketState::Completed);
+    assert_eq!(served.dossier.as_deref(), Some(dossier));
+    assert_eq!(served.officer.as_deref(), Some("cb-an"));
+    assert_eq!(
+        browser
+            .script("return document.getElementById('dossier').value")
+            .await,
+        ""
+    );
+    browser.close().await;
     office.finish().await;
 }

@@ -9,9 +9,17 @@
   var sending = false;
   var lost = false;
 
+  // The dossier code typed goes with the press that ends the service, then clears.
+  var endsService = { call_next: true, complete: true };
+  var chosenOfficer = null;
+
   function press(body) {
     if (!screen || sending || screen.busy || !screen.online) return;
     body.turn = screen.turn;
+    if (endsService[body.action] && screen.serving) {
+      body.dossier = $("dossier").value.trim() || null;
+      $("dossier").value = "";
+    }
     sending = true;
     enable();
     Qms.send("/counter/" + counter + "/press", body, function (answer) {
@@ -29,7 +37,7 @@
   function enable() {
     var waiting = sending || !screen || screen.busy || !screen.online;
     var serving = !!(screen && screen.serving);
-    document.querySelectorAll("button[data-action], button[data-ticket], button[data-target]").forEach(function (b) {
+    document.querySelectorAll("button[data-action], button[data-ticket], button[data-target], #pin-form button").forEach(function (b) {
       b.disabled = waiting || (b.hasAttribute("data-needs-serving") && !serving);
     });
     document.body.classList.toggle("busy", waiting);
@@ -57,11 +65,34 @@
     });
   }
 
+  function drawSignIn(s) {
+    text($("officer"), s.officer ? "Cán bộ: " + s.officer : "");
+    $("officer").hidden = !s.officer;
+    $("sign_out").hidden = !s.officer;
+    var dialog = $("officer-sign-in");
+    if (s.sign_in && !dialog.open) {
+      choices($("officers"), s.officers, "officer");
+      dialog.showModal();
+      $("pin").focus();
+    } else if (!s.sign_in && dialog.open) {
+      dialog.close();
+    }
+    if (s.sign_in) {
+      text($("sign-in-result"), s.busy ? "Đang chờ máy chủ hàng đợi trả lời…" : s.result ? s.result.text : "");
+      $("sign-in-result").classList.toggle("error", !s.busy && !!s.result && s.result.error);
+    }
+    document.querySelectorAll("#officers button").forEach(function (b) {
+      b.classList.toggle("primary", b.dataset.target === chosenOfficer);
+    });
+  }
+
   function draw(s) {
     screen = s;
+    drawSignIn(s);
+    $("dossier-field").hidden = !s.serving;
     text($("procedures"), s.procedures);
     text($("clock"), s.clock);
-    text($("state"), s.paused ? "Đang tạm dừng" : "Đang nhận công dân");
+    text($("state"), s.sign_in ? "Chưa có cán bộ" : s.paused ? "Đang tạm dừng" : "Đang nhận công dân");
     $("state").classList.toggle("paused", s.paused);
     var serving = s.serving;
     // The words of the Slint console, so that both consoles read the same.
@@ -114,6 +145,22 @@
     else if (b.dataset.act) press({ action: b.dataset.act, ticket: b.dataset.ticket });
     else if (b.dataset.kind === "procedure") press({ action: "transfer_to_procedure", procedure: b.dataset.target });
     else if (b.dataset.kind === "counter") press({ action: "transfer_to_counter", counter: Number(b.dataset.target) });
+    else if (b.dataset.kind === "officer") {
+      chosenOfficer = b.dataset.target;
+      drawSignIn(screen);
+      $("pin").focus();
+    }
+  });
+
+  $("pin-form").addEventListener("submit", function (e) {
+    e.preventDefault();
+    if (!chosenOfficer || !$("pin").value) return;
+    press({ action: "sign_in", officer: chosenOfficer, pin: $("pin").value });
+    $("pin").value = "";
+  });
+  // A scanner ends the code with Enter: it stays in the field for the officer's press.
+  $("dossier").addEventListener("keydown", function (e) {
+    if (e.key === "Enter") e.preventDefault();
   });
 
   // The native console's keys. The browser's own use of F1–F6 (help, find, reload) is
@@ -121,6 +168,7 @@
   var keys = { F1: "call_next", F2: "recall", F3: "no_show", F4: "open_transfer", F5: "complete", F6: "pause_or_resume" };
   document.addEventListener("keydown", function (e) {
     var action = keys[e.key];
+    if (screen && screen.sign_in) return;
     if (e.key === "Escape" && screen && screen.transfer) {
       e.preventDefault();
       press({ action: "close_transfer" });
@@ -131,6 +179,7 @@
     }
   });
   $("transfer").addEventListener("cancel", function (e) { e.preventDefault(); });
+  $("officer-sign-in").addEventListener("cancel", function (e) { e.preventDefault(); });
 
   Qms.follow("/counter/" + counter + "/events", "screen", function (s) {
     lost = false;
