@@ -1420,4 +1420,37 @@ mod tests {
         assert_eq!(always.mon[0].to_string(), "00:00-24:00");
         assert_eq!("00:00-24:00".parse::<OpenRange>().unwrap(), always.mon[0]);
     }
+
+    #[test]
+    fn officers_tokens_and_alert_limits_are_checked_with_what_to_do() {
+        let with = |extra: &str| SiteConfig::parse(&format!("{DEFAULT_CONFIG}\n{extra}"));
+        let hash = crate::secret::PinHash::of("2468");
+        let ok = with(&format!(
+            "[[officer]]\nid = \"cb-an\"\nname = \"Nguyễn Văn An\"\npin_hash = \"{hash}\"\n"
+        ))
+        .unwrap();
+        assert!(ok.officers_sign_in());
+        assert!(ok.officer("cb-an").unwrap().pin_hash.matches("2468"));
+        let error = with("[[officer]]\nid = \"cb-an\"\nname = \"An\"\npin_hash = \"2468\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("qms secret pin"), "{error}");
+        let error = with(&format!(
+            "[[officer]]\nid = \"Cán bộ\"\nname = \"\"\npin_hash = \"{hash}\"\n"
+        ))
+        .unwrap_err();
+        let fields: Vec<&str> = error.problems.iter().map(|p| p.field.as_str()).collect();
+        assert_eq!(fields, ["officer[1].id", "officer[1].name"], "{error}");
+        let head_only = with(&format!(
+            "[[officer]]\nid = \"truong\"\nname = \"Trưởng\"\npin_hash = \"{hash}\"\nhead = true\n"
+        ))
+        .unwrap();
+        assert!(
+            !head_only.officers_sign_in(),
+            "the head alone does not staff counters"
+        );
+        let text = DEFAULT_CONFIG.replace("unusual_factor = 4.0", "unusual_factor = 1.0");
+        let error = SiteConfig::parse(&text).unwrap_err().to_string();
+        assert!(error.contains("alerts.unusual_factor"), "{error}");
+    }
 }
