@@ -105,4 +105,42 @@ fn main() {
         .global::<qms_counter::RatingApi>()
         .invoke_rate(qms_counter::Mood::VerySatisfied);
     save(rating.window().window(), 1024, 600, "rating-thanks.png");
+
+    // Where officers sign in: counter 3's console before and after the PIN.
+    let mut config = (*office.config).clone();
+    config.officers = qms_core::history::office().officers;
+    office.config = std::sync::Arc::new(config);
+    office.board = office.state.board(&office.config, office.now);
+    let sent = Rc::new(RefCell::new(Vec::<CommandEnvelope>::new()));
+    let log = sent.clone();
+    let console = Console::new(office.config.clone(), 3, office.now, move |c| {
+        log.borrow_mut().push(c)
+    })
+    .unwrap();
+    console.handle(ConsoleInput::Connected(true));
+    console.handle(ConsoleInput::Status {
+        device: "queue".into(),
+        payload: br#"{"v":1,"online":true}"#.to_vec(),
+    });
+    let answer_all = |office: &mut sample::Sample| loop {
+        let batch = std::mem::take(&mut *sent.borrow_mut());
+        if batch.is_empty() {
+            return;
+        }
+        for envelope in batch {
+            let reply = office.answer("counter-3", &envelope);
+            console.handle(ConsoleInput::Reply(Box::new(reply)));
+            console.handle(ConsoleInput::Board(office.board.clone()));
+        }
+    };
+    console.handle(ConsoleInput::Board(office.board.clone()));
+    answer_all(&mut office);
+    save(console.window().window(), 960, 640, "console-sign-in.png");
+    let api = console.window().global::<ConsoleApi>();
+    api.invoke_sign_in("cb-chi".into(), "2468".into());
+    answer_all(&mut office);
+    api.invoke_call_next();
+    answer_all(&mut office);
+    api.set_dossier("000.00.14.H29-261126-0042".into());
+    save(console.window().window(), 960, 640, "console-dossier.png");
 }

@@ -27,8 +27,17 @@ struct Desk {
 
 impl Desk {
     fn open() -> Desk {
+        Desk::open_with(|_| {})
+    }
+
+    /// The sample office changed by `change`.
+    fn open_with(change: impl FnOnce(&mut qms_core::SiteConfig)) -> Desk {
         qms_headless::init(false, true);
-        let office = sample::morning(None);
+        let mut office = sample::morning(None);
+        let mut config = (*office.config).clone();
+        change(&mut config);
+        office.config = std::sync::Arc::new(config);
+        office.board = office.state.board(&office.config, office.now);
         let sent = Sent::default();
         let log = sent.clone();
         let console = Console::new(office.config.clone(), 1, office.now, move |c| {
@@ -410,4 +419,50 @@ fn the_console_jumps_and_wraps_its_labels_once_the_waiting_list_fills() {
     let after = measure(&desk);
     assert_eq!((before.0, before.1), (after.0, after.1), "the button moved");
     assert!(after.2 < 30.0, "a label takes {} px: two lines", after.2);
+}
+
+/// Where officers sign in: the console asks for the PIN first; once signed in, the dossier
+/// code typed (or scanned) goes with "Hoàn thành" and is kept with the ticket.
+#[test]
+fn where_officers_sign_in_the_pin_comes_first_and_the_dossier_code_goes_with_the_completion() {
+    let mut desk = Desk::open_with(|config| {
+        config.officers.push(qms_core::config::Officer {
+            id: "cb-an".into(),
+            name: "Nguyễn Văn An".into(),
+            pin_hash: qms_core::secret::PinHash::of("2468"),
+            head: false,
+        });
+    });
+    assert!(desk.sees("Quầy 1 — Cán bộ đăng nhập để nhận công dân"));
+    desk.tap("Nguyễn Văn An");
+    desk.find("Mã PIN")[0].set_accessible_value("0000");
+    desk.tap("Đăng nhập");
+    desk.answer_all();
+    assert!(desk.sees("Mã cán bộ hoặc PIN không đúng"));
+    desk.find("Mã PIN")[0].set_accessible_value("2468");
+    desk.tap("Đăng nhập");
+    desk.answer_all();
+    assert!(desk.sees("Cán bộ: Nguyễn Văn An"), "signed in");
+    assert!(!desk.sees("Quầy 1 — Cán bộ đăng nhập để nhận công dân"));
+    desk.tap("Gọi số tiếp");
+    desk.answer_all();
+    let called = desk.serving();
+    let field = "Mã hồ sơ (quét hoặc nhập), gửi khi Hoàn thành";
+    desk.find(field)[0].set_accessible_value("000.00.14.H29-261126-0001");
+    desk.tap("Hoàn thành");
+    desk.answer_all();
+    assert!(desk.actions.contains(&Command::Complete {
+        counter: None,
+        dossier: Some("000.00.14.H29-261126-0001".into())
+    }));
+    let t = desk
+        .office
+        .state
+        .ticket(&format!("20261126-{called}"))
+        .unwrap();
+    assert_eq!(t.dossier.as_deref(), Some("000.00.14.H29-261126-0001"));
+    assert_eq!(t.officer.as_deref(), Some("cb-an"));
+    assert!(desk.sees(&format!(
+        "Đã hoàn thành số {called}, mã hồ sơ 000.00.14.H29-261126-0001"
+    )));
 }
