@@ -129,6 +129,10 @@ mod tests {
                 .all(|l| !l.starts_with("topic write") || l.ends_with("display-hall/status")),
             "a display writes nothing but its status: {display:?}"
         );
+        assert!(
+            !display.iter().any(|rule| rule.ends_with("/alerts")),
+            "staff alerts never reach the public board: {display:?}"
+        );
         assert!(block(&acl, "kiosk-1")
             .contains(&format!("topic read {r}/dev/printer-1/status").as_str()));
         assert!(block(&acl, "queue").contains(&format!("topic read {r}/dev/+/cmd").as_str()));
@@ -148,8 +152,10 @@ mod tests {
                 format!("topic read {r}/board"),
                 format!("topic read {r}/counter/+"),
                 format!("topic read {r}/dev/+/status"),
+                format!("topic read {r}/alerts"),
             ],
-            "the web pages' own device follows tickets; it acts for no counter"
+            "the web pages' own device follows tickets and reads the staff alerts; it acts \
+             for no counter"
         );
     }
 }

@@ -192,6 +192,8 @@ pub async fn run(
         follow,
         archive,
         lookups,
+        asked: Vec::new(),
+        archived_before: None,
         alerts: None,
         alerts_raised: std::collections::HashSet::new(),
     };
@@ -296,6 +298,10 @@ struct Service {
     archive: Archive,
     /// Reports and dossier searches, answered off this loop.
     lookups: std::sync::mpsc::Sender<Lookup>,
+    /// Lookups asked in the group being executed.
+    asked: Vec<Lookup>,
+    /// The day whose closed days before it were last archived.
+    archived_before: Option<Date>,
     /// The staff alerts last published; none until published on this connection.
     alerts: Option<Vec<qms_core::alerts::QueueAlert>>,
     /// The keys of the alerts standing that went on the event stream.
@@ -498,7 +504,15 @@ impl Service {
             let board = self.board_publications(now);
             self.write_publications(&[], board, &mut pending)?;
         }
-        self.commit(pending)
+        self.commit(pending)?;
+        // A command may have closed the day: the lookups asked with it read the archive.
+        self.archive_closed_days()?;
+        for lookup in self.asked.drain(..) {
+            if self.lookups.send(lookup).is_err() {
+                error!("the lookup thread is gone: a report goes unanswered");
+            }
+        }
+        Ok(())
     }
 
     /// Makes the writes durable; what they publish may now go out.
@@ -664,8 +678,9 @@ impl Service {
         self.write(&outcome.events, publications, stored_reply, pending)
     }
 
-    /// Hands a report or a dossier search to the lookup thread, with today's part.
-    fn look_up(&self, device: &str, id: &str, command: &Command, answer: &Answer) {
+    /// Readies a report or a dossier search for the lookup thread, with today's part; it
+    /// goes once the group's writes are durable and closed days archived.
+    fn look_up(&mut self, device: &str, id: &str, command: &Command, answer: &Answer) {
         let ask = match (command, answer) {
             (Command::Report { from, to }, _) => {
                 let today = self
@@ -690,9 +705,7 @@ impl Service {
             id: id.to_string(),
             ask,
         };
-        if self.lookups.send(lookup).is_err() {
-            error!("the lookup thread is gone: a report goes unanswered");
-        }
+        self.asked.push(lookup);
     }
 
     /// A lookup's answer goes out like any reply.
@@ -748,12 +761,16 @@ impl Service {
         let Some(today) = self.state.day() else {
             return Ok(());
         };
+        if self.archived_before == Some(today) {
+            return Ok(());
+        }
         for day in self.store.closed_days(today)? {
             let events = self.store.day_events(day)?;
             self.archive.write_day(day, &events)?;
             self.store.forget_day(day)?;
             info!(%day, events = events.len(), "closed day archived");
         }
+        self.archived_before = Some(today);
         Ok(())
     }
 
