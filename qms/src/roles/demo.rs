@@ -58,6 +58,7 @@ impl DemoArgs {
         info!("office running; in another terminal try: `qms issue cccd`, `qms counter 1 call-next`, `qms watch`");
         info!("the board in a browser: {pages}/board");
         info!("counter 2's console in a browser: {pages}/counter/2 (its rating tablet: {pages}/rating/2)");
+        info!("the head's report: {pages}/report (for an [[officer]] with head = true), or `qms report --format html > report.html`");
         info!(
             "each ticket's page for the citizen's phone: the address its QR holds, under {}/t/",
             config.web.public_url.as_deref().unwrap_or_default()
