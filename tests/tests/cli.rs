@@ -310,7 +310,16 @@ async fn a_closed_day_and_a_period_are_reported_from_the_authoritys_store() {
     run(&["issue", "cccd"]);
     run(&["issue", "cccd"]);
     run(&["counter", "1", "call-next"]);
-    run(&["counter", "1", "complete"]);
+    let completed = run(&[
+        "counter",
+        "1",
+        "complete",
+        "--dossier",
+        "H29-0001",
+        "--json",
+    ]);
+    let completed: serde_json::Value = serde_json::from_str(&completed).expect("JSON");
+    assert_eq!(completed["ticket"]["dossier"], "H29-0001", "{completed}");
     // Day 2: one citizen for residence.
     clock.set(morning(day2).assume_offset(offset));
     run(&["issue", "cu-tru"]);

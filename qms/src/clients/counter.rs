@@ -31,7 +31,11 @@ pub struct CounterArgs {
 #[derive(clap::Subcommand)]
 enum CounterAction {
     /// Call the next citizen (completes the one being served)
-    CallNext,
+    CallNext {
+        /// The dossier code (mã hồ sơ) of the citizen being served
+        #[arg(long)]
+        dossier: Option<String>,
+    },
     /// Call a given waiting ticket
     Call { ticket: String },
     /// Call the current ticket again
@@ -48,7 +52,11 @@ enum CounterAction {
         to: Option<u16>,
     },
     /// The current citizen is served
-    Complete,
+    Complete {
+        /// The dossier code (mã hồ sơ) from the one-stop system's receipt
+        #[arg(long)]
+        dossier: Option<String>,
+    },
     /// Stop taking citizens for a while (the board shows the counter as paused)
     Pause,
     /// Take citizens again
@@ -69,10 +77,7 @@ impl CounterArgs {
             return Ok(ExitCode::SUCCESS);
         };
         let command = match action {
-            CounterAction::CallNext => Command::CallNext {
-                counter,
-                dossier: None,
-            },
+            CounterAction::CallNext { dossier } => Command::CallNext { counter, dossier },
             CounterAction::Call { ticket } => Command::Call { ticket, counter },
             CounterAction::Recall => Command::Recall { counter },
             CounterAction::NoShow => Command::NoShow { counter },
@@ -82,10 +87,7 @@ impl CounterArgs {
                 to_procedure: procedure,
                 to_counter: to,
             },
-            CounterAction::Complete => Command::Complete {
-                counter,
-                dossier: None,
-            },
+            CounterAction::Complete { dossier } => Command::Complete { counter, dossier },
             CounterAction::Pause => Command::Pause { counter },
             CounterAction::Resume => Command::Resume { counter },
         };
