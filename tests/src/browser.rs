@@ -233,6 +233,18 @@ impl Browser {
         panic!("{css} never showed the text wanted; it showed {last:?}");
     }
 
+    /// The page printed to PDF on A4 (WebDriver's print), as the bytes of the PDF.
+    pub async fn print_a4(&self) -> Vec<u8> {
+        let page = json!({"page": {"width": 21.0, "height": 29.7}, "background": true});
+        let pdf = self.session_call("POST", "/print", Some(page)).await;
+        let pdf = pdf
+            .as_str()
+            .unwrap_or_else(|| panic!("the page was not printed: {pdf}"));
+        base64::engine::general_purpose::STANDARD
+            .decode(pdf)
+            .expect("a PDF in base64")
+    }
+
     /// Saves what the window shows as PNG.
     pub async fn screenshot(&self, path: &Path) {
         let shot = self.session_call("GET", "/screenshot", None).await;

@@ -1097,3 +1097,84 @@ async fn in_chromium_an_officer_signs_in_with_a_pin_and_the_dossier_code_goes_wi
     browser.close().await;
     office.finish().await;
 }
+
+/// The report of a busy week, as the head opens it: in Chromium every chart is drawn with
+/// its Vietnamese labels, and printed on A4 it takes a few pages, charts first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_chromium_the_report_of_a_busy_week_shows_its_charts_and_prints_on_a4() {
+    use qms_core::history::{self, Dice};
+    use qms_core::report::{DayRecord, Report};
+    let Some(browser) = Browser::start(900, 1400).await else {
+        return;
+    };
+    let config = history::office();
+    let (from, to) = (
+        time::macros::date!(2026 - 11 - 23),
+        time::macros::date!(2026 - 11 - 28),
+    );
+    let mut dice = Dice::new(15);
+    let mut records = Vec::new();
+    let mut day = from;
+    while day <= to {
+        records.push(DayRecord::of_events(
+            day,
+            &history::day(&config, day, 300, &mut dice),
+        ));
+        day = day.next_day().unwrap();
+    }
+    let report = Report::of(&config, from, to, &records);
+    assert!(
+        report.total.issued >= 1500,
+        "a busy week: {}",
+        report.total.issued
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("report.html");
+    std::fs::write(&page, qms_report::html(&report)).unwrap();
+    browser.goto(&format!("file://{}", page.display())).await;
+    browser
+        .wait_for_text("h1", |t| t == "Báo cáo tiếp nhận công dân")
+        .await;
+    let charts = browser
+        .script(
+            "return Array.from(document.querySelectorAll('figure')).map(function (f) { \
+             var svg = f.querySelector('svg'); var box = svg ? svg.getBoundingClientRect() : null; \
+             return [f.querySelector('figcaption').textContent, box ? box.width : 0, box ? box.height : 0, \
+             svg ? svg.querySelectorAll('rect, polyline, path').length : 0, \
+             svg ? Array.from(svg.querySelectorAll('text')).map(function (t) { return t.textContent; }).join('|') : '']; })",
+        )
+        .await;
+    let charts = charts.as_array().unwrap();
+    assert_eq!(charts.len(), 5, "{charts:?}");
+    for chart in charts {
+        let caption = chart[0].as_str().unwrap();
+        assert!(
+            chart[1].as_f64().unwrap() > 200.0,
+            "{caption} is drawn wide enough: {chart}"
+        );
+        assert!(chart[2].as_f64().unwrap() > 150.0, "{caption}: {chart}");
+        assert!(
+            chart[3].as_u64().unwrap() > 5,
+            "{caption} has bars or lines: {chart}"
+        );
+    }
+    assert!(
+        charts[0][4].as_str().unwrap().contains("Đã cấp số"),
+        "{:?}",
+        charts[0]
+    );
+    assert!(
+        charts[4][4].as_str().unwrap().contains("Văn An"),
+        "{:?}",
+        charts[4]
+    );
+    let pdf = browser.print_a4().await;
+    assert!(pdf.starts_with(b"%PDF"));
+    let text = String::from_utf8_lossy(&pdf);
+    let pages = text.matches("/Type /Page").count() - text.matches("/Type /Pages").count();
+    assert!((2..=4).contains(&pages), "{pages} A4 pages");
+    if let Some(path) = example("report-week.png") {
+        browser.screenshot(&path).await;
+    }
+    browser.close().await;
+}
