@@ -8,11 +8,14 @@
 //! - [`link`]: a connection on a thread of its own, for UI threads.
 //! - [`security`]: a device's password and TLS files, as `[broker]` in `qms.toml` says.
 //! - [`acl`]: the Mosquitto ACL of a site, a device's rights by its role.
+//! - [`city`]: the city's NATS JetStream cluster, each node's configuration with an
+//!   account per office.
 //! - [`broker`]: the embedded broker (rumqttd) for an office on one machine; a site in
 //!   production points every client at its Mosquitto instead.
 
 pub mod acl;
 pub mod broker;
+pub mod city;
 pub mod client;
 pub mod link;
 pub mod security;

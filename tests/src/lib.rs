@@ -13,6 +13,7 @@ use std::time::Duration;
 
 pub mod browser;
 pub mod http;
+pub mod nats;
 pub mod plain;
 pub mod schema;
 
@@ -56,17 +57,28 @@ pub enum BrokerKind {
 /// Whether Mosquitto tests run here: always in CI (`QMS_REQUIRE_MOSQUITTO=1`, where a
 /// missing Mosquitto is a failure), elsewhere only when it is installed.
 pub fn mosquitto_available() -> bool {
-    let installed = Command::new("mosquitto")
-        .arg("-h")
+    tool_available("mosquitto", "-h", "QMS_REQUIRE_MOSQUITTO")
+}
+
+/// Whether the city cluster's tests run here: always in CI (`QMS_REQUIRE_NATS=1`),
+/// elsewhere only when Debian's `nats-server` is installed.
+pub fn nats_available() -> bool {
+    tool_available("nats-server", "--version", "QMS_REQUIRE_NATS")
+}
+
+/// Whether `program` runs; a failure when `require` is set and it does not.
+fn tool_available(program: &str, arg: &str, require: &str) -> bool {
+    let installed = Command::new(program)
+        .arg(arg)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
         .is_ok();
-    if !installed && std::env::var_os("QMS_REQUIRE_MOSQUITTO").is_some() {
-        panic!("QMS_REQUIRE_MOSQUITTO is set but mosquitto is not installed");
+    if !installed && std::env::var_os(require).is_some() {
+        panic!("{require} is set but {program} is not installed");
     }
     if !installed {
-        eprintln!("mosquitto is not installed: its interop tests are skipped here");
+        eprintln!("{program} is not installed: its interop tests are skipped here");
     }
     installed
 }

@@ -1,0 +1,121 @@
+//! The city's NATS JetStream cluster, started for real: three `nats-server` nodes on
+//! loopback configured by `qms_bus::city`, the offices speaking MQTT to it as their
+//! Mosquitto bridges do. Skipped where `nats-server` is not installed (required in CI).
+
+use qms::device::DeviceClient;
+use qms_tests::nats::NatsCluster;
+use qms_tests::WAIT;
+
+/// What `client` receives up to the message `payload` on `topic`: (topic, payload) of
+/// those before it.
+async fn until(client: &mut DeviceClient, topic: &str, payload: &str) -> Vec<(String, String)> {
+    let mut before = Vec::new();
+    loop {
+        let message = client
+            .next_message(WAIT)
+            .await
+            .unwrap_or_else(|| panic!("{payload} on {topic} never came; had {before:?}"));
+        let text = String::from_utf8_lossy(&message.payload).to_string();
+        if message.topic == topic && text == payload {
+            return before;
+        }
+        before.push((message.topic, text));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_the_city_cluster_each_office_is_apart_and_the_city_sees_them_all() {
+    let Some(city) = NatsCluster::start(&["site-a", "site-b"]).await else {
+        return;
+    };
+    let connect = |node: usize, site: &str, device: &str, topics: &[&str]| {
+        let topics: Vec<String> = topics.iter().map(|t| t.to_string()).collect();
+        let options = city.office_options(node, site, device);
+        async move {
+            DeviceClient::connect(options, &topics, WAIT * 3)
+                .await
+                .unwrap()
+        }
+    };
+    let (a_events, b_events) = ("qms/v1/site-a/events", "qms/v1/site-b/events");
+    // The city's own user, on the third node, reads every office's events through its
+    // account's imports; here with Mosquitto's client at QoS 0, as a NATS subscriber gets
+    // them (an MQTT QoS 1 subscription in the city's account does not see messages
+    // published at QoS 1 in another account).
+    let city_watch = qms_tests::mosquitto_available().then(|| {
+        std::process::Command::new("mosquitto_sub")
+            .args(["-h", "127.0.0.1", "-p", &city.mqtt(2).port().to_string()])
+            .args([
+                "-u", "city", "-P", "pw-city", "-q", "0", "-v", "-C", "4", "-W", "20",
+            ])
+            .args(["-t", "qms/v1/+/events"])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("mosquitto_sub starts")
+    });
+    // It subscribes while the offices' clients below connect (each takes a second or
+    // more: the cluster makes its MQTT session streams), before anything is published.
+    let mut b_watch = connect(0, "site-b", "watch-b", &["qms/v1/site-b/#"]).await;
+    let b_far = connect(1, "site-b", "bridge-b-far", &[]).await;
+    let b_near = connect(0, "site-b", "bridge-b", &[]).await;
+    // Office A subscribes to its own topics, and tries B's.
+    let mut a = connect(
+        0,
+        "site-a",
+        "bridge-a",
+        &["qms/v1/site-a/#", "qms/v1/site-b/#"],
+    )
+    .await;
+
+    // B's own events, sent to another node, reach B's subscriber: the nodes route.
+    b_far.bus().publish(b_events, b"b-1".to_vec(), false, None);
+    until(&mut b_watch, b_events, "b-1").await;
+
+    // A writes into B's topics, then into its own: once A sees its own, its node has
+    // handled the first, and B's next event shows whether it got through.
+    a.bus()
+        .publish(b_events, b"forged-by-a".to_vec(), false, None);
+    a.bus().publish(a_events, b"a-1".to_vec(), false, None);
+    let a_saw = until(&mut a, a_events, "a-1").await;
+    b_near.bus().publish(b_events, b"b-2".to_vec(), false, None);
+    let b_saw = until(&mut b_watch, b_events, "b-2").await;
+    assert!(
+        !b_saw.iter().any(|(_, p)| p == "forged-by-a"),
+        "office A wrote into office B's topics: {b_saw:?}"
+    );
+
+    // A reads nothing of B's: B's events came and went while A was subscribed.
+    a.bus().publish(a_events, b"a-2".to_vec(), false, None);
+    let a_saw_later = until(&mut a, a_events, "a-2").await;
+    let of_b: Vec<&(String, String)> = a_saw
+        .iter()
+        .chain(&a_saw_later)
+        .filter(|(_, p)| p.starts_with("b-"))
+        .collect();
+    assert!(of_b.is_empty(), "office A read office B's events: {of_b:?}");
+
+    // The city received both offices' events, and not the one A forged as B's.
+    if let Some(watch) = city_watch {
+        let out = watch.wait_with_output().expect("mosquitto_sub ends");
+        let seen: std::collections::BTreeSet<String> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect();
+        let want: std::collections::BTreeSet<String> = [
+            "qms/v1/site-a/events a-1",
+            "qms/v1/site-a/events a-2",
+            "qms/v1/site-b/events b-1",
+            "qms/v1/site-b/events b-2",
+        ]
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+        assert_eq!(
+            seen, want,
+            "the city sees every office's events and no forgery"
+        );
+    }
+    for client in [b_watch, b_far, b_near, a] {
+        client.close().await;
+    }
+}
