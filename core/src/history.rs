@@ -197,6 +197,41 @@ pub fn day(config: &SiteConfig, day: Date, tickets: u32, dice: &mut Dice) -> Vec
     events
 }
 
+/// The office's working days (Monday to Saturday) from `from` to `to`, each of about
+/// `tickets` citizens, as the events the authority would have stored.
+pub fn days(
+    config: &SiteConfig,
+    from: Date,
+    to: Date,
+    tickets: u32,
+    dice: &mut Dice,
+) -> Vec<(Date, Vec<Event>)> {
+    let mut days = Vec::new();
+    let mut date = from;
+    while date <= to {
+        if date.weekday() != time::Weekday::Sunday {
+            days.push((date, day(config, date, tickets, dice)));
+        }
+        let Some(next) = date.next_day() else { break };
+        date = next;
+    }
+    days
+}
+
+/// What those days leave for the reports.
+pub fn records(
+    config: &SiteConfig,
+    from: Date,
+    to: Date,
+    tickets: u32,
+    dice: &mut Dice,
+) -> Vec<crate::report::DayRecord> {
+    days(config, from, to, tickets, dice)
+        .into_iter()
+        .map(|(date, events)| crate::report::DayRecord::of_events(date, &events))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,32 +20,13 @@ fn main() {
     std::fs::create_dir_all(&out).expect("the output folder can be made");
     qms_headless::init(true, true);
     let mut office = sample::morning(None);
-    let sent = Rc::new(RefCell::new(Vec::<CommandEnvelope>::new()));
-    let log = sent.clone();
-    let console = Console::new(office.config.clone(), 2, office.now, move |c| {
-        log.borrow_mut().push(c)
-    })
-    .unwrap();
-    console.handle(ConsoleInput::Connected(true));
-    console.handle(ConsoleInput::Status {
-        device: "queue".into(),
-        payload: br#"{"v":1,"online":true}"#.to_vec(),
-    });
+    let desk = Desk::open(&office, 2);
+    let console = desk.console.clone();
     console.handle(ConsoleInput::Status {
         device: "printer-1".into(),
         payload: br#"{"v":1,"online":true,"ready":false,"paper":"near_end","faults":["cover_open"],"detail":"cover open"}"#.to_vec(),
     });
-    let answer_all = |office: &mut sample::Sample| loop {
-        let batch = std::mem::take(&mut *sent.borrow_mut());
-        if batch.is_empty() {
-            return;
-        }
-        for envelope in batch {
-            let reply = office.answer("counter-2", &envelope);
-            console.handle(ConsoleInput::Reply(Box::new(reply)));
-            console.handle(ConsoleInput::Board(office.board.clone()));
-        }
-    };
+    let answer_all = |office: &mut sample::Sample| desk.answer_all(office);
     console.handle(ConsoleInput::Board(office.board.clone()));
     answer_all(&mut office);
     let api = console.window().global::<ConsoleApi>();
@@ -111,28 +92,9 @@ fn main() {
     config.officers = qms_core::history::office().officers;
     office.config = std::sync::Arc::new(config);
     office.board = office.state.board(&office.config, office.now);
-    let sent = Rc::new(RefCell::new(Vec::<CommandEnvelope>::new()));
-    let log = sent.clone();
-    let console = Console::new(office.config.clone(), 3, office.now, move |c| {
-        log.borrow_mut().push(c)
-    })
-    .unwrap();
-    console.handle(ConsoleInput::Connected(true));
-    console.handle(ConsoleInput::Status {
-        device: "queue".into(),
-        payload: br#"{"v":1,"online":true}"#.to_vec(),
-    });
-    let answer_all = |office: &mut sample::Sample| loop {
-        let batch = std::mem::take(&mut *sent.borrow_mut());
-        if batch.is_empty() {
-            return;
-        }
-        for envelope in batch {
-            let reply = office.answer("counter-3", &envelope);
-            console.handle(ConsoleInput::Reply(Box::new(reply)));
-            console.handle(ConsoleInput::Board(office.board.clone()));
-        }
-    };
+    let desk = Desk::open(&office, 3);
+    let console = desk.console.clone();
+    let answer_all = |office: &mut sample::Sample| desk.answer_all(office);
     console.handle(ConsoleInput::Board(office.board.clone()));
     answer_all(&mut office);
     save(console.window().window(), 960, 640, "console-sign-in.png");
@@ -143,4 +105,50 @@ fn main() {
     answer_all(&mut office);
     api.set_dossier("000.00.14.H29-261126-0042".into());
     save(console.window().window(), 960, 640, "console-dossier.png");
+}
+
+/// A counter's console at the sample office, and what it sent.
+struct Desk {
+    console: Rc<Console>,
+    counter: u16,
+    sent: Rc<RefCell<Vec<CommandEnvelope>>>,
+}
+
+impl Desk {
+    /// Counter `counter`'s console, connected, the authority online.
+    fn open(office: &sample::Sample, counter: u16) -> Desk {
+        let sent = Rc::new(RefCell::new(Vec::<CommandEnvelope>::new()));
+        let log = sent.clone();
+        let console = Console::new(office.config.clone(), counter, office.now, move |c| {
+            log.borrow_mut().push(c)
+        })
+        .unwrap();
+        console.handle(ConsoleInput::Connected(true));
+        console.handle(ConsoleInput::Status {
+            device: "queue".into(),
+            payload: br#"{"v":1,"online":true}"#.to_vec(),
+        });
+        Desk {
+            console,
+            counter,
+            sent,
+        }
+    }
+
+    /// The sample's queue answers everything sent so far, and the board moves.
+    fn answer_all(&self, office: &mut sample::Sample) {
+        let device = format!("counter-{}", self.counter);
+        loop {
+            let batch = std::mem::take(&mut *self.sent.borrow_mut());
+            if batch.is_empty() {
+                return;
+            }
+            for envelope in batch {
+                let reply = office.answer(&device, &envelope);
+                self.console.handle(ConsoleInput::Reply(Box::new(reply)));
+                self.console
+                    .handle(ConsoleInput::Board(office.board.clone()));
+            }
+        }
+    }
 }

@@ -174,18 +174,13 @@ fn write_year(config: &SiteConfig, data: &Path, per_day: u32) -> anyhow::Result<
     let today = config.site.business_day(time::OffsetDateTime::now_utc());
     let from = today - time::Duration::days(365);
     let started = std::time::Instant::now();
-    let mut dice = Dice::new(365);
+    let yesterday = today.previous_day().context("the calendar begins")?;
     let (mut days, mut tickets) = (0, 0);
-    let mut day = from;
-    while day < today {
-        if day.weekday() != time::Weekday::Sunday {
-            let events = history::day(config, day, per_day, &mut dice);
-            archive.write_day(day, &events)?;
-            let record = archive.record(day)?.context("the day just archived")?;
-            tickets += record.tickets.len();
-            days += 1;
-        }
-        day = day.next_day().context("the calendar ends")?;
+    for (day, events) in history::days(config, from, yesterday, per_day, &mut Dice::new(365)) {
+        archive.write_day(day, &events)?;
+        let record = archive.record(day)?.context("the day just archived")?;
+        tickets += record.tickets.len();
+        days += 1;
     }
     let bytes = folder_bytes(&data.join("archive"))?;
     println!(

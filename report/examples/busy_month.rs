@@ -2,9 +2,8 @@
 //! working day) as HTML, CSV and text: `cargo run -p qms-report --example busy_month DIR`.
 
 use qms_core::history::{self, Dice};
-use qms_core::report::{DayRecord, Report};
+use qms_core::report::Report;
 use time::macros::date;
-use time::Weekday;
 
 fn main() -> std::io::Result<()> {
     let out = std::env::args()
@@ -13,16 +12,7 @@ fn main() -> std::io::Result<()> {
     std::fs::create_dir_all(&out)?;
     let config = history::office();
     let (from, to) = (date!(2026 - 11 - 01), date!(2026 - 11 - 30));
-    let mut dice = Dice::new(2026);
-    let mut records = Vec::new();
-    let mut day = from;
-    while day <= to {
-        if day.weekday() != Weekday::Sunday {
-            let events = history::day(&config, day, 300, &mut dice);
-            records.push(DayRecord::of_events(day, &events));
-        }
-        day = day.next_day().expect("a calendar");
-    }
+    let records = history::records(&config, from, to, 300, &mut Dice::new(2026));
     let report = Report::of(&config, from, to, &records);
     std::fs::write(format!("{out}/month.html"), qms_report::html(&report))?;
     std::fs::write(format!("{out}/month.csv"), report.to_csv())?;

@@ -5,6 +5,8 @@
 
 use std::fmt::Write as _;
 
+use plotters::coord::ranged1d::SegmentedCoord;
+use plotters::coord::types::RangedCoordu32;
 use plotters::prelude::*;
 use qms_core::calendar::day_month_year;
 use qms_core::report::{hour_words, minutes, Figures, Report, Row, COLUMNS};
@@ -205,6 +207,42 @@ fn svg(
     }
 }
 
+/// A bar chart's axes: a bar for each of `segments`, each named by `label`, up to a
+/// little above `most` (room for a bar's own label).
+fn bars<'a, 'b>(
+    root: &'a DrawingArea<SVGBackend<'b>, plotters::coord::Shift>,
+    segments: std::ops::Range<u32>,
+    most: u32,
+    x_desc: &str,
+    y_desc: &str,
+    label: &dyn Fn(u32) -> String,
+) -> Result<Bars<'a, 'b>, String> {
+    let count = segments.len();
+    let mut chart = ChartBuilder::on(root)
+        .margin(8)
+        .x_label_area_size(28)
+        .y_label_area_size(40)
+        .build_cartesian_2d(segments.into_segmented(), 0u32..(most + most / 6 + 1))
+        .map_err(|e| e.to_string())?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .x_labels(count)
+        .x_label_formatter(&|v| match v {
+            SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => label(*i),
+            SegmentValue::Last => String::new(),
+        })
+        .draw()
+        .map_err(|e| e.to_string())?;
+    Ok(chart)
+}
+
+/// What [`bars`] draws on.
+type Bars<'a, 'b> =
+    ChartContext<'a, SVGBackend<'b>, Cartesian2d<SegmentedCoord<RangedCoordu32>, RangedCoordu32>>;
+
 fn no_data() -> String {
     "<p class=\"empty\">Chưa có số liệu</p>".to_string()
 }
@@ -227,23 +265,9 @@ fn arrivals_by_hour(report: &Report) -> String {
         .max()
         .unwrap_or(0);
     svg(HALF, |root| {
-        let mut chart = ChartBuilder::on(root)
-            .margin(8)
-            .x_label_area_size(28)
-            .y_label_area_size(40)
-            .build_cartesian_2d((first..end).into_segmented(), 0u32..(most + most / 8 + 1))
-            .map_err(|e| e.to_string())?;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .x_desc("Giờ")
-            .y_desc("Số phiếu")
-            .x_label_formatter(&|h| match h {
-                SegmentValue::CenterOf(h) | SegmentValue::Exact(h) => format!("{h}h"),
-                SegmentValue::Last => String::new(),
-            })
-            .draw()
-            .map_err(|e| e.to_string())?;
+        let mut chart = bars(root, first..end, most, "Giờ", "Số phiếu", &|h| {
+            format!("{h}h")
+        })?;
         let issued = report
             .hours
             .iter()
@@ -365,31 +389,23 @@ fn wait_distribution(report: &Report) -> String {
     }
     let most = bands.iter().map(|b| b.count).max().unwrap_or(0);
     svg(HALF, |root| {
-        let mut chart = ChartBuilder::on(root)
-            .margin(8)
-            .x_label_area_size(28)
-            .y_label_area_size(40)
-            .build_cartesian_2d(
-                (0..bands.len() as u32).into_segmented(),
-                0u32..(most + most / 8 + 1),
-            )
-            .map_err(|e| e.to_string())?;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .x_desc("Phút chờ (mỗi cột 10 phút)")
-            .y_desc("Công dân")
-            .x_label_formatter(&|i| match i {
-                SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => bands
-                    .get(*i as usize)
-                    .map_or(String::new(), |b| match b.to_minutes {
-                        Some(to) => format!("{}–{to}", b.from_minutes),
-                        None => format!("≥{}", b.from_minutes),
-                    }),
-                SegmentValue::Last => String::new(),
-            })
-            .draw()
-            .map_err(|e| e.to_string())?;
+        let label = |i: u32| {
+            bands
+                .get(i as usize)
+                .map_or(String::new(), |b| match b.to_minutes {
+                    Some(_) => b.from_minutes.to_string(),
+                    None => format!("≥{}", b.from_minutes),
+                })
+        };
+        let segments = 0..bands.len() as u32;
+        let mut chart = bars(
+            root,
+            segments,
+            most,
+            "Phút chờ (mỗi cột 10 phút)",
+            "Công dân",
+            &label,
+        )?;
         let counts = bands.iter().enumerate().map(|(i, b)| (i as u32, b.count));
         chart
             .draw_series(
@@ -412,28 +428,12 @@ fn load_chart(rows: &[Row], colour: RGBColor) -> String {
     let most = rows.iter().map(|r| r.figures.served).max().unwrap_or(0);
     let size = if rows.len() > 6 { WIDE } else { HALF };
     svg(size, |root| {
-        let mut chart = ChartBuilder::on(root)
-            .margin(8)
-            .x_label_area_size(28)
-            .y_label_area_size(40)
-            .build_cartesian_2d(
-                (0..rows.len() as u32).into_segmented(),
-                0u32..(most + most / 6 + 1),
-            )
-            .map_err(|e| e.to_string())?;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .y_desc("Đã giải quyết")
-            .x_labels(rows.len())
-            .x_label_formatter(&|i| match i {
-                SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => rows
-                    .get(*i as usize)
-                    .map_or(String::new(), |r| short_name(&r.name)),
-                SegmentValue::Last => String::new(),
-            })
-            .draw()
-            .map_err(|e| e.to_string())?;
+        let label = |i: u32| {
+            rows.get(i as usize)
+                .map_or(String::new(), |r| short_name(&r.name))
+        };
+        let segments = 0..rows.len() as u32;
+        let mut chart = bars(root, segments, most, "", "Đã giải quyết", &label)?;
         let served = rows
             .iter()
             .enumerate()

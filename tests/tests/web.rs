@@ -1103,7 +1103,7 @@ async fn in_chromium_an_officer_signs_in_with_a_pin_and_the_dossier_code_goes_wi
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_chromium_the_report_of_a_busy_week_shows_its_charts_and_prints_on_a4() {
     use qms_core::history::{self, Dice};
-    use qms_core::report::{DayRecord, Report};
+    use qms_core::report::Report;
     let Some(browser) = Browser::start(900, 1400).await else {
         return;
     };
@@ -1112,16 +1112,7 @@ async fn in_chromium_the_report_of_a_busy_week_shows_its_charts_and_prints_on_a4
         time::macros::date!(2026 - 11 - 23),
         time::macros::date!(2026 - 11 - 28),
     );
-    let mut dice = Dice::new(15);
-    let mut records = Vec::new();
-    let mut day = from;
-    while day <= to {
-        records.push(DayRecord::of_events(
-            day,
-            &history::day(&config, day, 300, &mut dice),
-        ));
-        day = day.next_day().unwrap();
-    }
+    let records = history::records(&config, from, to, 300, &mut Dice::new(15));
     let report = Report::of(&config, from, to, &records);
     assert!(
         report.total.issued >= 1500,

@@ -79,6 +79,21 @@ pub fn refusal(status: StatusCode, error: &str, message: impl Into<String>) -> R
     }
 }
 
+/// A parameter is wrong: `message` says which and how.
+fn bad_request(message: impl Into<String>) -> Refusal {
+    refusal(StatusCode::BAD_REQUEST, "bad_request", message)
+}
+
+/// The query's parameters, or a refusal naming the ones expected.
+fn parameters<T>(
+    query: Result<Query<T>, axum::extract::rejection::QueryRejection>,
+    expected: &str,
+) -> Result<T, Refusal> {
+    query
+        .map(|Query(query)| query)
+        .map_err(|_| bad_request(format!("the parameters are {expected}")))
+}
+
 impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
         let body = serde_json::json!({ "error": self.error, "message": self.message });
@@ -160,13 +175,8 @@ impl Api {
 
 fn day_of(text: &str, name: &str) -> Result<Date, Refusal> {
     let format = time::macros::format_description!("[year]-[month]-[day]");
-    Date::parse(text, &format).map_err(|_| {
-        refusal(
-            StatusCode::BAD_REQUEST,
-            "bad_request",
-            format!("{name} must be a day like 2026-11-26"),
-        )
-    })
+    Date::parse(text, &format)
+        .map_err(|_| bad_request(format!("{name} must be a day like 2026-11-26")))
 }
 
 #[derive(Deserialize)]
@@ -182,28 +192,12 @@ async fn tickets(
     query: Result<Query<TicketsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, Refusal> {
     let caller = api.caller(&headers)?.to_string();
-    let Ok(Query(query)) = query else {
-        return Err(refusal(
-            StatusCode::BAD_REQUEST,
-            "bad_request",
-            "the parameters are day=YYYY-MM-DD or dossier=CODE",
-        ));
-    };
+    let query = parameters(query, "day=YYYY-MM-DD or dossier=CODE")?;
     let command = match (query.day, query.dossier) {
-        (Some(_), Some(_)) => {
-            return Err(refusal(
-                StatusCode::BAD_REQUEST,
-                "bad_request",
-                "give day or dossier, not both",
-            ))
-        }
+        (Some(_), Some(_)) => return Err(bad_request("give day or dossier, not both")),
         (None, Some(dossier)) => {
             if let Some(problem) = dossier_problem(&dossier) {
-                return Err(refusal(
-                    StatusCode::BAD_REQUEST,
-                    "bad_request",
-                    problem.message_en,
-                ));
+                return Err(bad_request(problem.message_en));
             }
             Command::FindDossier { dossier }
         }
@@ -233,22 +227,12 @@ async fn report(
     query: Result<Query<ReportQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, Refusal> {
     let caller = api.caller(&headers)?.to_string();
-    let Ok(Query(query)) = query else {
-        return Err(refusal(
-            StatusCode::BAD_REQUEST,
-            "bad_request",
-            "the parameters are from=YYYY-MM-DD and to=YYYY-MM-DD",
-        ));
-    };
+    let query = parameters(query, "from=YYYY-MM-DD and to=YYYY-MM-DD")?;
     let (from, to) = (day_of(&query.from, "from")?, day_of(&query.to, "to")?);
     if from > to || (to - from).whole_days() >= MAX_REPORT_DAYS {
-        return Err(refusal(
-            StatusCode::BAD_REQUEST,
-            "bad_request",
-            format!(
-                "from must not be after to, and a report covers at most {MAX_REPORT_DAYS} days"
-            ),
-        ));
+        return Err(bad_request(format!(
+            "from must not be after to, and a report covers at most {MAX_REPORT_DAYS} days"
+        )));
     }
     info!(%caller, %from, %to, "API: report");
     let reply = api.answer(Command::Report { from, to }).await?;
