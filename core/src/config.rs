@@ -46,7 +46,7 @@ pub struct SiteConfig {
     #[serde(default)]
     /// `qms web`: where the office's web pages are served.
     pub web: WebConfig,
-    #[serde(rename = "officer", default)]
+    #[serde(rename = "officer", default, skip_serializing_if = "Vec::is_empty")]
     /// The officers who sign in at the counters. With none, a counter is staffed while
     /// its console is online, as before officers were configured.
     pub officers: Vec<Officer>,
@@ -1288,6 +1288,19 @@ mod tests {
         let c = SiteConfig::default_site();
         let again = SiteConfig::parse(&c.to_toml()).unwrap();
         assert_eq!(again.to_toml(), c.to_toml());
+    }
+
+    /// The defect: `qms config print` wrote `officer = []` at the top, so a printed
+    /// configuration with an `[[officer]]` appended, as the README says to, was refused.
+    #[test]
+    fn regression_a_printed_configuration_takes_an_appended_officer() {
+        let hash = crate::secret::PinHash::of("2468");
+        let text = format!(
+            "{}\n[[officer]]\nid = \"cb-an\"\nname = \"Nguyễn Văn An\"\npin_hash = \"{hash}\"\n",
+            SiteConfig::default_site().to_toml()
+        );
+        let config = SiteConfig::parse(&text).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(config.officers.len(), 1);
     }
 
     #[test]
