@@ -898,11 +898,23 @@ impl QueueState {
         let limits = &config.alerts;
         let minutes = |since: OffsetDateTime| ((now - since).whole_minutes().max(0)) as u32;
         let mut alerts = Vec::new();
+        // The lines hold each procedure's waiting tickets by place, issued in that order:
+        // the first of each set is its longest-waiting.
         for p in &config.procedures {
-            let oldest = self
-                .tickets
+            let transferred = self
+                .counter_lines
                 .values()
-                .filter(|t| t.state == TicketState::Waiting && t.procedure == p.id)
+                .flat_map(|line| line.normal.iter().chain(&line.priority))
+                .map(|(_, id)| &self.tickets[id])
+                .filter(|t| t.procedure == p.id);
+            let oldest = self
+                .lines
+                .get(&p.id)
+                .into_iter()
+                .flat_map(|line| [line.normal.first(), line.priority.first()])
+                .flatten()
+                .map(|(_, id)| &self.tickets[id])
+                .chain(transferred)
                 .min_by_key(|t| t.issued_at);
             if let Some(t) = oldest.filter(|t| minutes(t.issued_at) > limits.wait_minutes) {
                 alerts.push(QueueAlert::LongWait {
@@ -923,6 +935,7 @@ impl QueueState {
             }
         }
         let factor = limits.unusual_factor;
+        let mut usual_of: BTreeMap<&str, Option<f64>> = BTreeMap::new();
         for t in self.tickets.values() {
             let (Some(counter), Some(called)) = (t.counter, t.called_at) else {
                 continue;
@@ -934,7 +947,10 @@ impl QueueState {
                 (TicketState::Called, _) => ((now - called).whole_seconds(), false),
                 _ => continue,
             };
-            let Some(usual) = self.usual_service_seconds(&t.procedure) else {
+            let usual = *usual_of
+                .entry(&t.procedure)
+                .or_insert_with(|| self.usual_service_seconds(&t.procedure));
+            let Some(usual) = usual else {
                 continue;
             };
             let longer = seconds as f64 > usual * factor;
