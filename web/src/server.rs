@@ -17,6 +17,7 @@ use axum::Router;
 use qms_bus::{Bus, BusEvent, BusOptions, Topics};
 use qms_core::board::BoardModel;
 use qms_core::config::Role;
+use qms_core::outstanding::{Due, Outstanding};
 use qms_core::protocol::{Board, Command, CommandEnvelope, DeviceStatus, Reply, MAX_FOLLOWED};
 use qms_core::SiteConfig;
 use time::OffsetDateTime;
@@ -305,21 +306,33 @@ async fn feed(
     };
     let mut board_seq = None;
     let mut clock = tokio::time::interval(Duration::from_secs(1));
-    // The API's questions waiting for their replies, by command id.
-    let mut asked: std::collections::HashMap<String, tokio::sync::oneshot::Sender<Reply>> =
-        std::collections::HashMap::new();
+    // The API's questions waiting for their replies, by command id: sent again with the
+    // same id as a console's commands are (read-only, answered each time), until the
+    // asker stops waiting.
+    type Asked = (Outstanding, tokio::sync::oneshot::Sender<Reply>);
+    let mut asked: std::collections::HashMap<String, Asked> = std::collections::HashMap::new();
     loop {
         tokio::select! {
             _ = stop.wait_for(|stop| *stop) => break,
             _ = clock.tick() => {
                 model.tick(OffsetDateTime::now_utc());
                 citizens.tick().into_iter().for_each(send);
-                asked.retain(|_, reply| !reply.is_closed());
+                let now = OffsetDateTime::now_utc();
+                asked.retain(|_, (outstanding, reply)| match outstanding.due(now) {
+                    _ if reply.is_closed() => false,
+                    Due::Wait => true,
+                    Due::Resend(envelope) => {
+                        send(envelope);
+                        true
+                    }
+                    Due::GiveUp => false,
+                });
             }
             question = questions.recv() => {
                 let Some((command, reply)) = question else { break };
                 let envelope = CommandEnvelope::new(uuid::Uuid::new_v4().to_string(), command);
-                asked.insert(envelope.id.clone(), reply);
+                let outstanding = Outstanding::sent(envelope.clone(), OffsetDateTime::now_utc());
+                asked.insert(envelope.id.clone(), (outstanding, reply));
                 send(envelope);
             }
             ask = asks.recv() => {
@@ -370,7 +383,7 @@ async fn feed(
                     BusEvent::Message { topic, payload } if topic == reply_topic => {
                         if let Some(reply) = qms_bus::parse::<Reply>(&topic, &payload) {
                             match reply.id.as_ref().and_then(|id| asked.remove(id)) {
-                                Some(question) => {
+                                Some((_, question)) => {
                                     let _ = question.send(reply);
                                 }
                                 None => citizens.answer(&reply).into_iter().for_each(send),
