@@ -725,6 +725,9 @@ impl Service {
     /// Publishes the staff alerts when they changed, retained; a new one also goes on the
     /// event stream, once.
     fn check_alerts(&mut self) -> Result<(), StoreError> {
+        // Against the day the clock is in: a day that ended is closed first, or its
+        // waiting tickets would alert as waiting since yesterday.
+        self.roll_over(false)?;
         let now = self.now();
         let alerts = self.state.queue_alerts(&self.config, now);
         if self.alerts.as_ref() == Some(&alerts) {
