@@ -7,6 +7,14 @@ use serde::Serialize;
 use crate::protocol::{Followed, TicketState};
 use crate::SiteConfig;
 
+/// The key a ticket's page is found by where the token is not known (at the city): the
+/// SHA-256 of the token in the ticket's QR, in hex. The token cannot be worked back from
+/// it, so whoever reads the events cannot open or rate the ticket's page.
+pub fn page_key(token: &str) -> String {
+    let hash = crate::secret::TokenHash::of(token).to_string();
+    hash.trim_start_matches("sha256$").to_string()
+}
+
 /// The citizen's page of one ticket.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TicketPage {

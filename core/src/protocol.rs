@@ -757,6 +757,10 @@ pub enum EventKind {
     Issued {
         /// The ticket as issued.
         ticket: Ticket,
+        /// The key of its citizen's page at the city: [`crate::citizen::page_key`] of
+        /// the token in its QR (the token itself is never sent).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        page: Option<String>,
     },
     /// A ticket was called to a counter.
     Called {
@@ -985,6 +989,13 @@ pub struct BoardWaiting {
     pub quota_left: Option<u32>,
     /// Whether it gives tickets at all (`enabled` in the configuration).
     pub enabled: bool,
+    /// When its longest-waiting ticket was issued (the city's dashboard shows the wait).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "time::serde::rfc3339::option"
+    )]
+    pub waiting_since: Option<OffsetDateTime>,
 }
 
 /// A ticket to print, on `…/dev/{printer}/job`.

@@ -253,7 +253,7 @@ impl QueueState {
                     };
                 }
             }
-            EventKind::Issued { ticket } => {
+            EventKind::Issued { ticket, .. } => {
                 *self.issued.entry(ticket.procedure.clone()).or_default() += 1;
                 self.tickets.insert(ticket.id.clone(), ticket.clone());
                 self.enqueue(&ticket.id);
@@ -595,7 +595,7 @@ impl QueueState {
                 known_printer(config, printer.as_deref())?;
                 let ticket = self.new_ticket(config, actor, procedure, *priority, now)?;
                 let id = ticket.id.clone();
-                Ok((vec![EventKind::Issued { ticket }], show(id)))
+                Ok((vec![EventKind::Issued { ticket, page: None }], show(id)))
             }
             Command::CallNext { counter, dossier } => {
                 let counter = self.staffed_counter(config, actor, *counter)?;
@@ -890,6 +890,25 @@ impl QueueState {
         }
     }
 
+    /// Procedure `procedure`'s longest-waiting ticket. The lines hold each procedure's
+    /// waiting tickets by place, issued in that order: the first of each is its oldest.
+    fn longest_waiting(&self, procedure: &str) -> Option<&Ticket> {
+        let transferred = self
+            .counter_lines
+            .values()
+            .flat_map(|line| line.normal.iter().chain(&line.priority))
+            .map(|(_, id)| &self.tickets[id])
+            .filter(|t| t.procedure == procedure);
+        self.lines
+            .get(procedure)
+            .into_iter()
+            .flat_map(|line| [line.normal.first(), line.priority.first()])
+            .flatten()
+            .map(|(_, id)| &self.tickets[id])
+            .chain(transferred)
+            .min_by_key(|t| t.issued_at)
+    }
+
     /// What staff should see to now: for each procedure, its longest-waiting citizen past
     /// the limit; counters paused past the limit; services finished in the last
     /// [`UNUSUAL_RECENT`] or still going that are `unusual_factor` times longer or shorter
@@ -898,24 +917,8 @@ impl QueueState {
         let limits = &config.alerts;
         let minutes = |since: OffsetDateTime| ((now - since).whole_minutes().max(0)) as u32;
         let mut alerts = Vec::new();
-        // The lines hold each procedure's waiting tickets by place, issued in that order:
-        // the first of each set is its longest-waiting.
         for p in &config.procedures {
-            let transferred = self
-                .counter_lines
-                .values()
-                .flat_map(|line| line.normal.iter().chain(&line.priority))
-                .map(|(_, id)| &self.tickets[id])
-                .filter(|t| t.procedure == p.id);
-            let oldest = self
-                .lines
-                .get(&p.id)
-                .into_iter()
-                .flat_map(|line| [line.normal.first(), line.priority.first()])
-                .flatten()
-                .map(|(_, id)| &self.tickets[id])
-                .chain(transferred)
-                .min_by_key(|t| t.issued_at);
+            let oldest = self.longest_waiting(&p.id);
             if let Some(t) = oldest.filter(|t| minutes(t.issued_at) > limits.wait_minutes) {
                 alerts.push(QueueAlert::LongWait {
                     service: p.id.clone(),
@@ -1447,6 +1450,7 @@ impl QueueState {
                     issued,
                     quota_left: p.daily_quota.map(|_| limit.saturating_sub(issued)),
                     enabled: p.enabled,
+                    waiting_since: self.longest_waiting(&p.id).map(|t| t.issued_at),
                 }
             })
             .collect();

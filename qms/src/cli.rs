@@ -13,6 +13,7 @@ use crate::clients::tickets::TicketsArgs;
 use crate::clients::watch::WatchArgs;
 use crate::roles::block_on;
 use crate::roles::broker::BrokerArgs;
+use crate::roles::city::CityArgs;
 use crate::roles::demo::DemoArgs;
 use crate::roles::printer::PrinterArgs;
 use crate::roles::queue::QueueArgs;
@@ -81,6 +82,9 @@ enum QmsCommand {
     /// Make an officer's PIN hash or an API token for qms.toml
     #[command(subcommand)]
     Secret(crate::secret::SecretArgs),
+    /// The city tier: store every office's events from the city's NATS cluster in
+    /// PostgreSQL, and serve the city's pages
+    City(CityArgs),
 }
 
 impl QmsCommand {
@@ -94,6 +98,7 @@ impl QmsCommand {
             | QmsCommand::Printer(_)
             | QmsCommand::Web(_)
             | QmsCommand::Rating(_) => false,
+            QmsCommand::City(city) => city.quiet(),
             QmsCommand::Broker(broker) => broker.is_setup(),
             QmsCommand::Counter(counter) => counter.is_action(),
             QmsCommand::Config(_)
@@ -131,6 +136,7 @@ impl QmsCommand {
             QmsCommand::Watch(watch) => done(block_on(watch.run(&config()?, shutdown))),
             QmsCommand::Bench(bench) => done(block_on(bench.run(&config()?))),
             QmsCommand::Secret(secret) => done(secret.run()),
+            QmsCommand::City(city) => done(block_on(city.run(shutdown))),
         }
     }
 }

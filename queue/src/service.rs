@@ -22,7 +22,7 @@ use qms_core::calendar::day_month_year;
 use qms_core::config::{Role, SiteConfig};
 use qms_core::protocol::{
     bounded, BoardCounter, Command, CommandEnvelope, CommandError, CounterDisplay, DeviceStatus,
-    ErrorCode, Event, PrintJob, Reply, TicketState, VERSION,
+    ErrorCode, Event, EventKind, PrintJob, Reply, TicketState, VERSION,
 };
 use qms_core::{Actor, Answer, Outcome, QueueState};
 use time::{Date, OffsetDateTime};
@@ -885,6 +885,19 @@ impl Service {
         Some(json_publication(self.topics.job(&printer), &job))
     }
 
+    /// `events`, each issued ticket with the key the city finds its page by.
+    fn with_page_keys(&self, events: &[Event]) -> Vec<Event> {
+        let mut events = events.to_vec();
+        for event in &mut events {
+            if let EventKind::Issued { ticket, page } = &mut event.kind {
+                *page = Some(qms_core::citizen::page_key(
+                    &self.follow.token_of(&ticket.id),
+                ));
+            }
+        }
+        events
+    }
+
     /// The address of ticket `id`'s page, when the site says where phones reach it.
     fn follow_url(&self, id: &str) -> Option<String> {
         let public_url = self.config.web.public_url.as_deref()?;
@@ -932,6 +945,7 @@ impl Service {
         pending: &mut Pending,
     ) -> Result<(), StoreError> {
         let event_topic = self.topics.events();
+        let events = &self.with_page_keys(events);
         let all = events
             .iter()
             .map(|e| json_publication(event_topic.clone(), e))

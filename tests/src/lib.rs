@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub mod browser;
+pub mod city;
 pub mod http;
 pub mod nats;
 pub mod plain;

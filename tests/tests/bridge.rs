@@ -130,7 +130,7 @@ async fn events_go_out_to_the_centre_and_no_command_comes_in() {
             .expect("the office's events arrive");
         if m.topic == format!("{root}/events") {
             let event: Event = serde_json::from_slice(&m.payload).unwrap();
-            if matches!(event.kind, EventKind::Issued { ticket: ref t } if t.id == ticket.id) {
+            if matches!(event.kind, EventKind::Issued { ticket: ref t, .. } if t.id == ticket.id) {
                 break;
             }
         }

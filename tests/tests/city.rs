@@ -119,3 +119,157 @@ async fn on_the_city_cluster_each_office_is_apart_and_the_city_sees_them_all() {
         client.close().await;
     }
 }
+
+use std::time::Duration;
+
+use qms_core::protocol::{Command, Rating};
+use qms_tests::city::{city_available, BridgedOffice, CityProcess, TestDatabase};
+
+/// `n` citizens at office `config`/`broker`: each takes a ticket at the kiosk, is called
+/// and served at counter 1 and rates the service: four events, and a board, each.
+async fn serve_citizens(config: qms_core::SiteConfig, broker: std::net::SocketAddr, n: usize) {
+    let mut kiosk = qms_tests::client(&config, broker, "kiosk-1", &[]).await;
+    let mut counter = qms_tests::client(&config, broker, "counter-1", &[]).await;
+    let mut rating = qms_tests::client(&config, broker, "rating-1", &[]).await;
+    for _ in 0..n {
+        let issued = kiosk
+            .send(Command::issue("cccd", None), WAIT)
+            .await
+            .unwrap();
+        assert!(issued.ok, "the office keeps serving: {issued:?}");
+        let call = Command::CallNext {
+            counter: None,
+            dossier: None,
+        };
+        let called = counter.send(call, WAIT).await.unwrap().ticket.unwrap();
+        let complete = Command::Complete {
+            counter: None,
+            dossier: None,
+        };
+        assert!(counter.send(complete, WAIT).await.unwrap().ok);
+        let rate = Command::Rate {
+            ticket: called.id,
+            rating: Rating::VerySatisfied,
+        };
+        assert!(rating.send(rate, WAIT).await.unwrap().ok);
+    }
+    for client in [kiosk, counter, rating] {
+        client.close().await;
+    }
+}
+
+/// Waits until the city stored events 1..=`seq` of `site`, and says what it has then:
+/// (events stored, newest seq, gaps).
+async fn stored_up_to(
+    db: &tokio_postgres::Client,
+    site: &str,
+    seq: u64,
+    within: Duration,
+) -> (i64, i64) {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let row = db
+            .query_one(
+                "SELECT count(*), coalesce(max(seq), 0) FROM events WHERE site = $1",
+                &[&site],
+            )
+            .await
+            .unwrap();
+        let (count, newest): (i64, i64) = (row.get(0), row.get(1));
+        if count == seq as i64 || tokio::time::Instant::now() > deadline {
+            return (count, newest);
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Waits until `qms city` has made its streams: what offices send before is not kept.
+async fn streams_made(city: &NatsCluster) {
+    let nats = qms_city::connect_nats(&city_options(city, ""))
+        .await
+        .unwrap();
+    let js = async_nats::jetstream::new(nats);
+    for _ in 0..300 {
+        if js.get_stream(qms_city::streams::EVENTS).await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("qms city never made its streams");
+}
+
+fn city_options(city: &NatsCluster, postgres: &str) -> qms_city::CityOptions {
+    qms_city::CityOptions {
+        nats: city
+            .cluster
+            .nodes
+            .iter()
+            .map(|n| format!("nats://{}", n.client))
+            .collect(),
+        user: "city".into(),
+        password: city.cluster.city_password.clone(),
+        postgres: postgres.into(),
+        replicas: 3,
+        utc_offset: time::macros::offset!(+7),
+        ack_wait: Duration::from_secs(10),
+    }
+}
+
+/// The defects this guards against: an event stored twice after a redelivery, one lost
+/// with a node or with a `qms city` killed between its commit and its acknowledgement.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_offices_events_are_stored_once_through_a_lost_node_and_a_killed_qms_city() {
+    if !city_available().await {
+        return;
+    }
+    let mut cluster = NatsCluster::start(&["site-a", "site-b"]).await.unwrap();
+    let db = TestDatabase::create().await;
+    // Two replicas share the work.
+    let mut first = CityProcess::start(&cluster, &db);
+    let _second = CityProcess::start(&cluster, &db);
+    streams_made(&cluster).await;
+    let a = BridgedOffice::start(&cluster, "site-a", "Công an phường Bến Thành").await;
+    let b = BridgedOffice::start(&cluster, "site-b", "Công an xã Cần Giờ").await;
+    let traffic = |office: &BridgedOffice, n| {
+        tokio::spawn(serve_citizens(office.config.clone(), office.broker, n))
+    };
+    let (busy_a, busy_b) = (traffic(&a, 60), traffic(&b, 60));
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    // A node goes while both offices send, and a qms city is killed mid-stream.
+    cluster.kill_node(0);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    first.kill();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let _again = CityProcess::start(&cluster, &db);
+    cluster.start_node(0);
+    busy_a.await.unwrap();
+    busy_b.await.unwrap();
+
+    let client = db.client().await;
+    for office in [&a, &b] {
+        let site = &office.config.site.id;
+        let seq = office.seq();
+        assert!(seq >= 240, "{site} made its events: {seq}");
+        let (count, newest) = stored_up_to(&client, site, seq, Duration::from_secs(60)).await;
+        assert_eq!(
+            (count, newest),
+            (seq as i64, seq as i64),
+            "{site}: every event stored once, none missing"
+        );
+    }
+    let gaps = qms_city::store::gaps(&client).await.unwrap();
+    assert!(gaps.is_empty(), "no gaps: {gaps:?}");
+    for table in ["conflicts", "rejected"] {
+        let n: i64 = client
+            .query_one(&format!("SELECT count(*) FROM {table}"), &[])
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(n, 0, "nothing in {table}");
+    }
+    for office in [a, b] {
+        if let Some(authority) = office.authority {
+            authority.stop().await;
+        }
+    }
+}

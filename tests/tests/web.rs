@@ -609,7 +609,10 @@ async fn a_citizens_page_follows_its_ticket_to_the_end_and_sends_one_rating() {
 
     let (status, page) = get(addr, path).await;
     assert_eq!(status, 200);
-    assert!(page.contains(&format!("data-token=\"{token}\"")), "{page}");
+    assert!(
+        page.contains(&format!("data-base=\"/t/{token}\"")),
+        "{page}"
+    );
     let mut follow = EventStream::open(addr, &format!("{path}/events")).await;
     let waiting = follow.state("ticket", |t| t["state"] == "waiting").await;
     assert_eq!(waiting["label"], ticket.label.as_str());

@@ -4,7 +4,8 @@
 "use strict";
 (function () {
   var $ = Qms.$, text = Qms.text;
-  var token = document.body.dataset.token;
+  // "/t/{token}" at the office, "/{site}/t/{token}" at the city.
+  var base = document.body.dataset.base;
   var lastCall = null;
   var audio = null;
   var lost = false;
@@ -51,7 +52,7 @@
     if (!b) return;
     $("rating").hidden = true;
     var request = new XMLHttpRequest();
-    request.open("POST", "/t/" + token + "/rate");
+    request.open("POST", base + "/rate");
     request.setRequestHeader("Content-Type", "application/json");
     request.send(JSON.stringify({ rating: b.dataset.rating }));
     text($("detail"), "Cảm ơn ông/bà đã đánh giá.");
@@ -59,7 +60,7 @@
 
   // The first state only sets what was already called: no chime for an old call.
   lastCall = undefined;
-  Qms.follow("/t/" + token + "/events", "ticket", function (t) {
+  Qms.follow(base + "/events", "ticket", function (t) {
     lost = false;
     if (lastCall === undefined) { lastCall = t.call || null; }
     draw(t);

@@ -207,7 +207,7 @@ pub fn routes(citizens: Arc<Citizens>) -> Router {
 }
 
 /// A token as the authority makes them: 22 URL-safe characters.
-fn well_formed(token: &str) -> bool {
+pub(crate) fn well_formed(token: &str) -> bool {
     token.len() == 22
         && token
             .bytes()
@@ -236,13 +236,18 @@ async fn page(State(citizens): State<Arc<Citizens>>, Path(token): Path<String>) 
     if view.is_none() {
         return unknown_ticket();
     }
+    ticket_page(&format!("/t/{token}"), &citizens.config.site.name)
+}
+
+/// The citizen's page, its state read from `base` + "/events".
+pub(crate) fn ticket_page(base: &str, office: &str) -> Response {
     let html = pages::TICKET_HTML
-        .replace("{{token}}", &token)
-        .replace("{{office}}", &escape(&citizens.config.site.name));
+        .replace("{{base}}", &escape(base))
+        .replace("{{office}}", &escape(office));
     Html(html).into_response()
 }
 
-fn unknown_ticket() -> Response {
+pub(crate) fn unknown_ticket() -> Response {
     (StatusCode::NOT_FOUND, Html(pages::UNKNOWN_TICKET_HTML)).into_response()
 }
 

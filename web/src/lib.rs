@@ -16,6 +16,8 @@
 //! - [`head`]: the head of the office's report page, behind a head officer's PIN.
 //! - [`voice`]: the board page's calls as WAV from the voice pack the Slint board uses.
 //! - [`pages`]: the HTML, CSS and JavaScript, compiled into the binary.
+//! - [`city`]: the city's pages (`qms city web`): the dashboard of every office, reports
+//!   across offices, the public transparency page and citizens' pages of any office.
 //!
 //! Pages: `/board`, the hall board for a smart TV's browser; `/counter/{n}`, the
 //! officer's console for a PC; `/rating/{n}`, the rating tablet; `/t/{token}`, the
@@ -24,6 +26,7 @@
 
 pub mod api;
 pub mod citizen;
+pub mod city;
 pub mod counters;
 pub mod desk;
 pub mod head;

@@ -33,8 +33,11 @@ pub const TICKET_CSS: &str = include_str!("../pages/ticket.css");
 /// Any address that is no page.
 pub const NOT_FOUND_HTML: &str = include_str!("../pages/not-found.html");
 
+/// The city's pages' style.
+pub const CITY_CSS: &str = include_str!("../pages/city.css");
+
 /// The scripts and styles, by address.
-pub const ASSETS: [(&str, &str, &str); 7] = [
+pub const ASSETS: [(&str, &str, &str); 8] = [
     ("/static/draw.js", "text/javascript", DRAW_JS),
     ("/static/board.js", "text/javascript", BOARD_JS),
     ("/static/counter.js", "text/javascript", COUNTER_JS),
@@ -42,6 +45,7 @@ pub const ASSETS: [(&str, &str, &str); 7] = [
     ("/static/ticket.js", "text/javascript", TICKET_JS),
     ("/static/page.css", "text/css", PAGE_CSS),
     ("/static/ticket.css", "text/css", TICKET_CSS),
+    ("/static/city.css", "text/css", CITY_CSS),
 ];
 
 /// Text made safe to put in HTML.

@@ -164,16 +164,10 @@ pub async fn serve(
         address = %listener.local_addr()?,
         "web pages served: /board, /counter/{{n}}, /rating/{{n}}"
     );
-    let mut app = Router::new();
-    for (path, content_type, body) in pages::ASSETS {
-        app = app.route(path, get(move || async move { asset(content_type, body) }));
-    }
-    let app = app
+    let app = assets()
         .route("/", get(|| async { Redirect::to("/board") }))
         .route("/board", get(|| async { Html(pages::BOARD_HTML) }))
         .route("/board/events", get(board_events))
-        // Every browser asks for one; the pages have none.
-        .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .with_state(views)
         .merge(counters::routes(counters))
         .merge(citizen::routes(citizens.clone()))
@@ -201,6 +195,16 @@ pub async fn serve(
     let _ = feed.await;
     info!("web pages stopped");
     Ok(())
+}
+
+/// The scripts and styles every page links to, and the favicon none has.
+pub(crate) fn assets<S: Clone + Send + Sync + 'static>() -> Router<S> {
+    let mut app = Router::new();
+    for (path, content_type, body) in pages::ASSETS {
+        app = app.route(path, get(move || async move { asset(content_type, body) }));
+    }
+    // Every browser asks for one; the pages have none.
+    app.route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
 }
 
 fn json(view: &BoardView) -> String {

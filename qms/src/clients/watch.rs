@@ -109,7 +109,9 @@ fn event_line(config: &SiteConfig, event: &Event) -> String {
         EventKind::DayOpened { day } => {
             format!("mở ngày {}", qms_core::calendar::day_month_year(*day))
         }
-        EventKind::Issued { ticket } => format!("cấp số {} ({})", ticket.label, ticket.procedure),
+        EventKind::Issued { ticket, .. } => {
+            format!("cấp số {} ({})", ticket.label, ticket.procedure)
+        }
         EventKind::Called { label, counter, .. } => format!("gọi số {label} đến quầy {counter}"),
         EventKind::Recalled { label, counter, .. } => {
             format!("gọi lại số {label} ở quầy {counter}")

@@ -9,6 +9,7 @@ use qms_core::SiteConfig;
 use tracing::info;
 
 pub mod broker;
+pub mod city;
 pub mod demo;
 pub mod printer;
 pub mod queue;

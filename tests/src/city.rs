@@ -1,0 +1,248 @@
+//! The city tier for tests: a PostgreSQL database of the test's own, `qms city store` as a
+//! process (to be killed with SIGKILL), and offices with their own Mosquitto bridged to
+//! the test's NATS cluster through gates that can cut the link.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use qms_core::SiteConfig;
+use qms_queue::SystemClock;
+
+use crate::nats::NatsCluster;
+use crate::{office, Authority, BrokerProcess, Gate};
+
+/// Where the tests find PostgreSQL: `QMS_TEST_POSTGRES` (a connection string to a
+/// database the tests may create databases from) or the machine's own on 127.0.0.1.
+fn admin_conninfo() -> String {
+    std::env::var("QMS_TEST_POSTGRES")
+        .unwrap_or_else(|_| "host=127.0.0.1 port=5432 user=postgres dbname=postgres".into())
+}
+
+/// Whether PostgreSQL tests run here: always in CI (`QMS_REQUIRE_POSTGRES=1`, where a
+/// missing PostgreSQL is a failure), elsewhere only when it answers.
+pub async fn postgres_available() -> bool {
+    let answers = tokio::time::timeout(
+        Duration::from_secs(5),
+        tokio_postgres::connect(&admin_conninfo(), tokio_postgres::NoTls),
+    )
+    .await
+    .is_ok_and(|c| c.is_ok());
+    if !answers {
+        assert!(
+            std::env::var_os("QMS_REQUIRE_POSTGRES").is_none(),
+            "QMS_REQUIRE_POSTGRES is set and PostgreSQL does not answer at {}",
+            admin_conninfo()
+        );
+        eprintln!(
+            "skipped: PostgreSQL does not answer at {} (set QMS_TEST_POSTGRES)",
+            admin_conninfo()
+        );
+    }
+    answers
+}
+
+/// Whether the whole city can be tested here: nats-server, PostgreSQL and Mosquitto.
+pub async fn city_available() -> bool {
+    crate::nats_available() && crate::mosquitto_available() && postgres_available().await
+}
+
+/// A database of the test's own, dropped with it.
+pub struct TestDatabase {
+    pub name: String,
+}
+
+impl TestDatabase {
+    pub async fn create() -> TestDatabase {
+        let name = format!("qms_test_{}", uuid::Uuid::new_v4().simple());
+        let admin = connect(&admin_conninfo()).await;
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .await
+            .expect("the test may create databases");
+        TestDatabase { name }
+    }
+
+    /// Its connection string.
+    pub fn conninfo(&self) -> String {
+        let admin = admin_conninfo();
+        match admin.split_whitespace().any(|p| p.starts_with("dbname=")) {
+            true => admin
+                .split_whitespace()
+                .map(|p| {
+                    if p.starts_with("dbname=") {
+                        format!("dbname={}", self.name)
+                    } else {
+                        p.to_string()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(" "),
+            false => format!("{admin} dbname={}", self.name),
+        }
+    }
+
+    pub async fn client(&self) -> tokio_postgres::Client {
+        connect(&self.conninfo()).await
+    }
+}
+
+async fn connect(conninfo: &str) -> tokio_postgres::Client {
+    let (client, connection) = tokio_postgres::connect(conninfo, tokio_postgres::NoTls)
+        .await
+        .unwrap_or_else(|e| panic!("PostgreSQL at {conninfo}: {e}"));
+    tokio::spawn(connection);
+    client
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        // Its own runtime: a test's runtime may be ending.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime");
+            runtime.block_on(async {
+                if let Ok((admin, connection)) =
+                    tokio_postgres::connect(&admin_conninfo(), tokio_postgres::NoTls).await
+                {
+                    tokio::spawn(connection);
+                    let _ = admin
+                        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// `qms city store` as its own process.
+pub struct CityProcess {
+    child: Child,
+}
+
+impl CityProcess {
+    pub fn start(city: &NatsCluster, db: &TestDatabase) -> CityProcess {
+        let nats: Vec<String> = city
+            .cluster
+            .nodes
+            .iter()
+            .map(|n| format!("nats://{}", n.client))
+            .collect();
+        let child = Command::new(crate::qms_node())
+            .args(["city", "store", "--nats", &nats.join(","), "--postgres"])
+            .arg(db.conninfo())
+            .env("QMS_CITY_PASSWORD", &city.cluster.city_password)
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("qms city starts");
+        CityProcess { child }
+    }
+
+    /// SIGKILL, as a power cut does.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for CityProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// The example bridge (`broker-config/city/office-bridge.conf`) for office `site`, to
+/// `addresses`.
+pub fn bridge_conf(site: &str, password: &str, addresses: &[SocketAddr]) -> String {
+    const BRIDGE: &str = include_str!("../../broker-config/city/office-bridge.conf");
+    let addresses: Vec<String> = addresses.iter().map(|a| a.to_string()).collect();
+    BRIDGE
+        .lines()
+        .map(|line| match line.split_once(' ') {
+            Some(("address", _)) => format!("address {}", addresses.join(" ")),
+            Some(("remote_password", _)) => format!("remote_password {password}"),
+            _ => line.replace("cap-phuong-saigon", site),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// An office bridged to the city: its Mosquitto, its authority, and a gate to each node.
+pub struct BridgedOffice {
+    pub config: SiteConfig,
+    pub broker: SocketAddr,
+    pub authority: Option<Authority>,
+    pub gates: Vec<Gate>,
+    _mosquitto: BrokerProcess,
+    _dir: tempfile::TempDir,
+}
+
+impl BridgedOffice {
+    pub async fn start(city: &NatsCluster, site: &str, name: &str) -> BridgedOffice {
+        let mut config = office();
+        config.site.id = site.to_string();
+        config.site.name = name.to_string();
+        let mut gates = Vec::new();
+        for node in &city.cluster.nodes {
+            gates.push(Gate::start(node.mqtt).await);
+        }
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let broker = qms_bus::free_loopback_addr();
+        const LOCAL: &str = include_str!("../../broker-config/mosquitto-local.conf");
+        let local: String = LOCAL
+            .replace(
+                "listener 1883 127.0.0.1",
+                &format!("listener {} 127.0.0.1", broker.port()),
+            )
+            .lines()
+            .filter(|line| !line.starts_with("max_queued_messages"))
+            .map(|line| format!("{line}\n"))
+            .collect();
+        let addresses: Vec<SocketAddr> = gates.iter().map(|g| g.addr).collect();
+        let conf = dir.path().join("mosquitto.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "{local}\n{}\n",
+                bridge_conf(site, &format!("pw-{site}"), &addresses)
+            ),
+        )
+        .expect("the office's Mosquitto configuration");
+        let mosquitto = BrokerProcess::mosquitto_with(&conf, broker);
+        let store: PathBuf = dir.path().join("db");
+        let authority = Authority::start(&config, broker, &store, Arc::new(SystemClock)).await;
+        BridgedOffice {
+            config,
+            broker,
+            authority: Some(authority),
+            gates,
+            _mosquitto: mosquitto,
+            _dir: dir,
+        }
+    }
+
+    /// The seq of its authority's newest durable event.
+    pub fn seq(&self) -> u64 {
+        *self.authority.as_ref().expect("running").progress.borrow()
+    }
+
+    /// Cuts the office off from the city, and refuses its bridge until [`Self::link`].
+    pub fn cut(&self) {
+        for gate in &self.gates {
+            gate.close();
+        }
+    }
+
+    pub fn link(&self) {
+        for gate in &self.gates {
+            gate.open();
+        }
+    }
+}
