@@ -70,6 +70,8 @@ pub async fn follow(
             stream
                 .create_consumer(consumer::pull::OrderedConfig {
                     deliver_policy: consumer::DeliverPolicy::LastPerSubject,
+                    // NATS 2.9 takes the last per subject only with a filter.
+                    filter_subject: "qms.v1.>".into(),
                     ..Default::default()
                 })
                 .await

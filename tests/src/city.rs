@@ -174,6 +174,9 @@ pub fn bridge_conf(site: &str, password: &str, addresses: &[SocketAddr]) -> Stri
         .join("\n")
 }
 
+/// The city's public address in the offices' QR codes.
+pub const CITY_PUBLIC_URL: &str = "https://xephang.hcm.example.vn";
+
 /// An office bridged to the city: its Mosquitto, its authority, and a gate to each node.
 pub struct BridgedOffice {
     pub config: SiteConfig,
@@ -189,6 +192,8 @@ impl BridgedOffice {
         let mut config = office();
         config.site.id = site.to_string();
         config.site.name = name.to_string();
+        // The QR points at the city's citizens' pages, which a phone on 4G reaches.
+        config.web.public_url = Some(format!("{CITY_PUBLIC_URL}/{site}"));
         let mut gates = Vec::new();
         for node in &city.cluster.nodes {
             gates.push(Gate::start(node.mqtt).await);

@@ -273,3 +273,213 @@ async fn both_offices_events_are_stored_once_through_a_lost_node_and_a_killed_qm
         }
     }
 }
+
+/// The city's pages, served here on a free port.
+async fn city_pages(
+    cluster: &NatsCluster,
+    db: &TestDatabase,
+) -> (std::net::SocketAddr, tokio::sync::oneshot::Sender<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let options = city_options(cluster, &db.conninfo());
+    tokio::spawn(async move {
+        qms_web::city::serve(listener, options, async {
+            let _ = stopped.await;
+        })
+        .await
+        .expect("the city's pages run");
+    });
+    (addr, stop)
+}
+
+/// The dashboard's offices as JSON, by site, once `ready` holds of them.
+async fn offices_when(
+    pages: std::net::SocketAddr,
+    ready: impl Fn(&serde_json::Map<String, serde_json::Value>) -> bool,
+    within: Duration,
+) -> serde_json::Map<String, serde_json::Value> {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let (status, body) = qms_tests::http::get(pages, "/api/city/offices").await;
+        let offices: serde_json::Map<String, serde_json::Value> = match status {
+            200 => serde_json::from_str::<Vec<serde_json::Value>>(&body)
+                .unwrap()
+                .into_iter()
+                .map(|o| (o["site"].as_str().unwrap().to_string(), o))
+                .collect(),
+            _ => Default::default(),
+        };
+        if ready(&offices) {
+            return offices;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the dashboard never showed it: {offices:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// Where a test saves its screenshot of a city page, when `QMS_WRITE_EXAMPLES` is set.
+fn example(name: &str) -> Option<std::path::PathBuf> {
+    std::env::var_os("QMS_WRITE_EXAMPLES")?;
+    Some(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../docs/city")
+            .join(name),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_office_cut_off_for_60_s_keeps_serving_and_the_city_gets_it_all_in_order_once() {
+    if !city_available().await {
+        return;
+    }
+    let cluster = NatsCluster::start(&["site-a", "site-b"]).await.unwrap();
+    let db = TestDatabase::create().await;
+    let _store = CityProcess::start(&cluster, &db);
+    streams_made(&cluster).await;
+    let (pages, _stop_pages) = city_pages(&cluster, &db).await;
+    let a = BridgedOffice::start(&cluster, "site-a", "Công an phường Bến Thành").await;
+    let b = BridgedOffice::start(&cluster, "site-b", "Công an xã Cần Giờ").await;
+    serve_citizens(a.config.clone(), a.broker, 10).await;
+    serve_citizens(b.config.clone(), b.broker, 12).await;
+    let linked = |site: &'static str, state: &'static str| {
+        move |offices: &serde_json::Map<String, serde_json::Value>| {
+            offices.get(site).is_some_and(|o| o["state"] == state)
+        }
+    };
+    offices_when(pages, linked("site-a", "ok"), Duration::from_secs(30)).await;
+
+    // The link is cut: the office serves on, the city sees the link down.
+    a.cut();
+    let cut_at = tokio::time::Instant::now();
+    offices_when(
+        pages,
+        linked("site-a", "link_down"),
+        Duration::from_secs(30),
+    )
+    .await;
+    serve_citizens(a.config.clone(), a.broker, 15).await;
+    let during = a.seq();
+    tokio::time::sleep_until(cut_at + Duration::from_secs(60)).await;
+    let client = db.client().await;
+    let (stored_during, _) = stored_up_to(&client, "site-a", during, Duration::ZERO).await;
+    assert!(
+        stored_during < during as i64,
+        "nothing of the cut reached the city while it was cut ({stored_during} of {during})"
+    );
+    a.link();
+    // One more citizen of A takes a ticket and follows it on a phone, at the city.
+    let mut kiosk = qms_tests::client(&a.config, a.broker, "kiosk-1", &[]).await;
+    let waiting = kiosk
+        .send(Command::issue("cccd", None), WAIT)
+        .await
+        .unwrap();
+    let follow_url = waiting.follow_url.clone().expect("the ticket's QR");
+    let city_page = follow_url
+        .strip_prefix(qms_tests::city::CITY_PUBLIC_URL)
+        .expect("the QR points at the city")
+        .to_string();
+
+    let seq = a.seq();
+    let (count, newest) = stored_up_to(&client, "site-a", seq, Duration::from_secs(90)).await;
+    assert_eq!((count, newest), (seq as i64, seq as i64), "all of A, once");
+    let in_arrival: Vec<i64> = client
+        .query(
+            "SELECT seq FROM events WHERE site = 'site-a' ORDER BY stream_seq",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert_eq!(
+        in_arrival,
+        (1..=seq as i64).collect::<Vec<_>>(),
+        "the city received A's events in order"
+    );
+    let b_seq = b.seq();
+    assert_eq!(
+        stored_up_to(&client, "site-b", b_seq, Duration::from_secs(30)).await,
+        (b_seq as i64, b_seq as i64)
+    );
+
+    // The dashboard: both offices, linked again, with their day.
+    let offices = offices_when(
+        pages,
+        |o| linked("site-a", "ok")(o) && o["site-a"]["waiting"] == 1,
+        Duration::from_secs(60),
+    )
+    .await;
+    let office_a = &offices["site-a"];
+    assert_eq!(office_a["name"], "Công an phường Bến Thành");
+    assert_eq!(office_a["issued"], 26);
+    assert_eq!(office_a["served"], 25);
+    assert_eq!(office_a["satisfied_percent"], 100);
+    assert_eq!(office_a["missing_events"], 0);
+    assert_eq!(offices["site-b"]["served"], 12);
+    assert_eq!(offices["site-b"]["waiting"], 0);
+
+    // The transparency page names both wards and nothing personal.
+    let (status, public) = qms_tests::http::get(pages, "/cong-khai").await;
+    assert_eq!(status, 200);
+    for name in ["Công an phường Bến Thành", "Công an xã Cần Giờ"] {
+        assert!(public.contains(name), "{public}");
+    }
+    assert!(!public.contains("cb-"), "no officer on the public page");
+
+    // The citizen's page of A's waiting ticket, at the city.
+    let (status, page) = qms_tests::http::get(pages, &city_page).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Công an phường Bến Thành"), "{page}");
+    let mut events =
+        qms_tests::http::EventStream::open(pages, &format!("{city_page}/events")).await;
+    let (name, data) = events.next().await.expect("the ticket's state");
+    assert_eq!(name, "ticket");
+    let ticket: serde_json::Value = serde_json::from_str(&data).unwrap();
+    assert_eq!(ticket["state"], "waiting", "{ticket}");
+    assert_eq!(
+        ticket["label"],
+        waiting.ticket.as_ref().unwrap().label.as_str()
+    );
+    assert_eq!(ticket["ask_rating"], false, "the city takes no rating");
+    let forged = format!("/site-a/t/{}", "A".repeat(22));
+    assert_eq!(qms_tests::http::get(pages, &forged).await.0, 404);
+
+    // As people see them.
+    if let Some(browser) = qms_tests::browser::Browser::start(1280, 800).await {
+        let base = format!("http://{pages}");
+        browser.goto(&format!("{base}/")).await;
+        let rows = browser
+            .script("return document.querySelectorAll('tbody tr').length")
+            .await;
+        assert_eq!(rows, 2, "the dashboard lists both offices");
+        if let Some(path) = example("dashboard.png") {
+            browser.screenshot(&path).await;
+        }
+        browser.goto(&format!("{base}/cong-khai")).await;
+        if let Some(path) = example("cong-khai.png") {
+            browser.screenshot(&path).await;
+        }
+        browser.close().await;
+    }
+    if let Some(phone) = qms_tests::browser::Browser::start(390, 844).await {
+        phone.goto(&format!("http://{pages}{city_page}")).await;
+        phone
+            .wait_for_text("#headline", |t| t.contains("người tiếp theo"))
+            .await;
+        if let Some(path) = example("citizen-page.png") {
+            phone.screenshot(&path).await;
+        }
+        phone.close().await;
+    }
+    kiosk.close().await;
+    for office in [a, b] {
+        if let Some(authority) = office.authority {
+            authority.stop().await;
+        }
+    }
+}
