@@ -145,6 +145,14 @@ impl CityProcess {
         CityProcess { child }
     }
 
+    /// Its peak resident memory so far, in MiB (Linux).
+    pub fn peak_rss_mib(&self) -> Option<f64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+        let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kib / 1024.0)
+    }
+
     /// SIGKILL, as a power cut does.
     pub fn kill(&mut self) {
         let _ = self.child.kill();

@@ -469,7 +469,7 @@ async fn an_office_cut_off_for_60_s_keeps_serving_and_the_city_gets_it_all_in_or
     if let Some(phone) = qms_tests::browser::Browser::start(390, 844).await {
         phone.goto(&format!("http://{pages}{city_page}")).await;
         phone
-            .wait_for_text("#headline", |t| t.contains("người tiếp theo"))
+            .wait_for_text("#detail", |t| t.contains("người tiếp theo"))
             .await;
         if let Some(path) = example("citizen-page.png") {
             phone.screenshot(&path).await;

@@ -264,7 +264,7 @@ async fn dashboard(State(city): State<Arc<City>>) -> Response {
         sum(|r| r.counters_open as i64),
     );
     body.push_str(
-        "<table><thead><tr><th>Đơn vị</th><th>Tình trạng</th><th>Đang chờ</th>\
+        "<table><thead><tr><th>Đơn vị</th><th class=\"state\">Tình trạng</th><th>Đang chờ</th>\
          <th>Chờ lâu nhất</th><th>Quầy mở</th><th>Đã cấp số</th><th>Đã phục vụ</th>\
          <th>Chờ trung bình</th><th>Hài lòng</th><th>Sự kiện thiếu</th></tr></thead><tbody>",
     );
