@@ -109,7 +109,11 @@ async fn run(offices: usize) {
     qms_city::until_ready(|| qms_city::streams::ensure(&js, 3)).await;
     let client = db.client().await;
     // Until qms city has made its schema.
-    while client.query_one("SELECT count(*) FROM events", &[]).await.is_err() {
+    while client
+        .query_one("SELECT count(*) FROM events", &[])
+        .await
+        .is_err()
+    {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
@@ -118,7 +122,10 @@ async fn run(offices: usize) {
     let start = today.replace_time(time::macros::time!(07:30));
     let day = busy_day(start);
     let total = (day.len() * offices) as i64;
-    let bytes: usize = day.iter().map(|e| serde_json::to_vec(e).unwrap().len()).sum();
+    let bytes: usize = day
+        .iter()
+        .map(|e| serde_json::to_vec(e).unwrap().len())
+        .sum();
     let began = Instant::now();
     let mut acks = Vec::with_capacity(4096);
     // Offices send side by side: the n-th event of every office, then the next.

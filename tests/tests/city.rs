@@ -410,7 +410,13 @@ async fn an_office_cut_off_for_60_s_keeps_serving_and_the_city_gets_it_all_in_or
     // The dashboard: both offices, linked again, with their day.
     let offices = offices_when(
         pages,
-        |o| linked("site-a", "ok")(o) && o["site-a"]["waiting"] == 1,
+        // Today's figures are shared for 5 s.
+        |o| {
+            linked("site-a", "ok")(o)
+                && o["site-a"]["waiting"] == 1
+                && o["site-a"]["issued"] == 26
+                && o["site-b"]["served"] == 12
+        },
         Duration::from_secs(60),
     )
     .await;
@@ -482,4 +488,117 @@ async fn an_office_cut_off_for_60_s_keeps_serving_and_the_city_gets_it_all_in_or
             authority.stop().await;
         }
     }
+}
+
+#[tokio::test]
+async fn the_schema_is_migrated_once_by_replicas_starting_together_and_a_newer_one_is_refused() {
+    if !qms_tests::city::postgres_available().await {
+        return;
+    }
+    let db = TestDatabase::create().await;
+    let (mut one, mut two) = (db.client().await, db.client().await);
+    let (first, second) = tokio::join!(
+        qms_city::schema::migrate(&mut one),
+        qms_city::schema::migrate(&mut two)
+    );
+    let mut applied = [first.unwrap(), second.unwrap()];
+    applied.sort();
+    let all: Vec<i32> = qms_city::schema::MIGRATIONS.iter().map(|m| m.0).collect();
+    assert_eq!(applied, [vec![], all], "one of them migrated, once");
+    assert_eq!(
+        qms_city::schema::version(&one).await.unwrap(),
+        qms_city::schema::newest()
+    );
+    assert!(qms_city::schema::migrate(&mut one)
+        .await
+        .unwrap()
+        .is_empty());
+    one.execute(
+        "INSERT INTO qms_schema (version, name) VALUES ($1, 'from a newer qms')",
+        &[&(qms_city::schema::newest() + 1)],
+    )
+    .await
+    .unwrap();
+    let refused = qms_city::schema::migrate(&mut one).await.unwrap_err();
+    assert!(
+        refused.to_string().contains("this qms knows up to"),
+        "{refused}"
+    );
+}
+
+#[tokio::test]
+async fn an_event_stored_again_is_stored_once_and_another_under_its_seq_is_kept_apart() {
+    if !qms_tests::city::postgres_available().await {
+        return;
+    }
+    use qms_city::store::{store, Incoming, Stored};
+    let db = TestDatabase::create().await;
+    let mut client = db.client().await;
+    qms_city::schema::migrate(&mut client).await.unwrap();
+    let hcm = time::macros::offset!(+7);
+    let event = |seq: u64, counter: u16, stream_seq: u64| {
+        let body = format!(
+            r#"{{"v":1,"seq":{seq},"at":"2026-12-02T02:00:00Z","type":"counter_paused","counter":{counter}}}"#
+        );
+        Incoming::read("qms.v1.p-1.events", body.as_bytes(), stream_seq, hcm)
+    };
+    let first = store(
+        &mut client,
+        &[event(1, 1, 1), event(2, 1, 2), event(4, 1, 3)],
+    )
+    .await
+    .unwrap();
+    assert_eq!(first.new, 3);
+    // A bridge's resend (twice in one batch), a wiped office's new seq 2, and junk.
+    let junk = Incoming::read("qms.v1.p-1.events", b"{oops", 7, hcm);
+    let again = store(
+        &mut client,
+        &[event(1, 1, 4), event(1, 1, 5), event(2, 9, 6), junk.clone()],
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        again,
+        Stored {
+            new: 0,
+            again: 2,
+            conflicts: 1,
+            rejected: 1
+        }
+    );
+    // Redelivered, the junk is kept once.
+    store(&mut client, &[junk]).await.unwrap();
+    let count = |table: &'static str| {
+        let client = &client;
+        async move {
+            client
+                .query_one(&format!("SELECT count(*) FROM {table}"), &[])
+                .await
+                .unwrap()
+                .get::<_, i64>(0)
+        }
+    };
+    assert_eq!(
+        (
+            count("events").await,
+            count("conflicts").await,
+            count("rejected").await
+        ),
+        (3, 1, 1)
+    );
+    let kept: String = client
+        .query_one("SELECT body->>'counter' FROM events WHERE seq = 2", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(kept, "1", "the first event under a seq stays");
+    let gaps = qms_city::store::gaps(&client).await.unwrap();
+    assert_eq!(
+        gaps,
+        [qms_city::store::Gap {
+            site: "p-1".into(),
+            first: 3,
+            last: 3
+        }]
+    );
 }

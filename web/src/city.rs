@@ -17,7 +17,7 @@
 use std::collections::HashMap;
 use std::fmt::Write;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -51,7 +51,13 @@ struct City {
     /// Each office's day replayed, by the seq of the board it was made at: the citizens'
     /// pages of an office share one replay per change.
     days: Mutex<HashMap<String, (u64, Arc<QueueState>)>>,
+    /// The offices' figures of today, and when they were read: every page in the next
+    /// [`FIGURES_KEPT`] shares one query (the transparency page is public).
+    figures: AsyncMutex<Option<(Instant, Arc<Vec<OfficeFigures>>)>>,
 }
+
+/// How long today's figures are shared.
+const FIGURES_KEPT: Duration = Duration::from_secs(5);
 
 impl City {
     /// The database connection, made again when it broke.
@@ -61,6 +67,20 @@ impl City {
             *db = Arc::new(qms_city::connect_postgres(&self.options.postgres).await);
         }
         db.clone()
+    }
+
+    /// Today's figures of every office, read at most every [`FIGURES_KEPT`].
+    async fn figures_today(&self) -> Result<Arc<Vec<OfficeFigures>>, CityError> {
+        let mut kept = self.figures.lock().await;
+        if let Some((read, figures)) = kept.as_ref() {
+            if read.elapsed() < FIGURES_KEPT {
+                return Ok(figures.clone());
+            }
+        }
+        let today = self.today();
+        let figures = Arc::new(store::office_figures(&*self.db().await, today, today).await?);
+        *kept = Some((Instant::now(), figures.clone()));
+        Ok(figures)
     }
 
     fn today(&self) -> Date {
@@ -92,6 +112,7 @@ pub async fn serve(
         db: AsyncMutex::new(Arc::new(db)),
         live,
         days: Mutex::new(HashMap::new()),
+        figures: AsyncMutex::new(None),
     });
     let app = assets()
         .route("/", get(dashboard))
@@ -170,11 +191,12 @@ fn row_of(
 /// Every office: those with events stored and those only seen live.
 async fn office_rows(city: &City) -> Result<Vec<OfficeRow>, CityError> {
     let today = city.today();
-    let days = store::office_figures(&*city.db().await, today, today).await?;
+    let days = city.figures_today().await?;
     let live = city.live.borrow().clone();
     let now = OffsetDateTime::now_utc();
     let mut rows: Vec<OfficeRow> = days
-        .into_iter()
+        .iter()
+        .cloned()
         .map(|figures| {
             let site = figures.site.clone();
             row_of(&site, live.get(&site), figures, today, now)
