@@ -437,6 +437,19 @@ async fn an_office_cut_off_for_60_s_keeps_serving_and_the_city_gets_it_all_in_or
     }
     assert!(!public.contains("cb-"), "no officer on the public page");
 
+    // The period across offices, and one office's own report, as its head reads it.
+    let (status, across) = qms_tests::http::get(pages, "/bao-cao").await;
+    assert_eq!(status, 200, "{across}");
+    for name in ["Công an phường Bến Thành", "Công an xã Cần Giờ"] {
+        assert!(across.contains(name), "{across}");
+    }
+    let (status, report) = qms_tests::http::get(pages, "/bao-cao/site-a").await;
+    assert_eq!(status, 200, "{report}");
+    assert!(report.contains("Báo cáo tiếp nhận công dân"), "{report}");
+    assert!(report.contains("Công an phường Bến Thành"), "{report}");
+    let (status, _) = qms_tests::http::get(pages, "/bao-cao?from=2026-12-09&to=2026-12-01").await;
+    assert_eq!(status, 400, "a period that ends before it starts");
+
     // The citizen's page of A's waiting ticket, at the city.
     let (status, page) = qms_tests::http::get(pages, &city_page).await;
     assert_eq!(status, 200, "{page}");
@@ -470,6 +483,10 @@ async fn an_office_cut_off_for_60_s_keeps_serving_and_the_city_gets_it_all_in_or
         if let Some(path) = example("cong-khai.png") {
             browser.screenshot(&path).await;
         }
+        browser.goto(&format!("{base}/bao-cao")).await;
+        if let Some(path) = example("bao-cao.png") {
+            browser.screenshot(&path).await;
+        }
         browser.close().await;
     }
     if let Some(phone) = qms_tests::browser::Browser::start(390, 844).await {
@@ -483,10 +500,17 @@ async fn an_office_cut_off_for_60_s_keeps_serving_and_the_city_gets_it_all_in_or
         phone.close().await;
     }
     kiosk.close().await;
-    for office in [a, b] {
-        if let Some(authority) = office.authority {
-            authority.stop().await;
-        }
+    // B's authority stops: the city sees it.
+    let mut b = b;
+    b.authority.take().unwrap().stop().await;
+    offices_when(
+        pages,
+        linked("site-b", "authority_down"),
+        Duration::from_secs(30),
+    )
+    .await;
+    if let Some(authority) = a.authority {
+        authority.stop().await;
     }
 }
 
