@@ -26,7 +26,7 @@ use crate::store::Incoming;
 #[derive(Debug, thiserror::Error)]
 pub enum CityError {
     /// PostgreSQL refused or went away.
-    #[error("PostgreSQL: {0}")]
+    #[error("PostgreSQL: {}", postgres_words(.0))]
     Postgres(#[from] tokio_postgres::Error),
     /// The database's schema.
     #[error("{0}")]
@@ -34,6 +34,18 @@ pub enum CityError {
     /// The cluster.
     #[error("NATS: {0}")]
     Nats(String),
+}
+
+/// What PostgreSQL said: its own message ("database \"x\" does not exist"), not only
+/// "db error".
+pub fn postgres_words(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
+        None => match std::error::Error::source(e) {
+            Some(source) => format!("{e}: {source}"),
+            None => e.to_string(),
+        },
+    }
 }
 
 /// Where `qms city` finds the cluster and the database.
@@ -69,13 +81,16 @@ pub async fn connect_postgres(conninfo: &str) -> tokio_postgres::Client {
             Ok((client, connection)) => {
                 tokio::spawn(async move {
                     if let Err(e) = connection.await {
-                        warn!("PostgreSQL connection ended: {e}");
+                        warn!("PostgreSQL connection ended: {}", postgres_words(&e));
                     }
                 });
                 return client;
             }
             Err(e) => {
-                warn!("PostgreSQL does not answer ({e}); again in {delay:?}");
+                warn!(
+                    "PostgreSQL does not answer ({}); again in {delay:?}",
+                    postgres_words(&e)
+                );
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(Duration::from_secs(5));
             }

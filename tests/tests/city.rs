@@ -655,4 +655,22 @@ async fn an_event_stored_again_is_stored_once_and_another_under_its_seq_is_kept_
             last: 3
         }]
     );
+    let gaps = qms_city_gaps(&db.conninfo());
+    assert!(gaps.status.success());
+    assert_eq!(String::from_utf8_lossy(&gaps.stdout), "p-1\t3–3\n");
+    let empty = TestDatabase::create().await;
+    let refused = qms_city_gaps(&empty.conninfo());
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("`qms city store` makes its tables"),
+        "{refused:?}"
+    );
+}
+
+/// `qms city gaps` on database `conninfo`.
+fn qms_city_gaps(conninfo: &str) -> std::process::Output {
+    std::process::Command::new(qms_tests::qms_node())
+        .args(["city", "gaps", "--postgres", conninfo])
+        .output()
+        .expect("qms runs")
 }

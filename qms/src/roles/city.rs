@@ -112,7 +112,13 @@ impl CityArgs {
                     qms_city::connect_postgres(&options.postgres),
                 )
                 .await
-                .context("PostgreSQL did not answer within 10 s")?;
+                .context("PostgreSQL did not answer within 10 s (the warnings above say why)")?;
+                if qms_city::schema::version(&db).await? == 0 {
+                    anyhow::bail!(
+                        "this database holds no city events yet: `qms city store` makes its \
+                         tables when it first starts"
+                    );
+                }
                 let gaps = qms_city::store::gaps(&db).await?;
                 if gaps.is_empty() {
                     println!(
