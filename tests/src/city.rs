@@ -182,6 +182,24 @@ pub fn bridge_conf(site: &str, password: &str, addresses: &[SocketAddr]) -> Stri
         .join("\n")
 }
 
+/// Waits until the office's bridge says, on the office's own broker, that it reached the
+/// city ("1" on `…/bridge`): the cluster makes an office's session streams at its first
+/// connection, which takes seconds on a loaded machine.
+async fn bridge_up(config: &SiteConfig, broker: SocketAddr) {
+    let topic = format!("qms/v1/{}/bridge", config.site.id);
+    let mut watch = crate::client(config, broker, "bridge-watch", &[topic.clone()]).await;
+    loop {
+        let message = watch
+            .next_message(Duration::from_secs(90))
+            .await
+            .unwrap_or_else(|| panic!("the bridge of {} never reached the city", config.site.id));
+        if message.topic == topic && message.payload == b"1" {
+            break;
+        }
+    }
+    watch.close().await;
+}
+
 /// The city's public address in the offices' QR codes.
 pub const CITY_PUBLIC_URL: &str = "https://xephang.hcm.example.vn";
 
@@ -229,6 +247,7 @@ impl BridgedOffice {
         )
         .expect("the office's Mosquitto configuration");
         let mosquitto = BrokerProcess::mosquitto_with(&conf, broker);
+        bridge_up(&config, broker).await;
         let store: PathBuf = dir.path().join("db");
         let authority = Authority::start(&config, broker, &store, Arc::new(SystemClock)).await;
         BridgedOffice {

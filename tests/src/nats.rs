@@ -81,13 +81,17 @@ impl NatsCluster {
 
     async fn wait_for_mqtt(&self, index: usize) {
         let addr = self.cluster.nodes[index].mqtt;
-        for _ in 0..500 {
+        for _ in 0..1500 {
             if tokio::net::TcpStream::connect(addr).await.is_ok() {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        panic!("node {} never listened for MQTT at {addr}", index + 1);
+        panic!(
+            "node {} never listened for MQTT at {addr}; its log:\n{}",
+            index + 1,
+            self.log(index)
+        );
     }
 
     /// The MQTT address of node `index`.
