@@ -187,7 +187,8 @@ pub fn bridge_conf(site: &str, password: &str, addresses: &[SocketAddr]) -> Stri
 /// connection, which takes seconds on a loaded machine.
 async fn bridge_up(config: &SiteConfig, broker: SocketAddr) {
     let topic = format!("qms/v1/{}/bridge", config.site.id);
-    let mut watch = crate::client(config, broker, "bridge-watch", &[topic.clone()]).await;
+    let mut watch =
+        crate::client(config, broker, "bridge-watch", std::slice::from_ref(&topic)).await;
     loop {
         let message = watch
             .next_message(Duration::from_secs(90))
