@@ -34,6 +34,9 @@ pub enum CityError {
     /// The cluster.
     #[error("NATS: {0}")]
     Nats(String),
+    /// The city's pages could not be served.
+    #[error("the city's pages: {0}")]
+    Serve(#[from] std::io::Error),
 }
 
 /// What PostgreSQL said: its own message ("database \"x\" does not exist"), not only

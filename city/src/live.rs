@@ -35,10 +35,9 @@ pub type Offices = Arc<BTreeMap<String, OfficeLive>>;
 
 /// Applies one message of `QMS_LIVE` to `offices`; false when it changed nothing.
 pub fn apply(offices: &mut BTreeMap<String, OfficeLive>, subject: &str, payload: &[u8]) -> bool {
-    let Some(site) = streams::site_of(subject) else {
+    let Some((site, leaf)) = streams::office_subject(subject) else {
         return false;
     };
-    let leaf = &subject[format!("qms.v1.{site}.").len()..];
     let office = offices.entry(site.to_string()).or_default();
     match leaf {
         "board" => match serde_json::from_slice::<Board>(payload) {

@@ -153,7 +153,6 @@ pub async fn store(db: &mut Client, batch: &[Incoming]) -> Result<Stored, CityEr
         &[&sites, &last_seqs, &last_ats],
     )
     .await?;
-    let column = |f: fn(&StoredEvent) -> String| events.iter().map(|e| f(e)).collect::<Vec<_>>();
     let inserted = tx
         .query(
             "INSERT INTO events (site, seq, at, day, kind, ticket, page, body, stream_seq)
@@ -163,14 +162,17 @@ pub async fn store(db: &mut Client, batch: &[Incoming]) -> Result<Stored, CityEr
              ON CONFLICT (site, seq) DO NOTHING
              RETURNING site, seq",
             &[
-                &column(|e| e.site.clone()),
+                &events.iter().map(|e| e.site.as_str()).collect::<Vec<_>>(),
                 &events.iter().map(|e| e.seq).collect::<Vec<_>>(),
                 &events.iter().map(|e| e.at).collect::<Vec<_>>(),
                 &events.iter().map(|e| e.day).collect::<Vec<_>>(),
-                &column(|e| e.kind.clone()),
-                &events.iter().map(|e| e.ticket.clone()).collect::<Vec<_>>(),
-                &events.iter().map(|e| e.page.clone()).collect::<Vec<_>>(),
-                &column(|e| e.body.clone()),
+                &events.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(),
+                &events
+                    .iter()
+                    .map(|e| e.ticket.as_deref())
+                    .collect::<Vec<_>>(),
+                &events.iter().map(|e| e.page.as_deref()).collect::<Vec<_>>(),
+                &events.iter().map(|e| e.body.as_str()).collect::<Vec<_>>(),
                 &events.iter().map(|e| e.stream_seq).collect::<Vec<_>>(),
             ],
         )

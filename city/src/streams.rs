@@ -26,13 +26,18 @@ pub const STORER: &str = "qms-city";
 /// PostgreSQL may be down without losing one.
 pub const EVENTS_KEPT: Duration = Duration::from_secs(14 * 24 * 3600);
 
-/// The site an office subject is about: `qms.v1.{site}.…`.
-pub fn site_of(subject: &str) -> Option<&str> {
+/// The site an office subject is about and the rest: `qms.v1.{site}.{rest}`.
+pub fn office_subject(subject: &str) -> Option<(&str, &str)> {
     let mut parts = subject.splitn(4, '.');
     match (parts.next(), parts.next(), parts.next(), parts.next()) {
-        (Some("qms"), Some("v1"), Some(site), Some(_)) if !site.is_empty() => Some(site),
+        (Some("qms"), Some("v1"), Some(site), Some(rest)) if !site.is_empty() => Some((site, rest)),
         _ => None,
     }
+}
+
+/// The site an office subject is about: `qms.v1.{site}.…`.
+pub fn site_of(subject: &str) -> Option<&str> {
+    office_subject(subject).map(|(site, _)| site)
 }
 
 /// Makes the streams (each on `replicas` nodes) if they are not there.

@@ -90,20 +90,7 @@ async fn run(offices: usize) {
     let cluster = NatsCluster::start(&names).await.expect("nats-server");
     let db = TestDatabase::create().await;
     let city = CityProcess::start(&cluster, &db);
-    let options = qms_city::CityOptions {
-        nats: cluster
-            .cluster
-            .nodes
-            .iter()
-            .map(|n| format!("nats://{}", n.client))
-            .collect(),
-        user: "city".into(),
-        password: cluster.cluster.city_password.clone(),
-        postgres: db.conninfo(),
-        replicas: 3,
-        utc_offset: time::macros::offset!(+7),
-        ack_wait: Duration::from_secs(10),
-    };
+    let options = cluster.city_options(&db.conninfo());
     let nats = qms_city::connect_nats(&options).await.unwrap();
     let js = async_nats::jetstream::new(nats);
     qms_city::until_ready(|| qms_city::streams::ensure(&js, 3)).await;

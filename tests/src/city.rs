@@ -65,23 +65,14 @@ impl TestDatabase {
         TestDatabase { name }
     }
 
-    /// Its connection string.
+    /// Its connection string: the admin's, in this database.
     pub fn conninfo(&self) -> String {
-        let admin = admin_conninfo();
-        match admin.split_whitespace().any(|p| p.starts_with("dbname=")) {
-            true => admin
-                .split_whitespace()
-                .map(|p| {
-                    if p.starts_with("dbname=") {
-                        format!("dbname={}", self.name)
-                    } else {
-                        p.to_string()
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join(" "),
-            false => format!("{admin} dbname={}", self.name),
-        }
+        let others = admin_conninfo()
+            .split_whitespace()
+            .filter(|p| !p.starts_with("dbname="))
+            .collect::<Vec<_>>()
+            .join(" ");
+        format!("{others} dbname={}", self.name)
     }
 
     pub async fn client(&self) -> tokio_postgres::Client {
@@ -128,12 +119,7 @@ pub struct CityProcess {
 
 impl CityProcess {
     pub fn start(city: &NatsCluster, db: &TestDatabase) -> CityProcess {
-        let nats: Vec<String> = city
-            .cluster
-            .nodes
-            .iter()
-            .map(|n| format!("nats://{}", n.client))
-            .collect();
+        let nats = city.client_urls();
         let child = Command::new(crate::qms_node())
             .args(["city", "store", "--nats", &nats.join(","), "--postgres"])
             .arg(db.conninfo())

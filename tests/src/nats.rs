@@ -107,6 +107,28 @@ impl NatsCluster {
         options
     }
 
+    /// The nodes' client addresses, for `qms city`: nats://host:port each.
+    pub fn client_urls(&self) -> Vec<String> {
+        self.cluster
+            .nodes
+            .iter()
+            .map(|n| format!("nats://{}", n.client))
+            .collect()
+    }
+
+    /// `qms city`'s options on this cluster, with the database `postgres`.
+    pub fn city_options(&self, postgres: &str) -> qms_city::CityOptions {
+        qms_city::CityOptions {
+            nats: self.client_urls(),
+            user: "city".into(),
+            password: self.cluster.city_password.clone(),
+            postgres: postgres.into(),
+            replicas: 3,
+            utc_offset: time::macros::offset!(+7),
+            ack_wait: Duration::from_secs(10),
+        }
+    }
+
     /// A node's log, for a test's message.
     pub fn log(&self, index: usize) -> String {
         std::fs::read_to_string(self.dir.path().join(format!("node-{}.log", index + 1)))

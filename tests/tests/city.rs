@@ -191,7 +191,7 @@ async fn stored_up_to(
 
 /// Waits until `qms city` has made its streams: what offices send before is not kept.
 async fn streams_made(city: &NatsCluster) {
-    let nats = qms_city::connect_nats(&city_options(city, ""))
+    let nats = qms_city::connect_nats(&city.city_options(""))
         .await
         .unwrap();
     let js = async_nats::jetstream::new(nats);
@@ -202,23 +202,6 @@ async fn streams_made(city: &NatsCluster) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("qms city never made its streams");
-}
-
-fn city_options(city: &NatsCluster, postgres: &str) -> qms_city::CityOptions {
-    qms_city::CityOptions {
-        nats: city
-            .cluster
-            .nodes
-            .iter()
-            .map(|n| format!("nats://{}", n.client))
-            .collect(),
-        user: "city".into(),
-        password: city.cluster.city_password.clone(),
-        postgres: postgres.into(),
-        replicas: 3,
-        utc_offset: time::macros::offset!(+7),
-        ack_wait: Duration::from_secs(10),
-    }
 }
 
 /// The defects this guards against: an event stored twice after a redelivery, one lost
@@ -319,7 +302,7 @@ async fn city_pages(
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let options = city_options(cluster, &db.conninfo());
+    let options = cluster.city_options(&db.conninfo());
     tokio::spawn(async move {
         qms_web::city::serve(listener, options, async {
             let _ = stopped.await;
@@ -526,6 +509,18 @@ async fn an_office_cut_off_for_60_s_keeps_serving_and_the_city_gets_it_all_in_or
             browser.screenshot(&path).await;
         }
         browser.close().await;
+    }
+    // The dashboard on the wall of the city's operations room.
+    if let Some(tv) = qms_tests::browser::Browser::start(1920, 1080).await {
+        tv.goto(&format!("http://{pages}/")).await;
+        let cells = tv
+            .script("return document.querySelectorAll('tbody tr td').length")
+            .await;
+        assert_eq!(cells, 20, "ten columns for each office");
+        if let Some(path) = example("dashboard-1920x1080.png") {
+            tv.screenshot(&path).await;
+        }
+        tv.close().await;
     }
     if let Some(phone) = qms_tests::browser::Browser::start(390, 844).await {
         phone.goto(&format!("http://{pages}{city_page}")).await;

@@ -73,10 +73,32 @@ pub fn routes(
         })
 }
 
+/// A period asked for in a page's address: `?from=2026-11-01&to=2026-11-30`.
 #[derive(Deserialize)]
-struct Period {
-    from: Option<String>,
-    to: Option<String>,
+pub(crate) struct Period {
+    pub(crate) from: Option<String>,
+    pub(crate) to: Option<String>,
+}
+
+impl Period {
+    /// The days asked for: this month up to `today` when nothing is said; at most
+    /// [`MAX_REPORT_DAYS`], never backwards. The error is in words, made safe for HTML.
+    pub(crate) fn days(&self, today: Date) -> Result<(Date, Date), String> {
+        let format = time::macros::format_description!("[year]-[month]-[day]");
+        let day = |text: &Option<String>, default: Date| match text.as_deref() {
+            None | Some("") => Ok(default),
+            Some(text) => Date::parse(text, &format)
+                .map_err(|_| format!("\"{}\" không phải là ngày dạng 2026-11-26", escape(text))),
+        };
+        let from = day(&self.from, today.replace_day(1).unwrap_or(today))?;
+        let to = day(&self.to, today)?;
+        if from > to || (to - from).whole_days() >= MAX_REPORT_DAYS {
+            return Err(format!(
+                "Khoảng thời gian không hợp lệ: từ ngày phải trước đến ngày, tối đa {MAX_REPORT_DAYS} ngày"
+            ));
+        }
+        Ok((from, to))
+    }
 }
 
 #[derive(Deserialize)]
@@ -92,23 +114,9 @@ impl Head {
         session.device.strip_prefix(HEAD).map(str::to_string)
     }
 
-    /// The period asked for: this month up to today when nothing is said.
+    /// The period asked for, in the office's business days.
     fn period(&self, period: &Period) -> Result<(Date, Date), String> {
-        let today = self.config.site.business_day(OffsetDateTime::now_utc());
-        let format = time::macros::format_description!("[year]-[month]-[day]");
-        let day = |text: &Option<String>, default: Date| match text.as_deref() {
-            None | Some("") => Ok(default),
-            Some(text) => Date::parse(text, &format)
-                .map_err(|_| format!("\"{}\" không phải là ngày dạng 2026-11-26", escape(text))),
-        };
-        let from = day(&period.from, today.replace_day(1).unwrap_or(today))?;
-        let to = day(&period.to, today)?;
-        if from > to || (to - from).whole_days() >= MAX_REPORT_DAYS {
-            return Err(format!(
-                "Khoảng thời gian không hợp lệ: từ ngày phải trước đến ngày, tối đa {MAX_REPORT_DAYS} ngày"
-            ));
-        }
-        Ok((from, to))
+        period.days(self.config.site.business_day(OffsetDateTime::now_utc()))
     }
 
     async fn report(&self, from: Date, to: Date) -> Result<Report, String> {
@@ -311,4 +319,32 @@ async fn sign_out(State(head): State<Head>, headers: HeaderMap) -> Response {
         .headers_mut()
         .insert(header::SET_COOKIE, session::clear_cookie());
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_period_is_this_month_unless_asked_and_never_backwards() {
+        let today = time::macros::date!(2026 - 12 - 15);
+        let none = Period {
+            from: None,
+            to: None,
+        };
+        assert_eq!(
+            none.days(today),
+            Ok((time::macros::date!(2026 - 12 - 01), today))
+        );
+        let back = Period {
+            from: Some("2026-12-10".into()),
+            to: Some("2026-12-01".into()),
+        };
+        assert!(back.days(today).is_err());
+        let bad = Period {
+            from: Some("hôm qua".into()),
+            to: None,
+        };
+        assert!(bad.days(today).unwrap_err().contains("hôm qua"));
+    }
 }
